@@ -1,0 +1,163 @@
+# latent-walk: `make video` renders the film and `make test` runs the tests; each sets itself up first.
+#
+# Every step is a real file with real prerequisites, so a second `make video` with nothing
+# changed does nothing, and changing one chapter's narration re-renders that chapter alone:
+#   requirements.txt -> .venv/.stamp-pip -> media/captures/<experiment>.current
+#   -> media/chapters/<quality>/<chapter>.mp4 -> media/film.mp4
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_APT := $(VENV)/.stamp-apt
+STAMP_PIP := $(VENV)/.stamp-pip
+# Scenes import pipeline.contract and scenes.*, wherever manim or pytest runs them from.
+export PYTHONPATH := $(CURDIR)
+
+# Render quality: low renders quickly on a 2-core laptop; high is for the final film.
+QUALITY ?= low
+ifeq ($(QUALITY),low)
+  MANIM_QUALITY := -ql
+  QUALITY_DIR := 480p15
+else ifeq ($(QUALITY),medium)
+  MANIM_QUALITY := -qm
+  QUALITY_DIR := 720p30
+else ifeq ($(QUALITY),high)
+  MANIM_QUALITY := -qh
+  QUALITY_DIR := 1080p60
+else
+  $(error QUALITY must be low, medium or high, not '$(QUALITY)')
+endif
+
+# CI logs are files: manim's progress bars would fill them with carriage returns
+MANIM_CI := $(if $(filter true,$(CI)),--progress_bar none)
+
+CAPTURES := media/captures
+CLIPS := media/chapters/$(QUALITY)
+FILM := media/film.mp4
+# Experiments that `make video` captures; each chapter depends on all of them unless its
+# entry in scenes/chapters.py names its own as a third element.
+EXPERIMENTS := forward
+CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
+CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
+PIPELINE_CODE := $(wildcard pipeline/*.py)
+
+.PHONY: help setup test video film captures model judge evaluate clean distclean
+
+help: ## list the targets (QUALITY=low|medium|high picks the render quality; default low)
+	@echo "latent-walk: make TARGET [QUALITY=low|medium|high]"
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
+
+# ----------------------------------------------------------------------------- set-up
+
+setup: $(STAMP_PIP) ## install system packages (as root) and the pinned Python packages into .venv
+
+$(STAMP_APT): scripts/setup.sh
+	bash scripts/setup.sh apt
+
+$(STAMP_PIP): requirements.txt $(STAMP_APT)
+	bash scripts/setup.sh pip
+
+# ----------------------------------------------------------------------------- tests
+
+test: $(STAMP_PIP) ## run the test suite (sets up first)
+	$(PY) -m pytest
+
+# ----------------------------------------------------------------------------- captures
+
+captures: $(CAPTURE_POINTERS) ## compute the captures the film reads (cached by spec)
+
+# The capture command runs whenever pipeline code changes, but a cache hit leaves
+# <experiment>.current untouched, so chapters re-render only when the data really changed.
+$(CAPTURE_CHECKS): $(CAPTURES)/.%.checked: $(PIPELINE_CODE) $(STAMP_PIP)
+	$(PY) -m pipeline capture $*
+	@touch $@
+
+$(CAPTURE_POINTERS): $(CAPTURES)/%.current: $(CAPTURES)/.%.checked
+	@test -f $@ || { echo "error: $@ is missing after capturing; run: $(PY) -m pipeline capture $* --force" >&2; exit 1; }
+
+# ----------------------------------------------------------------------------- the film
+
+video: $(STAMP_PIP) ## capture (if needed), render every chapter and join them into media/film.mp4
+	@$(MAKE) --no-print-directory film
+
+# Chapters are read from scenes/chapters.py only once .venv exists (this target's sub-make).
+ifneq ($(wildcard $(STAMP_PIP)),)
+# "module:Class:capture,capture" per chapter, from CHAPTERS in scenes/chapters.py (read, not imported).
+CHAPTER_ENTRIES := $(shell $(PY) -c 'import ast; tree = ast.parse(open("scenes/chapters.py").read()); \
+  node = next(n for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) and "CHAPTERS" in \
+  [getattr(t, "id", None) for t in (n.targets if isinstance(n, ast.Assign) else [n.target])]); \
+  print(" ".join(":".join([c[0], c[1], ",".join(c[2]) if len(c) > 2 else ""]) for c in ast.literal_eval(node.value)))')
+endif
+chapter_module = $(word 1,$(subst :, ,$(1)))
+chapter_class = $(word 2,$(subst :, ,$(1)))
+chapter_captures = $(or $(patsubst %,$(CAPTURES)/%.current,$(subst $(comma), ,$(word 3,$(subst :, ,$(1))))),$(CAPTURE_POINTERS))
+comma := ,
+
+CHAPTER_MODULES := $(foreach c,$(CHAPTER_ENTRIES),$(call chapter_module,$(c)))
+CHAPTER_CLIPS := $(CHAPTER_MODULES:%=$(CLIPS)/%.mp4)
+# Code every chapter shares (style, helpers, narration service) and the contract scenes read
+# through; a chapter's own files are its module and anything named after it (its narration).
+SCENE_SHARED := $(filter-out $(CHAPTER_MODULES:%=scenes/%.py) scenes/chapters.py, \
+  $(shell find scenes -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)) pipeline/contract.py manim.cfg
+chapter_own = scenes/$(1).py $(shell find scenes -type f -name '$(1).*' -not -name '*.py' -not -path '*/__pycache__/*')
+
+# manim writes media/videos/<module>/<quality>/<Class>.mp4 and the narration writes
+# media/subtitles/<Class>.{vtt,srt}; each chapter's clip and subtitles are copied beside it.
+define CHAPTER_RULE
+$(CLIPS)/$(call chapter_module,$(1)).mp4: $(call chapter_own,$(call chapter_module,$(1))) $(SCENE_SHARED) \
+    $(call chapter_captures,$(1)) $(STAMP_PIP)
+	$(PY) -m manim render --config_file manim.cfg $(MANIM_QUALITY) $(MANIM_CI) \
+	  scenes/$(call chapter_module,$(1)).py $(call chapter_class,$(1))
+	@mkdir -p $(CLIPS)
+	cp media/videos/$(call chapter_module,$(1))/$(QUALITY_DIR)/$(call chapter_class,$(1)).mp4 $$@
+	@for ext in vtt srt; do \
+	  src=media/subtitles/$(call chapter_class,$(1)).$$$$ext; \
+	  if [ -f $$$$src ]; then cp $$$$src $(CLIPS)/$(call chapter_module,$(1)).$$$$ext; fi; done
+endef
+$(foreach c,$(CHAPTER_ENTRIES),$(eval $(call CHAPTER_RULE,$(c))))
+
+# The film is rebuilt when the quality changes, even back to one whose clips are older.
+ifneq ($(filter film,$(MAKECMDGOALS)),)
+$(shell mkdir -p media && { [ "$$(cat media/.quality 2>/dev/null)" = "$(QUALITY)" ] || echo $(QUALITY) > media/.quality; })
+endif
+
+film: $(FILM)
+	@echo "film: $(FILM) ($(QUALITY) quality; chapters in $(CLIPS)/)"
+
+$(FILM): $(CHAPTER_CLIPS) media/.quality
+	@test -n "$(CHAPTER_CLIPS)" || { echo "error: no chapters found in scenes/chapters.py" >&2; exit 1; }
+ifeq ($(words $(CHAPTER_CLIPS)),1)
+	cp $(CHAPTER_CLIPS) $@
+	@for ext in vtt srt; do src=$(basename $(CHAPTER_CLIPS)).$$ext; \
+	  if [ -f $$src ]; then cp $$src media/film.$$ext; else rm -f media/film.$$ext; fi; done
+else
+	printf "file '$(CURDIR)/%s'\n" $(CHAPTER_CLIPS) > $(CLIPS)/film.txt
+	ffmpeg -loglevel error -y -f concat -safe 0 -i $(CLIPS)/film.txt -c copy -movflags +faststart $@
+endif
+
+media/.quality:
+	@mkdir -p media && echo $(QUALITY) > $@
+
+# ----------------------------------------------------------------------------- the model
+
+model: $(STAMP_PIP) ## train the embedded text-to-image model (python -m pipeline train)
+	$(PY) -m pipeline train
+
+judge: $(STAMP_PIP) ## train the judge that scores generated pictures (python -m pipeline judge)
+	$(PY) -m pipeline judge
+
+evaluate: $(STAMP_PIP) ## measure the model's pictures with the judge (python -m pipeline evaluate)
+	$(PY) -m pipeline evaluate
+
+# ----------------------------------------------------------------------------- cleaning
+
+clean: ## remove renders, captures and caches (keeps .venv and training checkpoints)
+	rm -rf media/videos media/images media/texts media/Tex media/chapters media/subtitles \
+	  media/voiceovers media/captures media/film.* media/.quality .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## also remove .venv, so the next make sets everything up again
+	rm -rf $(VENV)

@@ -1,0 +1,375 @@
+"""The data contract: how a capture of a real run is written to disk, atomically, and read back, checked.
+
+A capture is a folder ``<root>/<name>-<spec hash>/`` holding ``manifest.json`` (what was
+run, with which versions, what each array means, the facts the film quotes, and a checksum)
+and ``arrays.npz``. ``<root>/<name>.current`` names the folder that scenes should read.
+
+This module needs numpy and the standard library only, so that a scene can read captures
+without torch or diffusers being importable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+ARRAYS = "arrays.npz"
+POINTER_SUFFIX = ".current"
+_TMP_PREFIX = ".tmp-"  # a leading dot keeps half-written folders out of every "<name>-*" glob
+# Zip entries carry a timestamp; a fixed one makes the same arrays give the same file bytes.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class CaptureError(Exception):
+    """A capture is missing or cannot be trusted; the message is one line naming the file and the fix."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A number the film quotes, with its unit and one line on what it measures."""
+
+    value: Any
+    unit: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A capture read back and checked: its folder, spec, facts, arrays and what they mean."""
+
+    path: Path
+    spec: dict
+    facts: dict[str, Fact]
+    arrays: Mapping[str, np.ndarray]
+    meanings: dict[str, str]
+    manifest: dict
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
+    def spec_hash(self) -> str:
+        return self.manifest["spec_hash"]
+
+
+# ----------------------------------------------------------------------------- naming
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays to their JSON equivalents, so specs may hold them."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored in a capture's JSON: {value!r}")
+
+
+def canonical_json(obj: Any) -> str:
+    """One spelling per value: sorted keys, no spaces, no NaN, so equal specs hash equally."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False, default=_plain)
+
+
+def spec_hash(spec: dict) -> str:
+    """The capture's identity: 12 hex characters of the sha256 of the spec's canonical JSON."""
+    return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()[:12]
+
+
+def capture_path(root: Path | str, name: str, spec: dict) -> Path:
+    """Where the capture of this spec lives (whether or not it has been made)."""
+    return Path(root) / f"{name}-{spec_hash(spec)}"
+
+
+def pointer_path(root: Path | str, name: str) -> Path:
+    """The small text file naming the capture folder that is current for ``name``."""
+    return Path(root) / f"{name}{POINTER_SUFFIX}"
+
+
+def _capture_command(name: str | None, force: bool) -> str:
+    command = f"python -m pipeline capture {name or '<experiment>'}"
+    return command + " --force" if force else command
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """An .npz that np.load reads, with fixed entry times so equal arrays give equal bytes."""
+    with open(path, "wb") as f:  # open() honours the umask, unlike mkstemp
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
+            for key in sorted(arrays):
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, np.ascontiguousarray(arrays[key]), allow_pickle=False)
+                info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_TIME)
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, buffer.getvalue())
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX + path.name + ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; the pointer is for every reader
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def set_current(root: Path | str, name: str, folder: Path | str, touch: bool = False) -> Path:
+    """Point ``<root>/<name>.current`` at ``folder``, rewriting it only when that changes it.
+
+    Make compares the pointer's time with the chapters built from it, so an unchanged
+    pointer must keep its time; ``touch`` rewrites it anyway, for a capture recomputed in place.
+    """
+    pointer = pointer_path(root, name)
+    text = Path(folder).name + "\n"
+    try:
+        unchanged = pointer.read_text(encoding="utf-8") == text
+    except OSError:
+        unchanged = False
+    if not unchanged or touch:
+        _write_text_atomic(pointer, text)
+    return pointer
+
+
+def _versions(extra: dict[str, str] | None) -> dict[str, str]:
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    versions.update({k: str(v) for k, v in (extra or {}).items()})
+    return versions
+
+
+def write_capture(root: Path | str, name: str, spec: dict, arrays: dict[str, np.ndarray],
+                  meanings: dict[str, str], facts: dict[str, Fact],
+                  versions: dict[str, str] | None = None) -> Path:
+    """Write a capture atomically and make it current; returns its folder.
+
+    Everything goes into a temporary sibling folder first, is flushed to disk, and is then
+    renamed into place, so a reader sees either the whole capture or none of it. An
+    exception or Ctrl-C on the way removes the temporary folder.
+    """
+    root = Path(root)
+    missing = sorted(set(arrays) - set(meanings))
+    if missing:
+        raise ValueError(f"every array needs a meaning; none given for {missing}")
+    for key, fact in facts.items():
+        if not isinstance(fact, Fact):
+            raise TypeError(f"fact {key!r} must be a Fact(value, unit, meaning), not {type(fact).__name__}")
+    spec = json.loads(canonical_json(spec))  # what is stored is exactly what was hashed
+    final = root / f"{name}-{spec_hash(spec)}"
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f"{_TMP_PREFIX}{final.name}."))
+    old = None
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a capture is for every reader
+        arrays = {k: np.asarray(v) for k, v in arrays.items()}
+        _write_npz(tmp / ARRAYS, arrays)
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "name": name,
+            "spec_hash": spec_hash(spec),
+            "spec": spec,
+            "versions": _versions(versions),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "arrays": {
+                k: {"shape": list(a.shape), "dtype": a.dtype.str, "meaning": meanings[k]}
+                for k, a in sorted(arrays.items())
+            },
+            "facts": {k: {"value": f.value, "unit": f.unit, "meaning": f.meaning} for k, f in sorted(facts.items())},
+            "checksum": {"file": ARRAYS, "sha256": _sha256(tmp / ARRAYS)},
+        }
+        text = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False, default=_plain)
+        with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        _fsync_dir(tmp)
+        if final.exists():
+            # A recomputation of the same spec (--force, or a damaged one): move the old one
+            # aside first, since a folder cannot be renamed onto a folder that has files.
+            old = root / f"{_TMP_PREFIX}{final.name}.old-{os.getpid()}"
+            os.rename(final, old)
+        os.rename(tmp, final)
+        _fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not final.exists():
+            os.rename(old, final)  # put the old capture back rather than leave nothing
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    set_current(root, name, final, touch=old is not None)
+    return final
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _resolve(path_or_root: Path | str, name: str | None) -> Path:
+    if name is None:
+        return Path(path_or_root)
+    pointer = pointer_path(path_or_root, name)
+    try:
+        folder = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise CaptureError(f"{pointer}: no {name} capture yet; run: {_capture_command(name, False)}") from None
+    except OSError as e:
+        raise CaptureError(f"{pointer}: cannot be read ({e.strerror}); run: {_capture_command(name, True)}") from None
+    if not folder or "/" in folder or folder.startswith("."):
+        raise CaptureError(f"{pointer}: does not name a capture folder; run: {_capture_command(name, True)}")
+    path = Path(path_or_root) / folder
+    if not path.is_dir():
+        raise CaptureError(f"{pointer}: names {folder}, which is missing; run: {_capture_command(name, True)}")
+    return path
+
+
+def _name_from_folder(path: Path) -> str | None:
+    stem, dash, digest = path.name.rpartition("-")
+    return stem if dash and len(digest) == 12 else None
+
+
+def read_capture(path_or_root: Path | str, name: str | None = None,
+                 expected_arrays: Iterable[str] = ()) -> Capture:
+    """Read a capture folder (or, given ``name``, the one ``<root>/<name>.current`` names), checked.
+
+    Checks: manifest present and valid JSON, same schema version, checksum of arrays.npz,
+    the npz loads, and every expected array is there with the shape and dtype the manifest
+    records. Any failure raises CaptureError with one line naming the file and the fix.
+    """
+    path = _resolve(path_or_root, name)
+    guess = name or _name_from_folder(path)
+    redo = _capture_command(guess, True)
+    manifest_file, arrays_file = path / MANIFEST, path / ARRAYS
+
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CaptureError(f"{manifest_file}: missing, so this is no capture; run: {redo}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CaptureError(f"{manifest_file}: not valid JSON ({e}); run: {redo}".replace("\n", " ")) from None
+    if not isinstance(manifest, dict):
+        raise CaptureError(f"{manifest_file}: not a manifest (a JSON object); run: {redo}")
+    guess = manifest.get("name") if isinstance(manifest.get("name"), str) else guess
+    redo = _capture_command(guess, True)
+
+    version = manifest.get("schema_version")
+    if not isinstance(version, int):
+        raise CaptureError(f"{manifest_file}: has no schema_version; run: {redo}")
+    if version > SCHEMA_VERSION:
+        raise CaptureError(f"{manifest_file}: schema {version} was made by a newer latent-walk "
+                           f"(this one reads schema {SCHEMA_VERSION}); update latent-walk, or run: {redo}")
+    if version < SCHEMA_VERSION:
+        raise CaptureError(f"{manifest_file}: schema {version} was made by an older latent-walk "
+                           f"(this one reads schema {SCHEMA_VERSION}); run: {redo}")
+    for key, kind in (("name", str), ("spec", dict), ("arrays", dict), ("facts", dict), ("checksum", dict)):
+        if not isinstance(manifest.get(key), kind):
+            raise CaptureError(f"{manifest_file}: field {key!r} is missing or malformed; run: {redo}")
+
+    expected_sum = manifest["checksum"].get("sha256")
+    try:
+        actual_sum = _sha256(arrays_file)
+    except FileNotFoundError:
+        raise CaptureError(f"{arrays_file}: missing; run: {redo}") from None
+    if actual_sum != expected_sum:
+        raise CaptureError(f"{arrays_file}: checksum does not match {MANIFEST} (damaged or edited); run: {redo}")
+
+    index = manifest["arrays"]
+    try:
+        with np.load(arrays_file, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except Exception as e:  # zipfile, format and OS errors all mean the same thing here
+        raise CaptureError(f"{arrays_file}: cannot be read as .npz ({type(e).__name__}: {e}); run: {redo}"
+                           .replace("\n", " ")) from None
+
+    for key in list(expected_arrays):
+        if key not in index:
+            raise CaptureError(f"{manifest_file}: has no array {key!r}, which is needed; run: {redo}")
+    for key, entry in index.items():
+        if key not in arrays:
+            raise CaptureError(f"{arrays_file}: array {key!r} listed in {MANIFEST} is missing; run: {redo}")
+        array = arrays[key]
+        shape, dtype = list(array.shape), array.dtype.str
+        if not isinstance(entry, dict) or entry.get("shape") != shape or entry.get("dtype") != dtype:
+            raise CaptureError(f"{arrays_file}: array {key!r} is {shape} {dtype}, but {MANIFEST} records "
+                               f"{entry.get('shape') if isinstance(entry, dict) else entry} "
+                               f"{entry.get('dtype') if isinstance(entry, dict) else ''}; run: {redo}")
+        array.flags.writeable = False  # scenes share these; nobody should edit a record
+    try:
+        facts = {k: Fact(v["value"], v["unit"], v["meaning"]) for k, v in manifest["facts"].items()}
+    except (TypeError, KeyError):
+        raise CaptureError(f"{manifest_file}: a fact lacks value, unit or meaning; run: {redo}") from None
+    return Capture(
+        path=path,
+        spec=manifest["spec"],
+        facts=facts,
+        arrays={k: arrays[k] for k in index},
+        meanings={k: index[k].get("meaning", "") for k in index},
+        manifest=manifest,
+    )
+
+
+def load_cached(root: Path | str, name: str, spec: dict, expected_arrays: Iterable[str] = ()) -> Capture | None:
+    """The capture of exactly this spec if it is on disk and sound, else None.
+
+    A damaged one is reported on stderr and removed, so the caller recomputes it. A hit
+    becomes the current capture of ``name``: it is what the caller asked for.
+    """
+    path = capture_path(root, name, spec)
+    if not path.exists():
+        return None
+    try:
+        capture = read_capture(path, expected_arrays=expected_arrays)
+        if canonical_json(capture.spec) != canonical_json(spec):
+            raise CaptureError(f"{path / MANIFEST}: its spec is not the one its name stands for")
+    except CaptureError as e:
+        print(f"damaged capture {path}: {e}; recomputing", file=sys.stderr)
+        shutil.rmtree(path, ignore_errors=True)
+        return None
+    set_current(root, name, path)
+    return capture

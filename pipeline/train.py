@@ -1,0 +1,231 @@
+"""Trains the embedded model on an endless stream of toy-world pictures, seeded, checkpointed and resumable."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from pipeline.errors import UsageError
+from pipeline.model import DEFAULT_MODEL_DIR, REPO_ROOT, ToyWorldPipeline, new_unet, sampling_scheduler, training_scheduler
+from pipeline.text_encoder import TextEncoder
+from pipeline.toyworld import render, sample_scene, to_model_space
+
+CFG_DROPOUT = 0.1  # share of captions replaced by the empty prompt, so the model also learns to draw unprompted
+EMA_DECAY = 0.999
+
+
+class ToyBatches(torch.utils.data.Dataset):
+    """Batch i holds the scenes of seeds [i*B, (i+1)*B): any batch can be made again, in any worker."""
+
+    def __init__(self, batch_size: int, num_batches: int, seed_offset: int = 0):
+        self.batch_size, self.num_batches, self.seed_offset = batch_size, num_batches, seed_offset
+
+    def __len__(self):
+        return self.num_batches
+
+    def __getitem__(self, index: int):
+        start = self.seed_offset + index * self.batch_size
+        scenes = [sample_scene(s) for s in range(start, start + self.batch_size)]
+        pictures = np.stack([render(s) for s in scenes])
+        return torch.from_numpy(to_model_space(pictures)), scenes
+
+
+def learning_rate(step: int, total: int, peak: float) -> float:
+    """Warm up, hold, then a cosine decay to a tenth: most of the quality arrives during the decay."""
+    warmup = max(50, total // 50)
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    hold_until = total // 2
+    if step < hold_until:
+        return peak
+    progress = (step - hold_until) / max(1, total - hold_until)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--steps", type=int, default=3000, help="training steps (default 3000, about 40 min on 2 CPU cores)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR, help="model folder to write")
+    parser.add_argument("--checkpoints", type=Path, default=REPO_ROOT / "checkpoints",
+                        help="folder for resumable training state")
+    parser.add_argument("--checkpoint-every", type=int, default=250)
+    parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start again")
+    parser.add_argument("--device", default="auto", help="cuda, cpu or auto (cuda when there is one)")
+    parser.add_argument("--workers", type=int, default=None, help="picture-making processes (default: cores - 1)")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="seconds to train: sets --steps from the speed measured over the first steps")
+
+
+def _check(args) -> None:
+    if args.steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be 0 or more, got {args.seed}")
+    if not (args.lr > 0):
+        raise UsageError(f"--lr must be positive, got {args.lr}")
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda was asked for, but this machine has no CUDA GPU: use --device cpu")
+    return torch.device(name)
+
+
+def _save_atomic(obj, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def export_model(unet, out: Path, record: dict) -> None:
+    """Writes the model folder next to the old one, then swaps it in, so a failure never loses the old weights."""
+    out = Path(out)
+    staging = out.with_name(out.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    ToyWorldPipeline(unet=unet, scheduler=sampling_scheduler()).save_pretrained(str(staging), safe_serialization=True)
+    (staging / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    old = out.with_name(out.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        os.replace(out, old)
+    os.replace(staging, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def train(args) -> dict:
+    _check(args)
+    device = _device(args.device)
+    torch.manual_seed(args.seed)
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+    unet = new_unet(args.seed).to(device)
+    ema = new_unet(args.seed).to(device)
+    ema.load_state_dict(unet.state_dict())
+    ema.requires_grad_(False)
+    optimiser = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.01)
+    scheduler = training_scheduler()
+    alphas = scheduler.alphas_cumprod.to(device)
+    encoder = TextEncoder(device=device)
+
+    state_path = Path(args.checkpoints) / "train-state.pt"
+    start, elapsed_before, total = 0, 0.0, args.steps
+    identity = {"batch_size": args.batch_size, "lr": args.lr, "seed": args.seed}
+    if state_path.exists() and not args.fresh:
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        if state.get("identity") == identity:
+            unet.load_state_dict(state["unet"])
+            ema.load_state_dict(state["ema"])
+            optimiser.load_state_dict(state["optimiser"])
+            start, elapsed_before, total = state["step"], state["elapsed"], state["total"]
+            print(f"resuming from step {start} of {total} ({state_path})")
+        else:
+            print(f"checkpoint {state_path} belongs to other settings; starting afresh (use --fresh to silence)")
+
+    workers = args.workers if args.workers is not None else max(0, (os.cpu_count() or 1) - 1)
+    # the picture stream is planned long enough for a time budget to stretch the run
+    planned = total if args.time_budget is None else 10**7
+    batches = ToyBatches(args.batch_size, planned)
+    loader = torch.utils.data.DataLoader(
+        batches, batch_size=None, sampler=range(start, planned), num_workers=workers,
+        prefetch_factor=4 if workers else None, persistent_workers=False,
+    )
+
+    stop = {"now": False}
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("now", True))
+
+    def save(step):
+        _save_atomic({"identity": identity, "unet": unet.state_dict(), "ema": ema.state_dict(),
+                      "optimiser": optimiser.state_dict(), "step": step, "total": total,
+                      "elapsed": elapsed_before + time.time() - t0}, state_path)
+
+    t0 = time.time()
+    losses: list[float] = []
+    bar = tqdm(total=total, initial=start, desc="training", unit="step", dynamic_ncols=True,
+               mininterval=2.0)
+    step = start
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    try:
+        for step, (clean, scenes) in zip(range(start, planned), loader):
+            if step >= total:
+                break
+            if args.time_budget is not None and step == start + 40:
+                rate = 30 / (time.time() - t_measure)
+                total = max(step + 1, int(rate * args.time_budget))
+                bar.total = total
+                bar.refresh()
+            if args.time_budget is not None and step == start + 10:
+                t_measure = time.time()
+            rng = np.random.default_rng([args.seed, step])
+            drops = rng.random(len(scenes)) < CFG_DROPOUT
+            captions = ["" if drop else s.caption for s, drop in zip(scenes, drops)]
+            g = torch.Generator().manual_seed(int(rng.integers(2**62)))
+            noise = torch.randn(clean.shape, generator=g)
+            timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (clean.shape[0],), generator=g)
+            clean, noise, timesteps = clean.to(device), noise.to(device), timesteps.to(device)
+            a = alphas[timesteps].view(-1, 1, 1, 1)
+            noisy = a.sqrt() * clean + (1 - a).sqrt() * noise
+            velocity = a.sqrt() * noise - (1 - a).sqrt() * clean
+            states = encoder.states_for(captions)
+            for group in optimiser.param_groups:
+                group["lr"] = learning_rate(step, total, args.lr)
+            with autocast:
+                prediction = unet(noisy, timesteps, encoder_hidden_states=states).sample
+            loss = torch.nn.functional.mse_loss(prediction.float(), velocity)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+            optimiser.step()
+            decay = min(EMA_DECAY, (1 + step) / (10 + step))
+            with torch.no_grad():
+                for e, p in zip(ema.parameters(), unet.parameters()):
+                    e.lerp_(p, 1 - decay)
+            losses.append(loss.item())
+            bar.update(1)
+            if step % 10 == 0:
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", lr=f"{group['lr']:.1e}")
+            if (step + 1) % args.checkpoint_every == 0:
+                save(step + 1)
+            if stop["now"]:
+                raise KeyboardInterrupt
+        step = max(step + 1, start) if losses else start
+    except KeyboardInterrupt:
+        save(step)
+        bar.close()
+        raise UsageError(f"training stopped at step {step}; `make model` resumes from {state_path}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    bar.close()
+    seconds = elapsed_before + time.time() - t0
+    record = {
+        "steps": int(step), "batch_size": args.batch_size, "peak_lr": args.lr, "seed": args.seed,
+        "ema_decay": EMA_DECAY, "cfg_dropout": CFG_DROPOUT, "device": str(device),
+        "device_name": torch.cuda.get_device_name(0) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads",
+        "training_seconds": round(seconds, 1), "final_loss": round(float(np.mean(losses[-100:])), 5) if losses else None,
+        "parameters": int(sum(p.numel() for p in unet.parameters())), "torch": torch.__version__,
+    }
+    save(step)
+    export_model(ema.to("cpu").float(), Path(args.out), record)
+    print(f"model written to {args.out} after {step} steps in {seconds / 60:.1f} min (loss {record['final_loss']})")
+    return record
+
+
+def run(args) -> int:
+    train(args)
+    return 0

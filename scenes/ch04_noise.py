@@ -1,0 +1,277 @@
+"""Chapter "Noise, forward and backward": a toy-world picture dissolves into noise beside the curve of what is left of it, then the film runs backwards.
+
+It reads the forward capture (``python -m pipeline capture forward``): the recorded frames,
+their steps, how strong picture and noise are at each, and the nearest-picture match rate;
+every number it says or shows is one of that capture's facts or arrays.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import numpy as np  # noqa: E402
+from manim import (  # noqa: E402
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Create,
+    CurvedArrow,
+    DashedVMobject,
+    Dot,
+    FadeIn,
+    FadeOut,
+    FadeTransform,
+    GrowArrow,
+    Group,
+    LaggedStart,
+    Line,
+    Square,
+    ValueTracker,
+    VGroup,
+    Write,
+    config,
+    linear,
+)
+
+from pipeline.contract import read_capture  # noqa: E402
+from scenes import style  # noqa: E402
+from scenes.helpers import (  # noqa: E402
+    CaptionedPicture,
+    ChapterTitle,
+    Film,
+    Frame,
+    LevelChart,
+    Marker,
+    PixelPicture,
+    StepCounter,
+    captures_root,
+    readout,
+    shown,
+    spoken_facts,
+    words,
+)
+from scenes.narration import NarratedScene  # noqa: E402
+
+NARRATION = Path(__file__).with_suffix(".narration.toml")
+
+
+class NoiseForwardBackward(NarratedScene):
+    """A picture sinks into noise step by step, is marked lost, and rises again when the film runs backwards."""
+
+    title = "Noise, forward and backward"
+    capture_name = "forward"
+    expected_arrays = ("frames", "timesteps", "signal_level", "noise_level", "match_rate")
+
+    picture_height = 4.2
+    picture_center = np.array([-3.7, -0.35, 0.0])
+    chart_center = np.array([3.3, -0.3, 0.0])
+    # How far through the schedule the film has run when each block that plays it forwards ends.
+    share_after_noise_block = 0.1
+    share_after_curves_block = 0.2
+    share_after_fade_block = 0.7
+    backward_seconds = 7.0
+    strip_length = 6  # thumbnails in the closing film strip, evenly spaced through the film
+    strip_height = 1.75
+
+    def construct(self) -> None:
+        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        self.use_narration(NARRATION, spoken_facts(capture))
+        facts, arrays = capture.facts, capture.arrays
+        film = Film(arrays["frames"], arrays["timesteps"], levels={
+            "picture": arrays["signal_level"], "noise": arrays["noise_level"]})
+        self.film = film
+        self.position = ValueTracker(0.0)
+
+        # --- the picture
+        title = ChapterTitle(self.title)
+        shown_picture = CaptionedPicture(film.frame_at(0), str(facts["caption"].value), height=self.picture_height)
+        shown_picture.move_to(self.picture_center)
+        picture, frame, caption = shown_picture.picture, shown_picture.frame, shown_picture.caption
+        counter = StepCounter(0).next_to(frame, UP, buff=0.3)
+        with self.narrate("opening"):
+            self.play(Write(title), run_time=1.5)
+            self.wait_until_bookmark("picture")
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(picture), Create(frame),
+                      run_time=1.2)
+            self.play(FadeIn(caption, shift=0.2 * UP), run_time=0.8)
+
+        last_step = float(arrays["timesteps"][-1])
+
+        def at_share(share: float) -> float:
+            """The film's position a given share of the way through the schedule."""
+            return film.position_of_step(share * last_step)
+
+        picture.add_updater(lambda m: m.show(film.frame_at(self.position.get_value())))
+        counter.add_updater(lambda m: m.set_value(round(film.step_at(self.position.get_value()))))
+        with self.narrate("noise") as tracker:
+            self.play(FadeIn(counter), run_time=0.6)
+            self.wait_until_bookmark("more")
+            self.play_film_to(at_share(self.share_after_noise_block), tracker.get_remaining_duration())
+
+        # --- the chart of what is left
+        steps = arrays["timesteps"]
+        chart = LevelChart(
+            x_max=float(steps[-1]),
+            x_ticks=[(float(steps[0]), str(int(steps[0]))), (float(steps[-1]), str(int(steps[-1])))],
+            y_ticks=[(1.0, "full"), (0.0, "none")],
+        ).move_to(self.chart_center)
+        picture_curve = chart.add_curve("picture", steps, arrays["signal_level"], style.SIGNAL)
+        noise_curve = chart.add_curve("noise", steps, arrays["noise_level"], style.NOISE)
+        picture_label = words("picture", size=style.LABEL_SIZE, color=style.SIGNAL)
+        picture_label.next_to(chart.point(0, 1.0), UP, buff=0.12).align_to(chart.axes, LEFT).shift(0.3 * RIGHT)
+        noise_label = words("noise", size=style.LABEL_SIZE, color=style.NOISE)
+        # Below and right of the rising noise curve, far enough that the moving dot passes it by.
+        label_step = 0.18 * last_step
+        noise_label.next_to(chart.point(label_step, film.level_at("noise", at_share(0.18))), RIGHT + DOWN, buff=0.3)
+        now_line = Line(chart.point(0, 0), chart.point(0, 1), color=style.MUTED, stroke_width=1.5)
+        now_line.add_updater(lambda m: m.put_start_and_end_on(*self.now_line_ends(chart)))
+        picture_dot = self.dot_on(chart, "picture", style.SIGNAL)
+        noise_dot = self.dot_on(chart, "noise", style.NOISE)
+        with self.narrate("curves") as tracker:
+            self.play(Create(chart.axes), FadeIn(chart.x_label, chart.y_label, chart.ticks), run_time=1.0)
+            self.add(now_line)
+            self.wait_until_bookmark("picture_curve")
+            self.play(Create(picture_curve), FadeIn(picture_label), FadeIn(picture_dot), run_time=1.2)
+            self.wait_until_bookmark("noise_curve")
+            self.play(Create(noise_curve), FadeIn(noise_label), FadeIn(noise_dot), run_time=1.2)
+            self.play_film_to(at_share(self.share_after_curves_block), tracker.get_remaining_duration())
+
+        # --- fading
+        half_step = float(facts["half_step"].value)
+        half_position = film.position_of_step(half_step)
+        # The curves cross at the half step; below the crossing, between them, is clear.
+        half_readout = readout(shown(facts["signal_percent_at_half"]),
+                               chart.point(half_step, film.level_at("picture", half_position)),
+                               direction=DOWN, color=style.SIGNAL, buff=0.45)
+        with self.narrate("fade") as tracker:
+            self.play_film_to(half_position, tracker.time_until_bookmark("half"))
+            self.play(FadeIn(half_readout, shift=0.1 * RIGHT), run_time=0.6)
+            self.play_film_to(at_share(self.share_after_fade_block), tracker.get_remaining_duration())
+
+        # --- the test that still finds the picture, and the step at which it loses it
+        lost_step = float(facts["lost_step"].value)
+        lost_position = film.position_of_step(lost_step)
+        test_curve = chart.add_curve("test", steps, arrays["match_rate"], style.HIGHLIGHT)
+        test_label = words("test finds it", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
+        test_label.next_to(chart.point(0.55 * last_step, 1.0), UP, buff=0.12)
+        lost_marker = Marker(chart, lost_step, f"lost at\nstep {shown(facts['lost_step'])}")
+        # Left of the line, in the open space between the falling picture and the risen noise.
+        lost_marker.label.next_to(chart.point(lost_step, 0.62), LEFT, buff=0.15)
+        lost_readout = readout(shown(facts["signal_percent_at_lost_step"]),
+                               chart.point(lost_step, film.level_at("picture", lost_position)),
+                               direction=LEFT, color=style.SIGNAL, buff=0.3)
+        with self.narrate("test") as tracker:
+            self.play(FadeOut(half_readout), run_time=0.5)
+            self.wait_until_bookmark("test_curve")
+            self.play(Create(test_curve), FadeIn(test_label), run_time=1.5)
+            self.play_film_to(lost_position, tracker.time_until_bookmark("lost"))
+            self.play(Create(lost_marker.line), FadeIn(lost_marker.label), FadeIn(lost_readout), run_time=0.8)
+
+        # --- pure noise
+        pure_caption = words("pure noise", size=style.LABEL_SIZE, color=style.NOISE).move_to(caption)
+        caption_again = caption.copy()  # for the way back; the caption itself turns into "pure noise"
+        with self.narrate("end") as tracker:
+            self.play(FadeOut(lost_readout), run_time=0.4)
+            self.play_film_to(film.last, tracker.time_until_bookmark("pure"))
+            self.play(FadeTransform(caption, pure_caption), run_time=0.8)
+
+        # --- the same film, backwards
+        backwards = words("backwards", size=style.LABEL_SIZE, color=style.MODEL)
+        backwards.next_to(counter, RIGHT, buff=0.4).align_to(counter, DOWN)
+        with self.narrate("backward"):
+            self.wait_until_bookmark("rewind")
+            self.play(FadeIn(backwards, shift=0.2 * LEFT), FadeOut(pure_caption), run_time=0.5)
+            self.play_film_to(0, self.backward_seconds)
+            self.play(FadeIn(caption_again, shift=0.2 * UP), run_time=0.8)
+
+        # --- the catch: without the recording, every frame but the noise is unknown
+        picture.clear_updaters()
+        counter.clear_updaters()
+        now_line.clear_updaters()
+        picture_dot.clear_updaters()
+        noise_dot.clear_updaters()
+        strip = self.film_strip()
+        with self.narrate("catch"):
+            self.wait_until_bookmark("strip")
+            self.play(
+                FadeOut(Group(chart.axes, chart.x_label, chart.y_label, chart.ticks, picture_curve, noise_curve,
+                              test_curve, picture_label, noise_label, test_label, lost_marker, now_line,
+                              picture_dot, noise_dot, counter, backwards, caption_again, frame)),
+                picture.animate.set(height=self.strip_height).move_to(strip.pictures[0]),
+                run_time=1.2,
+            )
+            self.remove(picture)
+            self.add(strip.pictures[0])
+            self.play(LaggedStart(*(FadeIn(Group(p, f)) for p, f in zip(strip.pictures[1:], strip.frames[1:])),
+                                  lag_ratio=0.15),
+                      FadeIn(strip.frames[0]), FadeIn(strip.labels), run_time=1.5)
+            self.play(GrowArrow(strip.arrow), FadeIn(strip.arrow_label), run_time=0.8)
+            self.wait_until_bookmark("unknown")
+            self.play(*(FadeOut(Group(p, f)) for p, f in zip(strip.pictures[:-1], strip.frames[:-1])),
+                      *(FadeIn(u) for u in strip.unknowns), FadeOut(strip.labels[:-1]), run_time=1.2)
+            self.wait_until_bookmark("given")
+            given = words("noise + a prompt", size=style.LABEL_SIZE, color=style.MODEL)
+            given.next_to(strip.frames[-1], UP, buff=0.3)
+            self.play(FadeIn(given, shift=0.2 * DOWN), strip.frames[-1].animate.set_color(style.MODEL), run_time=0.8)
+            self.wait_until_bookmark("learn")
+            one_step = CurvedArrow(strip.frames[-1].get_top() + 0.1 * UP + 0.2 * LEFT,
+                                   strip.unknowns[-1].get_top() + 0.1 * UP + 0.2 * RIGHT,
+                                   angle=0.9, color=style.HIGHLIGHT, stroke_width=4)
+            step_label = words("one step back", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
+            step_label.next_to(one_step, UP, buff=0.12)
+            self.play(FadeOut(given), Create(one_step), FadeIn(step_label), run_time=1.0)
+        self.finish()
+
+    # --- pieces of the chapter
+
+    def play_film_to(self, position: float, seconds: float) -> None:
+        """Run the film to ``position`` in ``seconds`` at an even pace (at once if there is no time)."""
+        if seconds < 1 / config.frame_rate:
+            self.position.set_value(position)
+            return
+        self.play(self.position.animate.set_value(position), run_time=seconds, rate_func=linear)
+
+    def now_line_ends(self, chart: LevelChart) -> tuple[np.ndarray, np.ndarray]:
+        step = self.film.step_at(self.position.get_value())
+        return chart.point(step, 0), chart.point(step, 1)
+
+    def dot_on(self, chart: LevelChart, level: str, color) -> Dot:
+        def follow(dot: Dot) -> None:
+            position = self.position.get_value()
+            dot.move_to(chart.point(self.film.step_at(position), self.film.level_at(level, position)))
+
+        dot = Dot(radius=0.09, color=color)
+        follow(dot)
+        dot.add_updater(follow)
+        return dot
+
+    def film_strip(self) -> VGroup:
+        """Thumbnails of the film from the clean picture (left) to pure noise (right), steps under each,
+        an arrow for the way generation runs, and the question marks that replace the unknown frames."""
+        film = self.film
+        positions = np.linspace(0, film.last, self.strip_length).round().astype(int)
+        pictures = [PixelPicture(film.frames[p], height=self.strip_height) for p in positions]
+        Group(*pictures).arrange(RIGHT, buff=0.38).move_to(0.2 * UP)
+        frames = [Frame(p) for p in pictures]
+        labels = VGroup(*(words(f"step {int(film.timesteps[p])}", size=style.SMALL_SIZE, color=style.MUTED)
+                          .next_to(f, DOWN, buff=0.2) for p, f in zip(positions, frames)))
+        arrow = Arrow(frames[-1].get_bottom() + 1.05 * DOWN, frames[0].get_bottom() + 1.05 * DOWN,
+                      color=style.MODEL, stroke_width=5, buff=0)
+        arrow.set_x(Group(*frames).get_x())
+        arrow_label = words("generation runs this way", size=style.LABEL_SIZE, color=style.MODEL)
+        arrow_label.next_to(arrow, DOWN, buff=0.2)
+        unknowns = [VGroup(DashedVMobject(Square(f.width, color=style.MUTED, stroke_width=2), num_dashes=24),
+                           words("?", size=style.HEADING_SIZE, color=style.MUTED)).move_to(f)
+                    for f in frames[:-1]]
+        strip = VGroup(VGroup(*frames), labels, arrow, arrow_label)
+        strip.pictures, strip.frames, strip.labels = pictures, frames, labels
+        strip.arrow, strip.arrow_label, strip.unknowns = arrow, arrow_label, unknowns
+        return strip

@@ -1,0 +1,113 @@
+"""The base scene of every narrated chapter: it picks the voice, speaks the chapter's narration blocks, and writes their subtitles.
+
+A chapter subclasses ``NarratedScene``, calls ``self.use_narration(path, facts)`` once it has
+read its capture, and wraps animations in ``with self.narrate("block") as tracker:``. The voice
+comes from ``LATENT_WALK_VOICE`` (piper, the default, or silent); chapters never choose it.
+When the scene ends, ``<media_dir>/subtitles/<Scene>.vtt`` and ``.srt`` hold every block,
+timed where it actually plays in the video.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from manim import config, logger
+from manim_voiceover import VoiceoverScene
+from manim_voiceover.tracker import VoiceoverTracker
+
+from scenes.style import BACKGROUND
+
+from .script import Narration, NarrationError, load_narration
+from .speech import service_from_env, spoken_text
+from .subtitles import Cue, block_cues, write_subtitles
+
+
+@dataclass(frozen=True)
+class SpokenBlock:
+    """A voiceover block as it played: where in the video it starts, how long it lasts, its timed segments."""
+
+    name: str
+    text: str
+    start: float
+    duration: float
+    segments: list[dict]
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+def subtitles_folder() -> Path:
+    return Path(config.media_dir) / "subtitles"
+
+
+class NarratedScene(VoiceoverScene):
+    """A VoiceoverScene with the project's voice, narration read from a file, and subtitles written at the end."""
+
+    # Seconds the last picture stays on screen after the last words, before the chapter cuts.
+    closing_hold = 1.0
+
+    def setup(self) -> None:
+        super().setup()
+        self.camera.background_color = BACKGROUND
+        # manim advances its clock by whole frames for an animation it renders but by the exact
+        # run time for one it takes from its cache, so a partly cached render would place the
+        # voice (added at the clock's time) out of step with the pictures. Render every frame.
+        config.disable_caching = True
+        self.set_speech_service(service_from_env(), create_subcaption=False)
+        self.narration: Narration | None = None
+        self.narration_text: dict[str, str] = {}
+        self.spoken: list[SpokenBlock] = []
+        self._block_name: str | None = None
+
+    def use_narration(self, path: Path | str, facts: Mapping[str, str]) -> None:
+        """Read the chapter's narration file and fill its placeholders with the capture's facts."""
+        self.narration = load_narration(path)
+        self.narration_text = self.narration.filled(facts)
+
+    @contextmanager
+    def narrate(self, block: str) -> Iterator[VoiceoverTracker]:
+        """Speak one named block of the narration while the body animates; waits for the voice to finish."""
+        if block not in self.narration_text:
+            where = self.narration.path if self.narration else "no narration file (call use_narration first)"
+            raise NarrationError(f"{where}: has no block {block!r}")
+        self._block_name = block
+        try:
+            with self.voiceover(text=self.narration_text[block]) as tracker:
+                yield tracker
+        finally:
+            self._block_name = None
+
+    def _add_voiceover_text(self, text: str, service_kwargs: dict[str, object], **kwargs) -> VoiceoverTracker:
+        tracker = super()._add_voiceover_text(text, service_kwargs=service_kwargs, **kwargs)
+        self.spoken.append(SpokenBlock(
+            name=self._block_name or f"block {len(self.spoken) + 1}",
+            text=spoken_text(text),
+            start=float(tracker.start_t),
+            duration=float(tracker.duration),
+            segments=list(tracker.data["segments"]),
+        ))
+        return tracker
+
+    def finish(self) -> None:
+        """Hold the last picture for ``closing_hold`` seconds: the chapter's end."""
+        self.wait(self.closing_hold)
+
+    def cues(self) -> list[Cue]:
+        return [cue for block in self.spoken for cue in block_cues(block.start, block.segments)]
+
+    def tear_down(self) -> None:
+        super().tear_down()
+        if self.narration is not None:
+            said = [block.name for block in self.spoken]
+            unsaid = [name for name in self.narration.blocks if name not in said]
+            if unsaid or said != list(self.narration.blocks):
+                # Subtitles and the film's script follow the file's order; the scene must too.
+                raise NarrationError(f"{self.narration.path}: the scene spoke {said}, but the file's "
+                                     f"blocks are {list(self.narration.blocks)}")
+        if self.spoken and not (config.dry_run or config.save_last_frame):
+            vtt, srt = write_subtitles(subtitles_folder(), type(self).__name__, self.cues())
+            logger.info(f"Subtitles written: {vtt} and {srt}")

@@ -1,0 +1,88 @@
+"""A chapter's narration as data: named blocks of text for the ear, with bookmarks and ``{placeholders}`` for captured facts.
+
+The file sits beside its scene (``scenes/ch04_noise.narration.toml``) and holds one table,
+``[blocks]``, of named texts in the order they are spoken:
+
+    [blocks]
+    opening = \"\"\"Here is a picture. <bookmark mark="noise"/> Now add noise.\"\"\"
+
+No number is typed into a narration: every number is a placeholder such as ``{lost_step}``,
+filled from the facts of the capture the chapter reads.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .speech import BOOKMARK
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+class NarrationError(ValueError):
+    """A narration file that cannot be used; the message names the file and what is wrong."""
+
+
+def placeholders_in(text: str) -> list[str]:
+    """The names of the ``{placeholders}`` in ``text``, in order."""
+    return [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+
+
+def digits_outside_placeholders(text: str) -> list[str]:
+    """Every run of digits typed into ``text`` (placeholders are allowed to hold numbers)."""
+    return re.findall(r"\d+", _PLACEHOLDER.sub("", text))
+
+
+@dataclass(frozen=True)
+class Narration:
+    """A chapter's narration blocks, in the order they are spoken, before facts are filled in."""
+
+    path: Path
+    blocks: dict[str, str]
+
+    def placeholders(self) -> set[str]:
+        return {name for text in self.blocks.values() for name in placeholders_in(text)}
+
+    def filled(self, facts: Mapping[str, str]) -> dict[str, str]:
+        """Each block with its placeholders replaced by the facts' spoken forms."""
+        missing = sorted(self.placeholders() - set(facts))
+        if missing:
+            raise NarrationError(f"{self.path}: placeholders {missing} name no fact of the capture "
+                                 f"(it has: {', '.join(sorted(facts))})")
+        return {name: text.format_map(facts) for name, text in self.blocks.items()}
+
+
+def load_narration(path: Path | str) -> Narration:
+    """Read and check a narration file: blocks are non-empty strings, placeholders are plain names."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NarrationError(f"{path}: no such narration file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise NarrationError(f"{path}: not valid TOML ({e})") from None
+    blocks = data.get("blocks")
+    if not isinstance(blocks, dict) or not blocks:
+        raise NarrationError(f"{path}: needs a [blocks] table of named narration texts")
+    for name, text in blocks.items():
+        if not isinstance(text, str) or not text.strip():
+            raise NarrationError(f"{path}: block {name!r} must be non-empty text")
+        try:
+            fields = list(string.Formatter().parse(text))
+        except ValueError as e:
+            raise NarrationError(f"{path}: block {name!r} has a broken placeholder ({e})") from None
+        for _, field, spec, conversion in fields:
+            if field is not None and (not field.isidentifier() or spec or conversion):
+                raise NarrationError(f"{path}: block {name!r}: placeholder {{{field}}} must be a plain fact name")
+        marks = BOOKMARK.findall(text)
+        if len(marks) != len(set(marks)):
+            raise NarrationError(f"{path}: block {name!r} uses a bookmark name twice")
+        if "<bookmark" in BOOKMARK.sub("", text):
+            raise NarrationError(f"{path}: block {name!r} has a bookmark tag manim-voiceover would not "
+                                 f"recognise; write <bookmark mark=\"name\"/> with a name of letters and _")
+    return Narration(path, dict(blocks))

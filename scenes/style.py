@@ -1,0 +1,39 @@
+"""The film's look in one place: a small palette on a dark background, the fonts, and the sizes of words on screen.
+
+Every chapter takes its colours and type from here, so that a colour means the same thing
+throughout the film: blue is the picture (the signal), red is noise, yellow marks the moment
+the narration points at, green is the model and what it makes.
+"""
+
+from __future__ import annotations
+
+from manim import ManimColor
+
+# A near-black rather than pure black: 3Blue1Brown's videos sit on a soft dark grey-blue.
+BACKGROUND = ManimColor("#0E1016")
+
+INK = ManimColor("#ECECEC")  # words and axes
+MUTED = ManimColor("#8C92A0")  # secondary words: units, tick labels, hints
+FAINT = ManimColor("#3A3F4B")  # frames around pictures, guides that should not compete
+
+SIGNAL = ManimColor("#58C4DD")  # the picture, what is left of it
+NOISE = ManimColor("#FC6255")  # the noise
+HIGHLIGHT = ManimColor("#FFD84D")  # the moment the narration points at
+MODEL = ManimColor("#83C167")  # the model, and what generation makes
+
+# Computer Modern, from Debian's fonts-cmu: the serif of 3Blue1Brown's on-screen words.
+FONT = "CMU Serif"
+# Numbers that change while you watch (step counters) keep their width in a monospaced face.
+NUMBER_FONT = "CMU Typewriter Text"
+
+# Sizes for manim's Text(font_size=...); one scale for the whole film.
+TITLE_SIZE = 52
+HEADING_SIZE = 40
+BODY_SIZE = 32
+LABEL_SIZE = 26
+SMALL_SIZE = 22
+
+# Stroke widths: axes and curves read as drawn lines at every render quality.
+AXIS_STROKE = 2.0
+CURVE_STROKE = 5.0
+FRAME_STROKE = 2.0

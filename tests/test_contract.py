@@ -1,0 +1,240 @@
+"""The data contract: captures round-trip, and every kind of damage is refused with one clear line."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from pipeline import contract
+from pipeline.contract import (SCHEMA_VERSION, CaptureError, Fact, capture_path, load_cached, pointer_path,
+                               read_capture, set_current, spec_hash, write_capture)
+
+SPEC = {"experiment": "demo", "seed": 3, "steps": [0, 10, 20], "scheduler": {"class": "DDPMScheduler"}}
+MEANINGS = {"picture": "a small picture", "levels": "one number per step"}
+FACTS = {"lost_step": Fact(20, "step", "first step where the picture is lost"),
+         "caption": Fact("a purple butterfly", "", "what the picture shows")}
+
+
+def _arrays():
+    return {"picture": np.arange(2 * 4 * 4 * 3, dtype=np.float32).reshape(2, 4, 4, 3) / 7,
+            "levels": np.array([1.0, 0.5, 0.25])}
+
+
+def _write(root, spec=SPEC):
+    return write_capture(root, "demo", spec, _arrays(), MEANINGS, FACTS, versions={"diffusers": "0.0-test"})
+
+
+def _refused(path, match, **kwargs) -> str:
+    with pytest.raises(CaptureError) as caught:
+        read_capture(path, **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message, message
+    assert match in message, message
+    return message
+
+
+def _rewrite_manifest(path, change):
+    manifest = json.loads((path / "manifest.json").read_text())
+    change(manifest)
+    (path / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _fix_checksum(path):
+    _rewrite_manifest(path, lambda m: m["checksum"].update(sha256=contract._sha256(path / "arrays.npz")))
+
+
+# ----------------------------------------------------------------------------- naming
+
+
+def test_spec_hash_ignores_key_order_and_sees_every_value():
+    reordered = {"steps": [0, 10, 20], "scheduler": {"class": "DDPMScheduler"}, "seed": 3, "experiment": "demo"}
+    assert spec_hash(SPEC) == spec_hash(reordered)
+    assert len(spec_hash(SPEC)) == 12 and int(spec_hash(SPEC), 16) >= 0
+    assert spec_hash(SPEC) != spec_hash(dict(SPEC, seed=4))
+    assert spec_hash({"seed": np.int64(3)}) == spec_hash({"seed": 3})
+
+
+def test_capture_lives_in_a_folder_named_by_its_spec_hash(tmp_path):
+    path = _write(tmp_path)
+    assert path == capture_path(tmp_path, "demo", SPEC) == tmp_path / f"demo-{spec_hash(SPEC)}"
+    assert sorted(p.name for p in path.iterdir()) == ["arrays.npz", "manifest.json"]
+
+
+# ----------------------------------------------------------------------------- round trip
+
+
+def test_round_trip_gives_back_arrays_facts_meanings_and_spec(tmp_path):
+    path = _write(tmp_path)
+    capture = read_capture(path, expected_arrays=["picture", "levels"])
+    for key, array in _arrays().items():
+        assert capture.arrays[key].dtype == array.dtype
+        np.testing.assert_array_equal(capture.arrays[key], array)
+    assert capture.facts == FACTS
+    assert capture.meanings == MEANINGS
+    assert capture.spec == SPEC
+    assert capture.name == "demo" and capture.spec_hash == spec_hash(SPEC)
+    manifest = capture.manifest
+    assert manifest["schema_version"] == SCHEMA_VERSION
+    assert manifest["versions"]["diffusers"] == "0.0-test" and "numpy" in manifest["versions"]
+    assert manifest["arrays"]["picture"] == {"shape": [2, 4, 4, 3], "dtype": "<f4", "meaning": "a small picture"}
+    assert manifest["created"]
+    with pytest.raises(ValueError):
+        capture.arrays["levels"][0] = 7.0  # a record is read-only
+
+
+def test_read_by_name_follows_the_current_pointer(tmp_path):
+    first = _write(tmp_path)
+    assert pointer_path(tmp_path, "demo").read_text().strip() == first.name
+    second = _write(tmp_path, dict(SPEC, seed=4))
+    assert read_capture(tmp_path, "demo").path == second
+    assert first.exists()  # older captures stay, so switching back is a cache hit
+
+
+def test_same_arrays_give_the_same_file_bytes(tmp_path):
+    a = _write(tmp_path / "a")
+    b = _write(tmp_path / "b")
+    assert (a / "arrays.npz").read_bytes() == (b / "arrays.npz").read_bytes()
+
+
+def test_pointer_keeps_its_time_when_nothing_changes(tmp_path):
+    path = _write(tmp_path)
+    pointer = pointer_path(tmp_path, "demo")
+    os.utime(pointer, ns=(1_000_000_000, 1_000_000_000))
+    set_current(tmp_path, "demo", path)
+    assert pointer.stat().st_mtime_ns == 1_000_000_000
+    _write(tmp_path)  # recomputed in place: what Make sees must change
+    assert pointer.stat().st_mtime_ns != 1_000_000_000
+
+
+def test_every_array_needs_a_meaning(tmp_path):
+    with pytest.raises(ValueError, match="levels"):
+        write_capture(tmp_path, "demo", SPEC, _arrays(), {"picture": "x"}, FACTS)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- atomic writing
+
+
+class _InterruptedArray:
+    def __array__(self, dtype=None, copy=None):
+        raise KeyboardInterrupt
+
+
+def test_interrupted_write_leaves_nothing(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        write_capture(tmp_path, "demo", SPEC, {"picture": _InterruptedArray()}, {"picture": "x"}, FACTS)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_rewrite_keeps_the_old_capture(tmp_path, monkeypatch):
+    path = _write(tmp_path)
+
+    def broken_rename(src, dst):
+        raise OSError(28, "No space left on device")
+
+    real_rename = os.rename
+    monkeypatch.setattr(contract.os, "rename",
+                        lambda src, dst: broken_rename(src, dst) if ".old-" not in str(dst)
+                        and ".old-" not in str(src) else real_rename(src, dst))
+    with pytest.raises(OSError):
+        _write(tmp_path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, "demo.current"])
+    read_capture(path, expected_arrays=["picture"])
+
+
+# ----------------------------------------------------------------------------- refusals
+
+
+def test_corrupt_npz_is_refused(tmp_path):
+    path = _write(tmp_path)
+    (path / "arrays.npz").write_bytes(b"not a zip file at all")
+    _refused(path, "checksum does not match")
+    _fix_checksum(path)  # damaged when written: the checksum agrees but the file is no npz
+    message = _refused(path, "cannot be read as .npz")
+    assert "arrays.npz" in message and "python -m pipeline capture demo --force" in message
+
+
+def test_wrong_checksum_is_refused(tmp_path):
+    path = _write(tmp_path)
+    _rewrite_manifest(path, lambda m: m["checksum"].update(sha256="0" * 64))
+    message = _refused(path, "checksum does not match")
+    assert str(path / "arrays.npz") in message and "python -m pipeline capture demo --force" in message
+
+
+def test_newer_schema_version_is_refused(tmp_path):
+    path = _write(tmp_path)
+    _rewrite_manifest(path, lambda m: m.update(schema_version=SCHEMA_VERSION + 1))
+    message = _refused(path, "made by a newer latent-walk")
+    assert "update" in message and "manifest.json" in message
+
+
+def test_older_schema_version_is_refused(tmp_path):
+    path = _write(tmp_path)
+    _rewrite_manifest(path, lambda m: m.update(schema_version=SCHEMA_VERSION - 1))
+    _refused(path, "made by an older latent-walk")
+
+
+def test_missing_expected_array_is_refused(tmp_path):
+    path = _write(tmp_path)
+    _refused(path, "has no array 'noise'", expected_arrays=["picture", "noise"])
+
+
+def test_array_missing_from_the_npz_is_refused(tmp_path):
+    path = _write(tmp_path)
+    with zipfile.ZipFile(path / "arrays.npz", "w") as zf:  # the npz without "levels"
+        with zf.open("picture.npy", "w") as f:
+            np.lib.format.write_array(f, _arrays()["picture"])
+    _fix_checksum(path)
+    _refused(path, "array 'levels' listed in manifest.json is missing")
+
+
+def test_array_of_the_wrong_shape_is_refused(tmp_path):
+    path = _write(tmp_path)
+    _rewrite_manifest(path, lambda m: m["arrays"]["levels"].update(shape=[4]))
+    _refused(path, "array 'levels' is [3] <f8, but manifest.json records [4]")
+
+
+def test_missing_or_broken_manifest_is_refused(tmp_path):
+    path = _write(tmp_path)
+    (path / "manifest.json").write_text("{not json")
+    _refused(path, "not valid JSON")
+    (path / "manifest.json").unlink()
+    _refused(path, "missing, so this is no capture")
+
+
+def test_missing_capture_by_name_says_what_to_run(tmp_path):
+    with pytest.raises(CaptureError, match=r"no forward capture yet; run: python -m pipeline capture forward$"):
+        read_capture(tmp_path, "forward")
+    pointer_path(tmp_path, "forward").write_text("forward-123456789abc\n")
+    with pytest.raises(CaptureError, match="which is missing"):
+        read_capture(tmp_path, "forward")
+
+
+# ----------------------------------------------------------------------------- the cache
+
+
+def test_load_cached_misses_hits_and_drops_damage(tmp_path, capsys):
+    assert load_cached(tmp_path, "demo", SPEC, ["picture"]) is None
+    path = _write(tmp_path)
+    _write(tmp_path, dict(SPEC, seed=4))  # another spec becomes current...
+    hit = load_cached(tmp_path, "demo", SPEC, ["picture"])
+    assert hit is not None and hit.path == path
+    assert read_capture(tmp_path, "demo").path == path  # ...until this one is asked for again
+
+    (path / "arrays.npz").write_bytes(b"damaged")
+    assert load_cached(tmp_path, "demo", SPEC, ["picture"]) is None
+    err = capsys.readouterr().err
+    assert err.startswith(f"damaged capture {path}") and err.rstrip().endswith("recomputing")
+    assert not path.exists()
+
+
+def test_load_cached_refuses_a_folder_whose_spec_is_not_its_name(tmp_path, capsys):
+    path = _write(tmp_path)
+    _rewrite_manifest(path, lambda m: m.update(spec=dict(SPEC, seed=99)))
+    assert load_cached(tmp_path, "demo", SPEC) is None
+    assert "damaged capture" in capsys.readouterr().err

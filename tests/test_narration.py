@@ -1,0 +1,77 @@
+"""Narration files: no number typed by hand, and every placeholder names a fact of the capture its chapter reads.
+
+Each chapter in ``scenes/chapters.py`` has ``scenes/<module>.narration.toml`` and a class
+attribute ``capture_name``; the capture comes from the conftest fixture ``<capture_name>_capture``.
+Numbers may appear only inside placeholders; words such as "first", "halfway" or "one step"
+are words, not digits, and are allowed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from scenes.chapters import CHAPTERS
+from scenes.helpers import spoken, spoken_facts
+from scenes.narration import NarrationError, digits_outside_placeholders, load_narration, placeholders_in
+from pipeline.contract import Fact
+
+SCENES = Path(__file__).resolve().parents[1] / "scenes"
+
+
+def _narration_path(module: str) -> Path:
+    return SCENES / f"{module}.narration.toml"
+
+
+@pytest.mark.parametrize("module, scene", CHAPTERS)
+def test_narration_types_no_numbers(module, scene):
+    narration = load_narration(_narration_path(module))
+    for name, text in narration.blocks.items():
+        assert digits_outside_placeholders(text) == [], f"{module} block {name!r} types a number by hand"
+
+
+@pytest.mark.parametrize("module, scene", CHAPTERS)
+def test_every_placeholder_is_a_fact_of_the_chapter_capture(module, scene, request):
+    capture_name = getattr(importlib.import_module(f"scenes.{module}"), scene).capture_name
+    capture, _ = request.getfixturevalue(f"{capture_name}_capture")
+    narration = load_narration(_narration_path(module))
+    assert narration.placeholders(), f"{module} quotes no captured fact at all"
+    missing = narration.placeholders() - set(capture.facts)
+    assert not missing, f"{module} narration names facts the {capture_name} capture lacks: {sorted(missing)}"
+    for text in narration.filled(spoken_facts(capture)).values():
+        assert "{" not in text and "}" not in text
+
+
+def test_the_digit_check_catches_typed_numbers():
+    assert digits_outside_placeholders("It lasts {num_frames} frames, about 100 of them.") == ["100"]
+    assert digits_outside_placeholders("At step {lost_step}, the first time.") == []
+    assert placeholders_in("From {a} to {b}.") == ["a", "b"]
+
+
+def test_a_placeholder_without_a_fact_is_refused(tmp_path):
+    path = tmp_path / "chapter.narration.toml"
+    path.write_text('[blocks]\nopening = "At step {no_such_fact}, it is gone."\n')
+    with pytest.raises(NarrationError, match="no_such_fact"):
+        load_narration(path).filled({"lost_step": "950"})
+
+
+@pytest.mark.parametrize("text", ['opening = "At {lost_step:.2f} it ends."', 'opening = "Broken {brace."',
+                                  'opening = "A <bookmark mark=\'two words\'/> mark."'])
+def test_malformed_narration_is_refused(tmp_path, text):
+    path = tmp_path / "chapter.narration.toml"
+    path.write_text("[blocks]\n" + text + "\n")
+    with pytest.raises(NarrationError):
+        load_narration(path)
+
+
+@pytest.mark.parametrize("fact, expected", [
+    (Fact(950, "step", ""), "950"),
+    (Fact(70.2, "% of amplitude", ""), "70"),
+    (Fact(7.6, "% of amplitude", ""), "7.6"),
+    (Fact(100.0, "% of draws", ""), "100"),
+    (Fact("a big purple butterfly", "", ""), "a big purple butterfly"),
+])
+def test_facts_are_spoken_as_a_listener_wants_them(fact, expected):
+    assert spoken(fact) == expected
