@@ -10,10 +10,14 @@ import numpy as np
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler, DiffusionPipeline, ImagePipelineOutput, UNet2DConditionModel
 
+from diffusers.utils import logging as diffusers_logging
+
 from pipeline.errors import UsageError
 from pipeline.text_encoder import MAX_TOKENS, STATE_WIDTH, TextEncoder
 from pipeline.toyworld import SIZE
 
+diffusers_logging.set_verbosity_error()  # its loading chatter would bury the project's own progress bars
+diffusers_logging.disable_progress_bar()
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = REPO_ROOT / "model" / "toyworld-diffusion"
 NUM_TRAIN_TIMESTEPS = 1000
@@ -176,7 +180,8 @@ def load_pipeline(model_dir: Path | str | None = None, device: str = "cpu") -> T
         raise UsageError(f"{model_dir} holds no model_index.json: it is not a diffusers model folder")
     try:
         json.loads(index.read_text())
-        pipe = ToyWorldPipeline.from_pretrained(str(model_dir), local_files_only=True, use_safetensors=True)
+        pipe = ToyWorldPipeline.from_pretrained(str(model_dir), local_files_only=True, use_safetensors=True,
+                                                low_cpu_mem_usage=False)
     except (OSError, ValueError, json.JSONDecodeError, RuntimeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"model folder {model_dir} is damaged ({first[:160]}): restore it with "

@@ -49,6 +49,9 @@ class TextEncoder:
 
     def __init__(self, path: Path | None = None, device: str | torch.device = "cpu"):
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
 
         path = Path(path) if path else encoder_path()
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
