@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import os
 import sys
 import tempfile
@@ -26,7 +27,17 @@ DEFAULT_OUT = REPO_ROOT / "media" / "captures"
 # Modules are imported only when run, so `--help` and bad input answer without torch.
 EXPERIMENTS: dict[str, tuple[str, str]] = {
     "forward": ("pipeline.forward", "a toy-world picture dissolved into noise by DDPM's own add_noise"),
+    "walk": ("pipeline.experiments.walk", "one prompt, one seed: x_t and the guess of the final picture per step"),
+    "seeds": ("pipeline.experiments.seeds", "one prompt from 32 seeds: when the layout is fixed; forked walks"),
+    "jump": ("pipeline.experiments.jump", "the first guess beside the mean of 32 finals; walks of 1 to 50 steps"),
+    "guidance": ("pipeline.experiments.guidance", "guidance 0 to 12; the guesses with and without the prompt"),
+    "words": ("pipeline.experiments.words", "a prompt grown one word at a time; its words reordered"),
+    "blend": ("pipeline.experiments.blend", "paths between two prompts' embeddings; the prompt naming both"),
+    "explore": ("pipeline.experiments.explore", "a grid of starting noises from three seeds; a loop through noise"),
+    "map": ("pipeline.experiments.map", "2-D maps of pictures and prompts, fitted once over the captures"),
 }
+# What the model experiments take beyond --seed; an experiment whose capture() lacks one refuses it.
+CAPTURE_OPTIONS = ("model", "prompt", "steps", "guidance")
 
 # Subcommands whose modules bring their own arguments: add_arguments(parser) and run(args) -> int.
 TOOLS: dict[str, tuple[str, str]] = {
@@ -59,6 +70,26 @@ def _seed(text: str) -> int:
     return value
 
 
+def _steps(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"steps must be a whole number, 1 or more; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"steps must be 1 or more; got {value}")
+    return value
+
+
+def _guidance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"guidance must be a number, 0 or more; got {text!r}") from None
+    if not value >= 0 or value == float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"guidance must be a number, 0 or more; got {text}")
+    return value
+
+
 def _experiment_list() -> str:
     return "\n".join(f"  {name:<10} {about}" for name, (_, about) in EXPERIMENTS.items())
 
@@ -82,6 +113,14 @@ def build_parser(tool: str | None = None) -> argparse.ArgumentParser:
     capture.add_argument("--seed", type=_seed, default=None,
                          help="seed of the picture and its noise (a whole number, 0 or more; default: each "
                               "experiment's own)")
+    capture.add_argument("--model", type=Path, default=None, metavar="DIR",
+                         help="model folder: the embedded model (default) or a local Stable Diffusion folder")
+    capture.add_argument("--prompt", default=None, metavar="TEXT", help="the prompt (default: each experiment's own; "
+                         "blend takes 'A and B')")
+    capture.add_argument("--steps", type=_steps, default=None, metavar="N",
+                         help="steps of each walk (default: each experiment's own, 25)")
+    capture.add_argument("--guidance", type=_guidance, default=None, metavar="X",
+                         help="classifier-free guidance scale, 0 or more (default: each experiment's own, 2)")
     capture.add_argument("--out", type=Path, default=DEFAULT_OUT,
                          help=f"folder of captures (default: {os.path.relpath(DEFAULT_OUT)})")
 
@@ -124,11 +163,28 @@ def _run_capture(args) -> int:
     if unknown:
         raise UsageError(f"unknown experiment {unknown[0]!r}; known: {', '.join(EXPERIMENTS)}")
     out = _writable_folder(args.out)
+    given = {k: getattr(args, k) for k in CAPTURE_OPTIONS if getattr(args, k) is not None}
+    modules = {name: importlib.import_module(EXPERIMENTS[name][0]) for name in names}
+    options = {}
+    for name, module in modules.items():
+        accepted = inspect.signature(module.capture).parameters
+        refused = [k for k in given if k not in accepted]
+        if refused and not args.all:
+            raise UsageError(f"{name} takes no --{refused[0]}")
+        options[name] = {k: v for k, v in given.items() if k in accepted}
+        if hasattr(module, "check_prompt"):  # refuse a prompt an experiment cannot use before computing any
+            module.check_prompt(options[name].get("prompt"))
+    if any(options.values()):
+        from pipeline.experiments.models import open_model
+
+        # a bad model folder or a prompt too long for its encoder is refused before anything is computed
+        model = open_model(given.get("model"))
+        if "prompt" in given:
+            model.check_prompt(given["prompt"])
     progress = sys.stderr.isatty() or os.environ.get("CI") != "true"
-    for name in names:
+    for name, module in modules.items():
         started = time.monotonic()
-        module = importlib.import_module(EXPERIMENTS[name][0])
-        capture, cached = module.capture(out, seed=args.seed, force=args.force, progress=progress)
+        capture, cached = module.capture(out, seed=args.seed, force=args.force, progress=progress, **options[name])
         where = os.path.relpath(capture.path) if capture.path.is_relative_to(Path.cwd()) else capture.path
         if cached:
             print(f"cached: {where}")

@@ -1,0 +1,224 @@
+"""The model a capture studies: the embedded toy-world model, or a local Stable Diffusion-family folder, with the identity that names its captures.
+
+A model's identity in a spec is a hash of its weight files and a revision (the snapshot's
+name in a Hugging Face cache, otherwise a hash of its configuration files), so a retrained
+or edited model makes new captures and an unchanged one reads the old ones back. The
+pipeline itself is loaded only when something must be computed: a cache hit needs none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline import recorder
+from pipeline.errors import UsageError
+
+EMBEDDED = "ToyWorldPipeline"
+# Text-to-image pipelines whose loop the recorder follows: [unconditional, conditional] through
+# one UNet call per step, then scheduler.step, then callback_on_step_end.
+LATENT_PIPELINES = ("StableDiffusionPipeline",)
+SUPPORTED = (EMBEDDED, *LATENT_PIPELINES)
+_WEIGHT_SUFFIXES = {".safetensors", ".bin", ".ckpt", ".pt", ".pth", ".msgpack", ".onnx", ".gguf"}
+_HASH_CACHE: dict[tuple, tuple[str, str]] = {}
+_OPEN: dict[str, "Model"] = {}
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()
+                  and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts))
+
+
+def _folder_hashes(folder: Path) -> tuple[str, str]:
+    """(sha256 of the weight files, sha256 of everything else), each over relative names and bytes."""
+    files = _files(folder)
+    key = (str(folder.resolve()), tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    if key not in _HASH_CACHE:
+        weights, configs = hashlib.sha256(), hashlib.sha256()
+        for path in files:
+            digest = weights if path.suffix in _WEIGHT_SUFFIXES else configs
+            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            try:
+                with open(path, "rb") as f:
+                    for block in iter(lambda: f.read(1 << 22), b""):
+                        digest.update(block)
+            except OSError as e:
+                raise UsageError(f"model file {path} cannot be read ({e.strerror or e})") from None
+        _HASH_CACHE[key] = (weights.hexdigest(), configs.hexdigest())
+    return _HASH_CACHE[key]
+
+
+def _read_index(folder: Path) -> dict:
+    """The folder's model_index.json, checked: the one place that says which pipeline it holds."""
+    if not folder.exists():
+        raise UsageError(f"model folder {folder} does not exist")
+    if not folder.is_dir():
+        raise UsageError(f"model folder {folder} is not a folder")
+    index = folder / "model_index.json"
+    if not index.is_file():
+        raise UsageError(f"{folder} holds no model_index.json: it is not a diffusers pipeline folder")
+    try:
+        data = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        reason = getattr(e, "strerror", None) or str(e).splitlines()[0]
+        raise UsageError(f"{index} cannot be read ({reason})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("_class_name"), str):
+        raise UsageError(f"{index} does not name a pipeline class (_class_name)")
+    if data["_class_name"] not in SUPPORTED:
+        raise UsageError(f"{folder} holds a {data['_class_name']}, which capture does not support; "
+                         f"it records {', '.join(SUPPORTED)}")
+    return data
+
+
+def _scheduler_spec(folder: Path, index: dict) -> dict:
+    entry = index.get("scheduler")
+    config_file = folder / "scheduler" / "scheduler_config.json"
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        reason = getattr(e, "strerror", None) or str(e).splitlines()[0]
+        raise UsageError(f"{config_file} cannot be read ({reason})") from None
+    name = entry[1] if isinstance(entry, list) and len(entry) == 2 else config.get("_class_name")
+    return {"class": name, "config": {k: v for k, v in config.items() if not k.startswith("_")}}
+
+
+def _encoder_identity() -> dict:
+    """The embedded model's text encoder lives in its own package, so its weights join the identity."""
+    from pipeline.text_encoder import ENCODER_NAME, encoder_path
+
+    path = encoder_path()
+    weights, configs = _folder_hashes(path)
+    return {"name": ENCODER_NAME, "weights_sha256": weights, "config_sha256": configs}
+
+
+@dataclass
+class Model:
+    """A model folder, opened: its identity for specs, and its pipeline once something is computed."""
+
+    folder: Path
+    pipeline_class: str
+    identity: dict
+    _pipe: object = None
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.pipeline_class == EMBEDDED
+
+    @property
+    def pipe(self):
+        if self._pipe is None:
+            self._pipe = _load(self.folder, self.pipeline_class)
+        return self._pipe
+
+    @property
+    def state_shape(self) -> tuple[int, int, int]:
+        """(C, h, w) of the states the model walks through: pixels for the embedded model, latents otherwise."""
+        config = self.pipe.unet.config
+        return (int(config.in_channels), int(config.sample_size), int(config.sample_size))
+
+    def generators(self, seeds) -> list[torch.Generator]:
+        """One CPU generator per picture, so a seed gives the same noise on every machine."""
+        return [torch.Generator().manual_seed(int(s)) for s in seeds]
+
+    def start_noise(self, seeds) -> torch.Tensor:
+        """The starting noise (B, C, h, w) the pipeline itself draws for these seeds, with its own function."""
+        shape = (len(seeds), *self.state_shape)
+        pipe = self.pipe
+        if self.is_embedded:
+            from pipeline.model import _noise
+
+            return _noise(shape, self.generators(seeds), pipe.device, pipe.unet.dtype).float().cpu()
+        from diffusers.utils.torch_utils import randn_tensor
+
+        return randn_tensor(shape, generator=self.generators(seeds), device=pipe.device,
+                            dtype=pipe.text_encoder.dtype).float().cpu()
+
+    def check_prompt(self, prompt: str) -> None:
+        """Refuse a prompt longer than the text encoder takes, loading only its tokenizer."""
+        if self.is_embedded:
+            from pipeline.model import shared_text_encoder
+
+            shared_text_encoder().check([prompt])
+            return
+        if self._pipe is not None:
+            tokenizer = self._pipe.tokenizer
+        else:
+            from transformers import AutoTokenizer
+
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(str(self.folder / "tokenizer"), local_files_only=True)
+            except Exception as e:  # a damaged tokenizer folder is one more way the model folder cannot be read
+                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise UsageError(f"the tokenizer in {self.folder} cannot be loaded ({reason[:200]})") from None
+        recorder.check_prompt_length(tokenizer, prompt)
+
+    def encode(self, prompts: list[str]) -> recorder.PromptRecord:
+        return recorder.encode_prompts(self.pipe, prompts)
+
+    def walk(self, *, steps: int, guidance: float, seeds=None, prompts=None, prompt_embeds=None, latents=None,
+             generators=None, eta: float = 0.0, on_step_end=None, progress=None) -> recorder.Walk:
+        """One recorded pipeline call. Pictures get the seeds' generators unless ``generators`` is given."""
+        if generators is None and seeds is not None:
+            generators = self.generators(seeds)
+        if latents is not None:
+            latents = latents.to(self.pipe.device, self.pipe.unet.dtype)
+        if prompt_embeds is not None:
+            prompt_embeds = prompt_embeds.to(self.pipe.device, self.pipe.unet.dtype)
+        return recorder.record(self.pipe, num_inference_steps=int(steps), guidance_scale=float(guidance),
+                               generator=generators, prompt=prompts, prompt_embeds=prompt_embeds, latents=latents,
+                               eta=float(eta), on_step_end=on_step_end, progress=progress)
+
+    def pictures(self, states: torch.Tensor) -> np.ndarray:
+        """States (..., C, h, w) as uint8 pictures (..., H, W, 3): pixels directly, latents through the VAE."""
+        return recorder.pictures(self.pipe, states)
+
+
+def _load(folder: Path, pipeline_class: str):
+    """The pipeline itself; any failure to load a user's folder is one line naming the folder."""
+    if pipeline_class == EMBEDDED:
+        from pipeline.model import load_pipeline
+
+        return load_pipeline(folder)
+    from diffusers import AutoPipelineForText2Image
+
+    try:
+        pipe = AutoPipelineForText2Image.from_pretrained(str(folder), local_files_only=True)
+    except Exception as e:  # diffusers raises many kinds for a damaged folder; all mean "cannot load it"
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UsageError(f"model folder {folder} cannot be loaded ({reason[:200]})") from None
+    if type(pipe).__name__ not in LATENT_PIPELINES:
+        raise UsageError(f"{folder} loads as a {type(pipe).__name__}, which capture does not support")
+    recorder.noise_family(pipe.scheduler)  # refuse an unsupported scheduler now, not mid-run
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def open_model(folder: Path | str | None = None) -> Model:
+    """The model in ``folder`` (default: the embedded one), checked and identified, loaded lazily."""
+    from pipeline.model import DEFAULT_MODEL_DIR
+
+    folder = Path(folder) if folder is not None else DEFAULT_MODEL_DIR
+    key = str(folder.resolve())
+    if key in _OPEN:
+        return _OPEN[key]
+    index = _read_index(folder)
+    weights, configs = _folder_hashes(folder)
+    snapshot = folder.resolve().parent.name == "snapshots"  # a Hugging Face cache names its revision
+    identity = {
+        "pipeline": index["_class_name"],
+        "name": folder.resolve().name if not snapshot else folder.resolve().parent.parent.name,
+        "weights_sha256": weights,
+        "revision": folder.resolve().name if snapshot else f"config-{configs[:16]}",
+        "scheduler": _scheduler_spec(folder, index),
+        "device": "cpu" if index["_class_name"] == EMBEDDED or not torch.cuda.is_available() else "cuda",
+    }
+    if index["_class_name"] == EMBEDDED:
+        identity["text_encoder"] = _encoder_identity()
+    model = Model(folder, index["_class_name"], identity)
+    _OPEN[key] = model
+    return model

@@ -1,0 +1,113 @@
+"""Benchmarks of capturing (not timed tests): the recorder's overhead against the plain pipeline call, and `capture --all` wall time.
+
+    .venv/bin/python scripts/bench_capture.py                  # both
+    .venv/bin/python scripts/bench_capture.py --skip-all       # the overhead only
+    .venv/bin/python scripts/bench_capture.py --repeats 5 --batch 8 --threads 1
+
+The overhead is measured side by side in one process on the same model and inputs: plain
+call and recorded call alternate, so a machine that slows down mid-run slows both alike,
+and the medians of wall and cpu time are compared (on a machine shared with other work,
+cpu time is the steadier one). `capture --all --force` runs in a fresh process into a
+temporary folder, as `make video` would run it, and its wall time is reported. Targets:
+overhead at most 10%, `capture --all` at most 2 minutes on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def overhead(batch: int, steps: int, repeats: int) -> dict:
+    import numpy as np
+    import torch
+
+    from pipeline import recorder
+    from pipeline.model import DEFAULT_GUIDANCE, load_pipeline
+
+    pipe = load_pipeline()
+    prompts = ["a red butterfly on grass"] * batch
+
+    def generators():
+        return [torch.Generator().manual_seed(s) for s in range(batch)]
+
+    def plain():
+        return pipe(prompts, num_inference_steps=steps, guidance_scale=DEFAULT_GUIDANCE, generator=generators()).images
+
+    def recorded():
+        walk = recorder.record(pipe, prompt=prompts, num_inference_steps=steps, guidance_scale=DEFAULT_GUIDANCE,
+                               generator=generators())
+        return walk.final
+
+    plain()  # the first call pays for loading the text encoder and warming up
+    times = {"plain": [], "recorded": []}
+    cpu = {"plain": [], "recorded": []}
+    for _ in range(repeats):
+        for name, run in (("plain", plain), ("recorded", recorded)):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            images = run()
+            times[name].append(time.perf_counter() - started)
+            cpu[name].append(time.process_time() - started_cpu)
+            if name == "plain":
+                reference = images
+            elif not np.array_equal(images, reference):
+                raise SystemExit("the recorded run's pictures differ from the plain call's")
+    result = {"times": times, "cpu": cpu}
+    for kind in ("times", "cpu"):
+        plain_s, recorded_s = statistics.median(result[kind]["plain"]), statistics.median(result[kind]["recorded"])
+        result[kind + "_overhead"] = recorded_s / plain_s - 1
+    return result
+
+
+def capture_all() -> float:
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "pipeline", "capture", "--all", "--force", "--out", out]
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        started = time.perf_counter()
+        subprocess.run(command, cwd=REPO, env=env, check=True)
+        return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=8, help="pictures per call (default 8)")
+    parser.add_argument("--steps", type=int, default=25, help="steps per call (default 25)")
+    parser.add_argument("--repeats", type=int, default=3, help="plain/recorded pairs (default 3)")
+    parser.add_argument("--skip-all", action="store_true", help="skip the `capture --all` wall time")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads for the overhead runs (default: torch's own, one per core); on a busy "
+                             "machine 1 gives steadier numbers, and cpu time then stands for an idle core's wall time")
+    args = parser.parse_args()
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    print(f"cpu cores: {os.cpu_count()} (affinity {len(os.sched_getaffinity(0))}), torch threads: "
+          f"{torch.get_num_threads()}", flush=True)
+    result = overhead(args.batch, args.steps, args.repeats)
+    for kind, label in (("times", "wall"), ("cpu", "cpu")):
+        for name in ("plain", "recorded"):
+            values = result[kind][name]
+            print(f"{name:>8} call, {label}: {statistics.median(values):6.2f} s (median of "
+                  f"{', '.join(f'{t:.2f}' for t in values)})")
+        print(f"recording overhead, {label}: {100 * result[kind + '_overhead']:+.1f}% (target: at most +10%; "
+              f"{args.batch} pictures x {args.steps} steps, same pictures bit for bit)", flush=True)
+    if not args.skip_all:
+        wall = capture_all()
+        print(f"capture --all --force: {wall:.1f} s wall (target: at most 120 s on 2 cores)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

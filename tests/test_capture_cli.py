@@ -1,0 +1,88 @@
+"""`python -m pipeline capture` for the model experiments: bad input is one clear line, exit 2, and no capture."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _folder(tmp_path, kind: str) -> Path:
+    """Model folders that are wrong in one way each."""
+    folder = tmp_path / "model"
+    if kind == "missing":
+        return folder
+    if kind == "a file":
+        folder.write_text("weights")
+        return folder
+    folder.mkdir()
+    if kind == "no index":
+        (folder / "unet").mkdir()
+    elif kind == "broken index":
+        (folder / "model_index.json").write_text("{not json")
+    elif kind == "unsupported":
+        (folder / "model_index.json").write_text(json.dumps({"_class_name": "KandinskyV22Pipeline"}))
+    return folder
+
+
+@pytest.mark.parametrize("kind, says", [
+    ("missing", "does not exist"),
+    ("a file", "is not a folder"),
+    ("no index", "holds no model_index.json: it is not a diffusers pipeline folder"),
+    ("broken index", "model_index.json cannot be read"),
+    ("unsupported", "holds a KandinskyV22Pipeline, which capture does not support"),
+])
+def test_a_bad_model_folder_is_one_line_and_exit_2(tmp_path, capsys, kind, says):
+    out = tmp_path / "captures"
+    folder = _folder(tmp_path, kind)
+    assert cli.main(["capture", "walk", "--model", str(folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and says in err, err
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, says", [
+    (["walk", "--steps", "0"], "steps must be 1 or more; got 0"),
+    (["walk", "--steps", "many"], "steps must be a whole number"),
+    (["walk", "--guidance", "-1"], "guidance must be a number, 0 or more; got -1"),
+    (["walk", "--guidance", "nan"], "guidance must be a number, 0 or more; got nan"),
+    (["walk", "--prompt", " ".join(["red"] * 23)], "is 23 word pieces long; the encoder takes at most 22"),
+    (["blend", "--prompt", "a red fish"], "blend needs a prompt naming two things, 'A and B'"),
+    (["--all", "--prompt", "a red fish"], "blend needs a prompt naming two things, 'A and B'"),
+    (["forward", "--prompt", "a red fish"], "forward takes no --prompt"),
+    (["walkk"], "unknown experiment 'walkk'"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, says):
+    out = tmp_path / "captures"
+    assert cli.main(["capture", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and says in err, err
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_help_names_every_experiment_and_option(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["capture", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    for word in ("walk", "seeds", "jump", "guidance", "words", "blend", "explore", "map",
+                 "--model", "--prompt", "--steps", "--guidance", "--force", "--all"):
+        assert word in text, word
+
+
+def test_no_traceback_reaches_the_terminal(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, "-m", "pipeline", "capture", "seeds", "--model", str(tmp_path / "nope"),
+                             "--out", str(tmp_path / "captures")], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2
+    assert result.stderr == f"error: model folder {tmp_path / 'nope'} does not exist\n"
+    assert result.stdout == ""
