@@ -3,7 +3,7 @@
 # Every step is a real file with real prerequisites, so a second `make video` with nothing
 # changed does nothing, and changing one chapter's narration re-renders that chapter alone:
 #   requirements.txt -> .venv/.stamp-pip -> media/captures/<experiment>.current
-#   -> media/chapters/<quality>/<chapter>.mp4 -> media/film.mp4
+#   -> media/chapters/<quality>-<voice>/<chapter>.mp4 -> media/film.mp4
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -31,23 +31,34 @@ else
   $(error QUALITY must be low, medium or high, not '$(QUALITY)')
 endif
 
+# The narrating voice (scenes/narration/speech.py reads it): piper, or silent for quick test
+# renders. Clips are kept apart per voice, so a silent render is never taken for a narrated one.
+LATENT_WALK_VOICE ?= piper
+ifeq ($(filter piper silent,$(LATENT_WALK_VOICE)),)
+  $(error LATENT_WALK_VOICE must be piper or silent, not '$(LATENT_WALK_VOICE)')
+endif
+export LATENT_WALK_VOICE
+
 # CI logs are files: manim's progress bars would fill them with carriage returns
 MANIM_CI := $(if $(filter true,$(CI)),--progress_bar none)
 
 CAPTURES := media/captures
-CLIPS := media/chapters/$(QUALITY)
+CLIPS := media/chapters/$(QUALITY)-$(LATENT_WALK_VOICE)
 FILM := media/film.mp4
+# What the film was last joined from; rewritten only when it changes, so that switching quality
+# or voice rejoins the film even from clips older than it.
+FILM_SETTINGS := media/.film-settings
 # Experiments that `make video` captures; each chapter depends on all of them unless its
 # entry in scenes/chapters.py names its own as a third element.
-EXPERIMENTS := forward
+EXPERIMENTS := forward walk seeds jump guidance words blend explore map
 CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
 PIPELINE_CODE := $(wildcard pipeline/*.py)
 
 .PHONY: help setup test video film captures model judge evaluate clean distclean
 
-help: ## list the targets (QUALITY=low|medium|high picks the render quality; default low)
-	@echo "latent-walk: make TARGET [QUALITY=low|medium|high]"
+help: ## list the targets; QUALITY=low|medium|high (default low), LATENT_WALK_VOICE=piper|silent (default piper)
+	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [LATENT_WALK_VOICE=piper|silent]"
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
 
 # ----------------------------------------------------------------------------- set-up
@@ -100,46 +111,46 @@ CHAPTER_MODULES := $(foreach c,$(CHAPTER_ENTRIES),$(call chapter_module,$(c)))
 CHAPTER_CLIPS := $(CHAPTER_MODULES:%=$(CLIPS)/%.mp4)
 # Code every chapter shares (style, helpers, narration service) and the contract scenes read
 # through; a chapter's own files are its module and anything named after it (its narration).
-SCENE_SHARED := $(filter-out $(CHAPTER_MODULES:%=scenes/%.py) scenes/chapters.py, \
-  $(shell find scenes -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)) pipeline/contract.py manim.cfg
+# Chapter modules (ch<number>_*.py, listed in CHAPTERS or still being written) are no chapter's
+# shared code, and the chapter list and the film's joiner are read only when the film is joined.
+SCENE_SHARED := $(filter-out scenes/chapters.py scenes/assemble.py, \
+  $(shell find scenes -name '*.py' -not -name 'ch[0-9]*' -not -path '*/__pycache__/*' 2>/dev/null)) \
+  pipeline/contract.py manim.cfg
 chapter_own = scenes/$(1).py $(shell find scenes -type f -name '$(1).*' -not -name '*.py' -not -path '*/__pycache__/*')
 
 # manim writes media/videos/<module>/<quality>/<Class>.mp4 and the narration writes
 # media/subtitles/<Class>.{vtt,srt}; each chapter's clip and subtitles are copied beside it.
+# Old subtitles go first, so that a render that writes none cannot leave another render's behind.
 define CHAPTER_RULE
 $(CLIPS)/$(call chapter_module,$(1)).mp4: $(call chapter_own,$(call chapter_module,$(1))) $(SCENE_SHARED) \
     $(call chapter_captures,$(1)) $(STAMP_PIP)
+	@echo "chapter $(call chapter_module,$(1)): rendering $(call chapter_class,$(1)) ($(QUALITY) quality, $(LATENT_WALK_VOICE) voice)"
+	rm -f media/subtitles/$(call chapter_class,$(1)).vtt media/subtitles/$(call chapter_class,$(1)).srt
 	$(PY) -m manim render --config_file manim.cfg $(MANIM_QUALITY) $(MANIM_CI) \
 	  scenes/$(call chapter_module,$(1)).py $(call chapter_class,$(1))
 	@mkdir -p $(CLIPS)
-	cp media/videos/$(call chapter_module,$(1))/$(QUALITY_DIR)/$(call chapter_class,$(1)).mp4 $$@
 	@for ext in vtt srt; do \
-	  src=media/subtitles/$(call chapter_class,$(1)).$$$$ext; \
-	  if [ -f $$$$src ]; then cp $$$$src $(CLIPS)/$(call chapter_module,$(1)).$$$$ext; fi; done
+	  src=media/subtitles/$(call chapter_class,$(1)).$$$$ext; dst=$(CLIPS)/$(call chapter_module,$(1)).$$$$ext; \
+	  if [ -f $$$$src ]; then cp $$$$src $$$$dst; else rm -f $$$$dst; fi; done
+	cp media/videos/$(call chapter_module,$(1))/$(QUALITY_DIR)/$(call chapter_class,$(1)).mp4 $$@
 endef
 $(foreach c,$(CHAPTER_ENTRIES),$(eval $(call CHAPTER_RULE,$(c))))
 
-# The film is rebuilt when the quality changes, even back to one whose clips are older.
 ifneq ($(filter film,$(MAKECMDGOALS)),)
-$(shell mkdir -p media && { [ "$$(cat media/.quality 2>/dev/null)" = "$(QUALITY)" ] || echo $(QUALITY) > media/.quality; })
+$(shell mkdir -p media && { [ "$$(cat $(FILM_SETTINGS) 2>/dev/null)" = "$(QUALITY) $(LATENT_WALK_VOICE)" ] \
+  || echo "$(QUALITY) $(LATENT_WALK_VOICE)" > $(FILM_SETTINGS); })
 endif
 
 film: $(FILM)
-	@echo "film: $(FILM) ($(QUALITY) quality; chapters in $(CLIPS)/)"
+	@echo "film: $(FILM) ($(QUALITY) quality, $(LATENT_WALK_VOICE) voice; chapters in $(CLIPS)/)"
 
-$(FILM): $(CHAPTER_CLIPS) media/.quality
-	@test -n "$(CHAPTER_CLIPS)" || { echo "error: no chapters found in scenes/chapters.py" >&2; exit 1; }
-ifeq ($(words $(CHAPTER_CLIPS)),1)
-	cp $(CHAPTER_CLIPS) $@
-	@for ext in vtt srt; do src=$(basename $(CHAPTER_CLIPS)).$$ext; \
-	  if [ -f $$src ]; then cp $$src media/film.$$ext; else rm -f media/film.$$ext; fi; done
-else
-	printf "file '$(CURDIR)/%s'\n" $(CHAPTER_CLIPS) > $(CLIPS)/film.txt
-	ffmpeg -loglevel error -y -f concat -safe 0 -i $(CLIPS)/film.txt -c copy -movflags +faststart $@
-endif
+# Joined in CHAPTERS order (so a new order rejoins it), with the chapters' subtitles shifted onto
+# the film's timeline: media/film.vtt and media/film.srt.
+$(FILM): $(CHAPTER_CLIPS) $(FILM_SETTINGS) scenes/chapters.py scenes/assemble.py
+	$(PY) -m scenes.assemble $@ $(CHAPTER_CLIPS)
 
-media/.quality:
-	@mkdir -p media && echo $(QUALITY) > $@
+$(FILM_SETTINGS):
+	@mkdir -p media && echo "$(QUALITY) $(LATENT_WALK_VOICE)" > $@
 
 # ----------------------------------------------------------------------------- the model
 
@@ -156,7 +167,7 @@ evaluate: $(STAMP_PIP) ## measure the model's pictures with the judge (python -m
 
 clean: ## remove renders, captures and caches (keeps .venv and training checkpoints)
 	rm -rf media/videos media/images media/texts media/Tex media/chapters media/subtitles \
-	  media/voiceovers media/captures media/film.* media/.quality .pytest_cache
+	  media/voiceovers media/captures media/film.* media/.film-settings media/.quality .pytest_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## also remove .venv, so the next make sets everything up again

@@ -37,3 +37,10 @@ SMALL_SIZE = 22
 AXIS_STROKE = 2.0
 CURVE_STROKE = 5.0
 FRAME_STROKE = 2.0
+
+# A diverging colour map for a vector's values (token strips): purple below zero, orange above,
+# and zero dark like the background, so the values that matter stand out. Neither end is one
+# of the colours above, because a value's sign says nothing about signal or noise.
+VALUE_NEGATIVE = ManimColor("#A07CE0")
+VALUE_ZERO = ManimColor("#1B1F2A")
+VALUE_POSITIVE = ManimColor("#F09A3E")

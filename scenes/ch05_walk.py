@@ -1,0 +1,343 @@
+"""Chapter "The walk": the model's walk from noise to a picture, each step's noisy picture beside its guess of the finished picture, and the path both take across the map of pictures.
+
+It reads the walk capture (``python -m pipeline capture walk``) for the pictures and every
+number it says, and the map capture (``python -m pipeline capture map``) for the map's two
+axes, on which it places the walk's own pictures, so the path always belongs to the pictures shown.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import numpy as np  # noqa: E402
+from manim import (  # noqa: E402
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Create,
+    DashedLine,
+    DashedVMobject,
+    Dot,
+    FadeIn,
+    FadeOut,
+    Group,
+    GrowArrow,
+    Indicate,
+    Line,
+    Square,
+    ValueTracker,
+    VGroup,
+    VMobject,
+    Write,
+    config,
+    interpolate_color,
+    linear,
+)
+
+from pipeline.contract import read_capture  # noqa: E402
+from scenes import style  # noqa: E402
+from scenes.helpers import (  # noqa: E402
+    ChapterTitle,
+    Film,
+    Frame,
+    LabelledMap,
+    LiveText,
+    PixelPicture,
+    StepCounter,
+    captures_root,
+    finished_pictures_xy,
+    picture_map_xy,
+    spoken_facts,
+    words,
+)
+from scenes.narration import NarratedScene  # noqa: E402
+
+NARRATION = Path(__file__).with_suffix(".narration.toml")
+
+
+class TheWalk(NarratedScene):
+    """Noise and the model's guess side by side, one step at a time, then the same walk traced on the map of pictures."""
+
+    title = "The walk"
+    capture_name = "walk"
+    expected_arrays = ("trajectory_pictures", "predicted_clean_pictures", "final_picture", "guess_distance",
+                       "noise_level")
+    map_arrays = ("picture_mean", "picture_basis", "picture_variance_share")
+
+    # The two pictures large, side by side, while the narration explains them.
+    big_height = 3.7
+    big_centers = (np.array([-3.3, -0.45, 0.0]), np.array([3.3, -0.45, 0.0]))
+    # Then smaller on the left, the map on the right.
+    small_height = 3.0
+    small_centers = (np.array([-5.1, -0.3, 0.0]), np.array([-1.75, -0.3, 0.0]))
+    map_width, map_height = 5.6, 4.7
+    map_center = np.array([3.45, -0.2, 0.0])
+    map_room = 0.12  # share of the walk's extent added on every side of the map
+    # The step counter: centred above the two large pictures, then above the two small ones.
+    counter_centers = (np.array([0.0, 2.55, 0.0]), np.array([-3.4, 2.3, 0.0]))
+    step_arrow_drop = 0.85  # how far under the pictures the "small step" arrow runs, clear of the readouts
+    first_step_seconds = 1.6
+    thumbnail_height = 0.9  # the finished picture pinned to the end of the path
+
+    def construct(self) -> None:
+        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        pictures_map = read_capture(captures_root(), name="map", expected_arrays=self.map_arrays)
+        self.use_narration(NARRATION, spoken_facts(capture))
+        facts, arrays = capture.facts, capture.arrays
+        seen = arrays["trajectory_pictures"]  # the starting noise, then the state after each step
+        guesses = arrays["predicted_clean_pictures"]  # the guess made at each step
+        steps = len(guesses)
+        # Position p on the walk: p steps taken. The picture seen is the film of states at p; the
+        # guess shown is the one the last step made (guess i belongs to step i + 1).
+        self.seen_film = Film(seen, np.arange(len(seen)))
+        self.guess_film = Film(guesses, np.arange(1, steps + 1))
+        self.position = ValueTracker(0.0)
+        self.steps = steps
+        noise_percent = np.append(100 * arrays["noise_level"], 0.0)  # what is left of the noise after p steps
+        guess_off = arrays["guess_distance"]
+
+        # --- the prompt and the noise
+        title = ChapterTitle(self.title)
+        prompt = words(f"\u201c{facts['prompt'].value}\u201d", size=style.BODY_SIZE, color=style.MODEL)
+        seen_picture = PixelPicture(seen[0], height=self.big_height).move_to(self.big_centers[0])
+        seen_frame = Frame(seen_picture)
+        seen_label = words("what the model sees", size=style.LABEL_SIZE).next_to(seen_frame, UP, buff=0.2)
+        noise_readout = LiveText(lambda: f"noise {noise_percent[self.step_now()]:.0f}%", size=style.SMALL_SIZE,
+                                 color=style.NOISE)
+        noise_readout.add_updater(lambda m: m.refresh().next_to(seen_frame, DOWN, buff=0.2))
+        counter = StepCounter(0).move_to(self.counter_centers[0])
+        with self.narrate("opening"):
+            self.play(Write(title), run_time=1.5)
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
+            prompt.next_to(title, DOWN, buff=0.35)
+            self.wait_until_bookmark("prompt")
+            self.play(FadeIn(prompt, shift=0.2 * DOWN), run_time=0.8)
+            self.wait_until_bookmark("noise")
+            self.play(FadeIn(seen_picture), Create(seen_frame), FadeIn(noise_readout),
+                      prompt.animate.scale(0.8).next_to(title, DOWN, buff=0.2).to_edge(LEFT, buff=0.6),
+                      run_time=1.0)
+            self.wait_until_bookmark("sees")
+            self.play(FadeIn(seen_label, shift=0.1 * DOWN), FadeIn(counter), run_time=0.8)
+
+        # --- the first guess
+        guess_picture = PixelPicture(guesses[0], height=self.big_height).move_to(self.big_centers[1])
+        guess_frame = Frame(guess_picture, color=style.MODEL)
+        guess_label = words("its guess of the finished picture", size=style.LABEL_SIZE, color=style.MODEL)
+        guess_label.next_to(guess_frame, UP, buff=0.2)
+        unknown = VGroup(DashedVMobject(Square(guess_frame.width, color=style.MUTED, stroke_width=2), num_dashes=40),
+                         words("?", size=style.TITLE_SIZE, color=style.MUTED)).move_to(guess_frame)
+        guess_readout = LiveText(lambda: f"{guess_off[max(self.step_now(), 1) - 1]:.1f}% away from the final picture",
+                                 size=style.SMALL_SIZE, color=style.MODEL)
+        guess_readout.add_updater(lambda m: m.refresh().next_to(guess_frame, DOWN, buff=0.2))
+        guess_arrow = Arrow(seen_frame.get_right(), guess_frame.get_left(), buff=0.25, color=style.MODEL,
+                            stroke_width=5)
+        guess_word = words("guess", size=style.SMALL_SIZE, color=style.MODEL).next_to(guess_arrow, UP, buff=0.1)
+        with self.narrate("guess"):
+            self.play(FadeIn(unknown), FadeIn(guess_label), run_time=0.8)
+            self.wait_until_bookmark("guess")
+            self.play(GrowArrow(guess_arrow), FadeIn(guess_word), run_time=0.8)
+            self.play(FadeOut(unknown), FadeIn(guess_picture), Create(guess_frame), run_time=1.0)
+            self.wait_until_bookmark("away")
+            guess_readout.refresh(force=True).next_to(guess_frame, DOWN, buff=0.2)
+            self.play(FadeIn(guess_readout, shift=0.1 * UP), run_time=0.6)
+
+        # --- one small step, and a new guess
+        seen_picture.add_updater(lambda m: m.show(self.seen_film.frame_at(self.position.get_value())))
+        guess_picture.add_updater(lambda m: m.show(self.guess_film.frame_at(self.position.get_value() - 1)))
+        counter.add_updater(lambda m: m.set_value(self.step_now()))
+        step_arrow = Arrow(guess_frame.get_bottom() + self.step_arrow_drop * DOWN,
+                           seen_frame.get_bottom() + self.step_arrow_drop * DOWN,
+                           buff=0.3, color=style.HIGHLIGHT, stroke_width=5)
+        step_word = words("a small step towards it", size=style.SMALL_SIZE, color=style.HIGHLIGHT)
+        step_word.next_to(step_arrow, DOWN, buff=0.06)
+        with self.narrate("step"):
+            self.wait_until_bookmark("step")
+            self.play(GrowArrow(step_arrow), FadeIn(step_word), run_time=0.8)
+            self.play_walk_to(1, self.first_step_seconds)
+            self.wait_until_bookmark("again")
+            self.play(Indicate(guess_frame, color=style.MODEL, scale_factor=1.04), run_time=0.8)
+            self.play_walk_to(min(2, steps), self.first_step_seconds)
+
+        # --- the map
+        start_xy, end_xy = self.walk_on_map(pictures_map, seen, guesses)
+        the_map = self.picture_map(start_xy, end_xy, pictures_map)
+        caption = words("every picture is a point", size=style.LABEL_SIZE, color=style.INK)
+        caption.next_to(the_map.border, UP, buff=0.2)
+        spread = VGroup(
+            words("two directions: where pictures differ most", size=style.SMALL_SIZE, color=style.MUTED),
+            words(f"(together, {100 * pictures_map.arrays['picture_variance_share'].sum():.0f}% of the difference)",
+                  size=style.SMALL_SIZE, color=style.MUTED),
+            words("faint dots: other finished pictures", size=style.SMALL_SIZE, color=style.MUTED),
+        ).arrange(DOWN, buff=0.1)
+        spread.scale_to_fit_width(min(spread.width, self.map_width)).next_to(the_map.border, DOWN, buff=0.15)
+        with self.narrate("map"):
+            self.play(FadeOut(step_arrow), FadeOut(step_word), FadeOut(guess_arrow), FadeOut(guess_word), run_time=0.6)
+            noise_readout.clear_updaters()
+            guess_readout.clear_updaters()
+            self.play(
+                Group(seen_picture, seen_frame).animate.set(height=seen_frame.height * self.small_height / self.big_height).move_to(self.small_centers[0]),
+                Group(guess_picture, guess_frame).animate.set(height=guess_frame.height * self.small_height / self.big_height).move_to(self.small_centers[1]),
+                FadeOut(seen_label), FadeOut(guess_label), FadeOut(noise_readout), FadeOut(guess_readout),
+                counter.animate.move_to(self.counter_centers[1]),
+                run_time=1.2,
+            )
+            seen_label = words("what it sees", size=style.LABEL_SIZE).next_to(seen_frame, UP, buff=0.2)
+            guess_label = words("its guess", size=style.LABEL_SIZE, color=style.MODEL)
+            guess_label.next_to(guess_frame, UP, buff=0.2)
+            noise_readout.add_updater(lambda m: m.refresh().next_to(seen_frame, DOWN, buff=0.2))
+            guess_readout.text_of = lambda: f"{guess_off[max(self.step_now(), 1) - 1]:.1f}% from the end"
+            guess_readout.add_updater(lambda m: m.refresh().next_to(guess_frame, DOWN, buff=0.2))
+            self.play(FadeIn(seen_label), FadeIn(guess_label), FadeIn(noise_readout), FadeIn(guess_readout),
+                      run_time=0.6)
+            self.wait_until_bookmark("map")
+            self.play(Create(the_map.border), FadeIn(caption), FadeIn(the_map.others), run_time=1.0)
+            self.wait_until_bookmark("spread")
+            self.play(FadeIn(spread), run_time=0.6)
+
+        # --- the walk on the map
+        seen_path, guess_path, seen_dot, guess_dot, pointer = self.paths_on(the_map)
+        with self.narrate("walk") as tracker:
+            self.wait_until_bookmark("trace")
+            self.play(FadeIn(the_map.dots[0]), FadeIn(the_map.label_of[0]), FadeIn(seen_dot), FadeIn(guess_dot),
+                      run_time=0.6)
+            self.add(seen_path, guess_path, pointer)
+            close_step = float(facts["close_step"].value)
+            self.play_walk_to(close_step, tracker.time_until_bookmark("close"))
+            self.play(Indicate(guess_readout, color=style.HIGHLIGHT), Indicate(noise_readout, color=style.HIGHLIGHT),
+                      run_time=1.0)
+            self.play_walk_to(float(facts["halfway_step"].value), tracker.time_until_bookmark("halfway"))
+            self.play(Indicate(guess_readout, color=style.HIGHLIGHT), run_time=1.0)
+            self.play_walk_to(steps, tracker.get_remaining_duration())
+
+        # --- the end of the walk
+        thumbnail = PixelPicture(arrays["final_picture"], height=self.thumbnail_height)
+        thumbnail_frame = Frame(thumbnail, color=style.SIGNAL)
+        end_label = VGroup(words("the finished", size=style.SMALL_SIZE, color=style.SIGNAL),
+                           words("picture", size=style.SMALL_SIZE, color=style.SIGNAL)).arrange(DOWN, buff=0.08)
+        pinned = self.pin_beside_end(the_map, Group(thumbnail, thumbnail_frame), end_label)
+        with self.narrate("end"):
+            self.wait_until_bookmark("end")
+            for mobject in (seen_picture, guess_picture, counter, seen_dot, guess_dot, seen_path, guess_path, pointer,
+                            noise_readout, guess_readout):
+                mobject.clear_updaters()
+            self.play(FadeOut(pointer), FadeIn(the_map.dots[1]), FadeIn(pinned), run_time=1.0)
+            self.wait_until_bookmark("layout")
+            self.play(Indicate(guess_path, color=style.HIGHLIGHT, scale_factor=1.0), run_time=1.5)
+        self.finish()
+
+    # --- the walk's clock
+
+    def step_now(self) -> int:
+        """Steps taken at the walk's current position, as the counter shows them."""
+        return int(np.clip(round(self.position.get_value()), 0, self.steps))
+
+    def play_walk_to(self, position: float, seconds: float) -> None:
+        """Walk forwards to ``position`` in ``seconds`` at an even pace (at once if there is no time); never back."""
+        position = max(min(float(position), self.steps), self.position.get_value())
+        if seconds < 1 / config.frame_rate:
+            self.position.set_value(position)
+            return
+        self.play(self.position.animate.set_value(position), run_time=seconds, rate_func=linear)
+
+    # --- the map
+
+    def walk_on_map(self, pictures_map, seen: np.ndarray, guesses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Place the states and the guesses on the map; return where the walk starts and ends."""
+        self.seen_xy = picture_map_xy(pictures_map, seen)
+        self.guess_xy = picture_map_xy(pictures_map, guesses)
+        return self.seen_xy[0], self.seen_xy[-1]
+
+    def picture_map(self, start_xy: np.ndarray, end_xy: np.ndarray, pictures_map) -> LabelledMap:
+        """The map's frame, fitted around the whole walk, with the start and the end as labelled points, and
+        faint dots for the film's other finished pictures that fall inside it."""
+        every = np.concatenate([self.seen_xy, self.guess_xy])
+        low, high = every.min(axis=0), every.max(axis=0)
+        # Room around the walk for the finished picture to be pinned beside its end.
+        low, high = low - self.map_room * (high - low), high + self.map_room * (high - low)
+        the_map = LabelledMap(np.stack([start_xy, end_xy]), ["noise", None],
+                              colors=[style.NOISE, style.SIGNAL], width=self.map_width, height=self.map_height,
+                              bounds=(low[0], high[0], low[1], high[1]), margin=0.3, dot_radius=0.09,
+                              label_size=style.SMALL_SIZE)
+        the_map.move_to(self.map_center)
+        inner = the_map.border.copy().scale(0.97)
+        others = [the_map.to_scene(xy) for xy in finished_pictures_xy(pictures_map)]
+        the_map.others = VGroup(*(Dot(p, radius=0.045, color=style.MUTED).set_opacity(0.6) for p in others
+                                  if inner.get_left()[0] < p[0] < inner.get_right()[0]
+                                  and inner.get_bottom()[1] < p[1] < inner.get_top()[1]))
+        return the_map
+
+    def pin_beside_end(self, the_map: LabelledMap, picture: Group, label) -> Group:
+        """The finished picture and its name beside the walk's end: of the spots around it inside the map, the one
+        that covers the fewest points of the two paths and of the other pictures' dots."""
+        end = the_map.to_scene(self.seen_xy[-1])
+        covered = np.array([the_map.to_scene(p) for p in np.concatenate([self.seen_xy, self.guess_xy])]
+                           + [dot.get_center() for dot in the_map.others])
+        label.next_to(picture, DOWN, buff=0.1)
+        pinned = Group(picture, label)
+        inner = (the_map.border.get_left()[0] + 0.1, the_map.border.get_right()[0] - 0.1,
+                 the_map.border.get_bottom()[1] + 0.1, the_map.border.get_top()[1] - 0.1)
+
+        def cost(direction: np.ndarray) -> float:
+            pinned.move_to(end).next_to(end, direction, buff=0.2)
+            left, right = pinned.get_left()[0], pinned.get_right()[0]
+            bottom, top = pinned.get_bottom()[1], pinned.get_top()[1]
+            inside = (left >= inner[0]) and (right <= inner[1]) and (bottom >= inner[2]) and (top <= inner[3])
+            hits = np.sum((covered[:, 0] > left - 0.1) & (covered[:, 0] < right + 0.1)
+                          & (covered[:, 1] > bottom - 0.1) & (covered[:, 1] < top + 0.1))
+            return hits + (0 if inside else 1000)
+
+        spots = [LEFT, RIGHT, DOWN, UP, DOWN + LEFT, DOWN + RIGHT, UP + LEFT, UP + RIGHT]
+        best = min(spots, key=cost)
+        pinned.move_to(end).next_to(end, best, buff=0.2)
+        return pinned
+
+    def paths_on(self, the_map: LabelledMap):
+        """The two trails that grow as the walk goes, their heads, and a dashed pointer from what the model sees to its guess."""
+
+        def trail(xys: np.ndarray, upto: float) -> list[np.ndarray]:
+            """Map points 0..upto (upto may fall between two), on screen."""
+            upto = float(np.clip(upto, 0, len(xys) - 1))
+            whole = int(np.floor(upto))
+            points = [the_map.to_scene(p) for p in xys[: whole + 1]]
+            if upto > whole:
+                points.append(the_map.to_scene(xys[whole] + (upto - whole) * (xys[whole + 1] - xys[whole])))
+            return points if len(points) > 1 else points * 2
+
+        def seen_at() -> list[np.ndarray]:
+            return trail(self.seen_xy, self.position.get_value())
+
+        def guess_at() -> list[np.ndarray]:
+            return trail(self.guess_xy, self.position.get_value() - 1)
+
+        def seen_trail() -> VGroup:
+            # Each stretch coloured by how far through the walk it is: red where it is noise, blue where picture.
+            points = seen_at()
+            return VGroup(*(Line(a, b, stroke_width=style.CURVE_STROKE,
+                                 color=interpolate_color(style.NOISE, style.SIGNAL, min((i + 0.5) / self.steps, 1.0)))
+                            for i, (a, b) in enumerate(zip(points, points[1:]))))
+
+        seen_path = seen_trail()
+        seen_path.add_updater(lambda m: m.become(seen_trail()))
+        guess_path = VMobject(stroke_width=style.CURVE_STROKE - 1, color=style.MODEL)
+        guess_path.add_updater(lambda m: m.set_points_as_corners(guess_at()))
+        seen_dot = Dot(radius=0.1, color=style.INK).add_updater(lambda m: m.move_to(seen_at()[-1]))
+        guess_dot = Dot(radius=0.09, color=style.MODEL).add_updater(lambda m: m.move_to(guess_at()[-1]))
+
+        def pointer_between() -> DashedLine:
+            start, end = seen_dot.get_center(), guess_dot.get_center()
+            if np.linalg.norm(end - start) < 0.05:  # the two meet at the end of the walk
+                end = start + 0.05 * RIGHT
+            return DashedLine(start, end, color=style.MODEL, stroke_width=2, dash_length=0.08)
+
+        pointer = pointer_between()
+        pointer.add_updater(lambda m: m.become(pointer_between()))
+        guess_path.set_points_as_corners(guess_at())
+        return seen_path, guess_path, seen_dot, guess_dot, pointer

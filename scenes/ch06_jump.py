@@ -1,0 +1,210 @@
+"""Chapter "Why not jump?": the first step's guess is the average of every picture that fits the prompt, shown beside the mean of many seeds' finished pictures; then walks of a few to many steps side by side with their sharpness.
+
+It reads the jump capture (``python -m pipeline capture jump``): the first guesses, the final
+pictures of many seeds and their mean, and the ladder of short and long walks; every number it
+says or shows is one of that capture's facts or arrays.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import numpy as np  # noqa: E402
+from manim import (  # noqa: E402
+    DOWN,
+    ORIGIN,
+    LEFT,
+    UP,
+    Create,
+    FadeIn,
+    FadeOut,
+    Group,
+    Indicate,
+    LaggedStart,
+    SurroundingRectangle,
+    Line,
+    VGroup,
+    Write,
+)
+
+from pipeline.contract import read_capture  # noqa: E402
+from scenes import style  # noqa: E402
+from scenes.helpers import (  # noqa: E402
+    ChapterTitle,
+    Frame,
+    PictureColumns,
+    PixelPicture,
+    captures_root,
+    shown,
+    spoken_facts,
+    words,
+)
+from scenes.narration import NarratedScene  # noqa: E402
+
+NARRATION = Path(__file__).with_suffix(".narration.toml")
+
+
+class WhyNotJump(NarratedScene):
+    """The first guess beside the average of many finished pictures, then walks of growing length and how sharp each ends."""
+
+    title = "Why not jump?"
+    capture_name = "jump"
+    expected_arrays = ("first_guesses", "finals", "mean_of_finals_picture", "ladder_steps", "ladder_finals",
+                       "ladder_sharpness_mean")
+
+    # The first guess, the average and one finished picture, in a row from blur to picture.
+    big_height = 2.7
+    row_y = -0.1
+    guess_center = np.array([-4.85, row_y, 0.0])
+    mean_center = np.array([0.0, row_y, 0.0])
+    final_center = np.array([4.85, row_y, 0.0])
+    finals_center = np.array([2.4, row_y, 0.0])  # the seeds' finished pictures, before they are averaged
+    finals_columns = 8  # the seeds' finished pictures as rows of this many
+    finals_cell = 0.72
+    finals_buff = 0.08
+    ladder_top = 2.15  # the top of the ladder's column labels, clear of the prompt above
+    ladder_width = 11.5
+    ladder_height = 4.4  # pictures of all the ladder's seeds, stacked
+
+    def construct(self) -> None:
+        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        self.use_narration(NARRATION, spoken_facts(capture))
+        facts, arrays = capture.facts, capture.arrays
+
+        # --- the first guess
+        title = ChapterTitle(self.title)
+        prompt = words(f"\u201c{facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        guess = PixelPicture(arrays["first_guesses"][0], height=self.big_height).move_to(self.guess_center)
+        guess_frame = Frame(guess, color=style.MODEL)
+        guess_label = words("the first guess", size=style.LABEL_SIZE, color=style.MODEL)
+        guess_label.next_to(guess_frame, UP, buff=0.2)
+        with self.narrate("opening"):
+            self.play(Write(title), run_time=1.5)
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
+            prompt.next_to(title, DOWN, buff=0.25)
+            self.wait_until_bookmark("guess")
+            self.play(FadeIn(prompt, shift=0.15 * DOWN), FadeIn(guess), Create(guess_frame), FadeIn(guess_label),
+                      run_time=1.0)
+            self.wait_until_bookmark("jump")
+            self.play(Indicate(guess_frame, color=style.HIGHLIGHT, scale_factor=1.05), run_time=1.0)
+
+        # --- many finished pictures
+        finals = self.finals_grid(arrays["finals"])
+        finals_label = words(f"{len(arrays['finals'])} seeds, walked to the end", size=style.LABEL_SIZE)
+        finals_label.next_to(finals, UP, buff=0.2)
+        with self.narrate("finals"):
+            self.wait_until_bookmark("walks")
+            self.play(LaggedStart(*(FadeIn(cell) for cell in finals.cells), lag_ratio=0.04), FadeIn(finals_label),
+                      run_time=2.5)
+
+        # --- their average
+        mean = PixelPicture(arrays["mean_of_finals_picture"], height=self.big_height).move_to(self.mean_center)
+        mean_frame = Frame(mean, color=style.SIGNAL)
+        mean_label = words("their average", size=style.LABEL_SIZE, color=style.SIGNAL)
+        mean_label.next_to(mean_frame, UP, buff=0.2)
+        final = PixelPicture(arrays["finals"][0], height=self.big_height).move_to(self.final_center)
+        final_frame = Frame(final)
+        final_label = words("one finished picture", size=style.LABEL_SIZE).next_to(final_frame, UP, buff=0.2)
+        with self.narrate("average"):
+            self.wait_until_bookmark("mean")
+            # Every finished picture slides into the middle and fades, and the average is left.
+            self.play(*(picture.animate.move_to(self.mean_center).set_opacity(0.0) for picture, _ in finals.cells),
+                      *(frame.animate.move_to(self.mean_center).set_stroke(opacity=0.0) for _, frame in finals.cells),
+                      FadeIn(mean), Create(mean_frame), FadeOut(finals_label), FadeIn(mean_label), run_time=1.6)
+            self.remove(*finals.cells)
+            self.wait_until_bookmark("compare")
+            near = self.distance_between(guess_frame, mean_frame, f"{shown(facts['first_guess_to_mean'])} apart")
+            self.play(Create(near.line), FadeIn(near.text), run_time=0.8)
+            self.wait_until_bookmark("single")
+            self.play(FadeIn(final), Create(final_frame), FadeIn(final_label), run_time=0.8)
+            far = self.distance_between(mean_frame, final_frame, f"{shown(facts['final_to_mean'])} apart",
+                                        under="on average")
+            self.play(Create(far.line), FadeIn(far.text), run_time=0.8)
+
+        # --- a blur
+        sharpness = [
+            words(f"sharpness {shown(facts[name])}{extra}", size=style.SMALL_SIZE, color=color)
+            .next_to(frame, DOWN, buff=0.2)
+            for name, extra, color, frame in (
+                ("first_guess_sharpness", "", style.MODEL, guess_frame),
+                ("mean_sharpness", "", style.SIGNAL, mean_frame),
+                ("finals_sharpness", ", on average", style.INK, final_frame),
+            )
+        ]
+        meaning = words("sharpness: how much neighbouring pixels differ", size=style.SMALL_SIZE,
+                        color=style.MUTED).to_edge(DOWN, buff=0.45)
+        with self.narrate("blur"):
+            self.wait_until_bookmark("blur")
+            self.play(FadeIn(sharpness[0]), FadeIn(sharpness[1]), run_time=0.8)
+            self.wait_until_bookmark("sharp")
+            self.play(FadeIn(sharpness[2]), run_time=0.6)
+            self.wait_until_bookmark("measure")
+            self.play(FadeIn(meaning), run_time=0.6)
+
+        # --- walks of a few to many steps
+        ladder = self.ladder(arrays["ladder_steps"], arrays["ladder_finals"], arrays["ladder_sharpness_mean"])
+        with self.narrate("ladder") as tracker:
+            self.play(FadeOut(Group(guess, guess_frame, guess_label, mean, mean_frame, mean_label, final, final_frame,
+                                    final_label, near, far, *sharpness, meaning)), run_time=0.8)
+            self.wait_until_bookmark("ladder")
+            self.play(LaggedStart(*(FadeIn(column) for column in ladder.columns), lag_ratio=0.25), run_time=2.5)
+            self.wait_until_bookmark("one")
+            self.play(FadeIn(ladder.scores[0]), Indicate(ladder.columns[0], color=style.HIGHLIGHT, scale_factor=1.03),
+                      run_time=1.0)
+            self.wait_until_bookmark("two")
+            self.play(FadeIn(ladder.scores[1]), Indicate(ladder.columns[1], color=style.HIGHLIGHT, scale_factor=1.03),
+                      run_time=1.0)
+            self.wait_until_bookmark("clean")
+            self.play(LaggedStart(*(FadeIn(score) for score in ladder.scores[2:]), lag_ratio=0.3), run_time=1.5)
+
+        jump_box = SurroundingRectangle(ladder.columns[0], color=style.NOISE, buff=0.1)
+        walk_box = SurroundingRectangle(Group(*ladder.columns[2:]), color=style.MODEL, buff=0.1)
+        with self.narrate("end"):
+            self.play(Create(jump_box), run_time=0.8)
+            self.wait_until_bookmark("steps")
+            self.play(FadeOut(jump_box), Create(walk_box), run_time=1.0)
+        self.finish()
+
+    # --- pieces of the chapter
+
+    def finals_grid(self, finals: np.ndarray) -> Group:
+        """The seeds' finished pictures in rows, small, to the right of the first guess."""
+        rows = [finals[i: i + self.finals_columns] for i in range(0, len(finals), self.finals_columns)]
+        cells = []
+        for row_index, row in enumerate(rows):
+            for column, pixels in enumerate(row):
+                picture = PixelPicture(pixels, height=self.finals_cell)
+                pitch = self.finals_cell + self.finals_buff
+                picture.move_to(np.array([column * pitch, -row_index * pitch, 0.0]))
+                cells.append(Group(picture, Frame(picture, buff=0.02)))
+        grid = Group(*cells).move_to(self.finals_center)
+        grid.cells = cells
+        return grid
+
+    def distance_between(self, left: Frame, right: Frame, text: str, under: str | None = None) -> VGroup:
+        """A measured gap between two pictures: a line from one to the other, the distance above it, a note below."""
+        line = Line(left.get_right(), right.get_left(), buff=0.2, color=style.HIGHLIGHT, stroke_width=3)
+        label = words(text, size=style.LABEL_SIZE, color=style.HIGHLIGHT).next_to(line, UP, buff=0.15)
+        gap = VGroup(line, label)
+        if under:
+            gap.add(words(under, size=style.SMALL_SIZE, color=style.HIGHLIGHT).next_to(line, DOWN, buff=0.15))
+        gap.line, gap.text = line, VGroup(*gap[1:])
+        return gap
+
+    def ladder(self, steps: np.ndarray, finals: np.ndarray, sharpness: np.ndarray) -> PictureColumns:
+        """One column per walk length: its length on top, the walks' final pictures down it, the mean sharpness under it."""
+        headings = [f"{int(n)} step{'' if int(n) == 1 else 's'}" for n in steps]
+        ladder = PictureColumns(finals, headings, width=self.ladder_width, height=self.ladder_height)
+        ladder.move_to(ORIGIN).align_to(np.array([0.0, self.ladder_top, 0.0]), UP)
+        scores = [ladder.score_under(i, f"{value:.1f}%") for i, value in enumerate(sharpness)]
+        heading = words("sharpness", size=style.SMALL_SIZE, color=style.HIGHLIGHT)
+        heading.next_to(scores[0], LEFT, buff=0.3)
+        scores[0] = VGroup(heading, scores[0])
+        ladder.scores = scores
+        return ladder

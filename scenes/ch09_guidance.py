@@ -1,0 +1,259 @@
+"""Chapter "Guidance": the guess with the prompt, the guess without it, the difference between them at every step, and what turning the guidance up does to the finished picture.
+
+It reads the guidance capture (``python -m pipeline capture guidance``): at one scale, the
+model's two guesses of the final picture at every step and their difference; and the
+finished picture of the same prompt and seed at several guidance scales, with how colourful
+each is and what the independent judge sees in it. Every number it says or shows is one of
+that capture's facts or arrays.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import numpy as np  # noqa: E402
+from manim import (  # noqa: E402
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    FadeIn,
+    FadeOut,
+    Group,
+    Indicate,
+    LaggedStart,
+    ValueTracker,
+    VGroup,
+    Write,
+    config,
+    linear,
+)
+
+from pipeline.contract import read_capture  # noqa: E402
+from scenes import style  # noqa: E402
+from scenes.helpers import (  # noqa: E402
+    ChapterTitle,
+    Film,
+    Frame,
+    LiveText,
+    PictureRow,
+    PixelPicture,
+    StepCounter,
+    captures_root,
+    shown,
+    spoken_facts,
+    words,
+)
+from scenes.narration import NarratedScene  # noqa: E402
+
+NARRATION = Path(__file__).with_suffix(".narration.toml")
+
+
+def scale_text(scale: float) -> str:
+    """A guidance scale as the screen shows it: 0, 1, 7.5."""
+    return f"{float(scale):g}"
+
+
+class Guidance(NarratedScene):
+    """Two guesses per step, their difference, and the finished picture as the guidance is turned up."""
+
+    title = "Guidance"
+    capture_name = "guidance"
+    expected_arrays = ("scales", "finals", "colourfulness", "conditional_clean_pictures",
+                       "unconditional_clean_pictures", "guided_clean_pictures", "guidance_direction_pictures",
+                       "direction_size")
+
+    picture_height = 2.7  # the three pictures of the sum: with, without, the difference
+    sum_spacing = 4.5
+    sum_y = 0.55
+    guided_height = 1.45
+    walk_seconds = 6.0  # the three guesses played through the whole walk
+    row_height = 1.9  # the finished pictures at each scale, in a table with a column of headings
+    row_y = 0.7
+    row_width = 10.6
+    heading_room = 2.5
+    line_spacing = 0.6  # between the table's lines under the pictures
+
+    def construct(self) -> None:
+        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        self.use_narration(NARRATION, spoken_facts(capture))
+        facts, arrays = capture.facts, capture.arrays
+        steps = np.arange(1, len(arrays["direction_size"]) + 1)
+        films = {name: Film(arrays[key], steps) for name, key in (
+            ("with", "conditional_clean_pictures"), ("without", "unconditional_clean_pictures"),
+            ("difference", "guidance_direction_pictures"), ("guided", "guided_clean_pictures"))}
+        position = ValueTracker(0.0)
+        size = np.asarray(arrays["direction_size"], dtype=float)
+
+        # --- two guesses, and the sum that links them
+        title = ChapterTitle(self.title)
+        pictures = {name: PixelPicture(films[name].frame_at(0), height=self.picture_height)
+                    for name in ("with", "without", "difference")}
+        for name, x in zip(("with", "without", "difference"), (-1, 0, 1)):
+            pictures[name].move_to(np.array([x * self.sum_spacing, self.sum_y, 0.0]))
+        frames = {name: Frame(p, color=color) for (name, p), color in zip(
+            pictures.items(), (style.MODEL, style.FAINT, style.HIGHLIGHT))}
+        minus = words("\u2212", size=style.TITLE_SIZE).move_to(
+            (pictures["with"].get_center() + pictures["without"].get_center()) / 2)
+        equals = words("=", size=style.TITLE_SIZE).move_to(
+            (pictures["without"].get_center() + pictures["difference"].get_center()) / 2)
+        labels = {
+            "with": words("with the prompt", size=style.LABEL_SIZE, color=style.MODEL),
+            "without": words("without a prompt", size=style.LABEL_SIZE, color=style.MUTED),
+            "difference": words("what the prompt adds", size=style.LABEL_SIZE, color=style.HIGHLIGHT),
+        }
+        for name, label in labels.items():
+            label.next_to(frames[name], DOWN, buff=0.2)
+        prompt = words(f"\u201c{facts['prompt'].value}\u201d", size=style.SMALL_SIZE, color=style.MODEL)
+        prompt.next_to(labels["with"], DOWN, buff=0.12)
+        grey_note = words("grey: no change", size=style.SMALL_SIZE, color=style.MUTED)
+        grey_note.next_to(labels["difference"], DOWN, buff=0.12)
+        counter = StepCounter(1, size=style.LABEL_SIZE).next_to(frames["with"], UP, buff=0.3).align_to(
+            frames["with"], LEFT)
+        two = words("two guesses at every step", size=style.HEADING_SIZE, color=style.INK)
+        with self.narrate("opening"):
+            self.play(Write(title), run_time=1.2)
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.6)
+            self.wait_until_bookmark("two")
+            self.play(FadeIn(two, shift=0.2 * UP), run_time=0.8)
+
+        with self.narrate("two_guesses"):
+            self.wait_until_bookmark("with")
+            self.play(FadeOut(two), FadeIn(pictures["with"]), FadeIn(frames["with"]), FadeIn(labels["with"]),
+                      FadeIn(prompt), FadeIn(counter), run_time=0.8)
+            self.wait_until_bookmark("without")
+            self.play(FadeIn(pictures["without"]), FadeIn(frames["without"]), FadeIn(labels["without"]),
+                      run_time=0.8)
+            self.wait_until_bookmark("difference")
+            self.play(FadeIn(minus), FadeIn(equals), run_time=0.5)
+            self.play(FadeIn(pictures["difference"]), FadeIn(frames["difference"]),
+                      FadeIn(labels["difference"]), run_time=0.8)
+            self.wait_until_bookmark("grey")
+            self.play(FadeIn(grey_note), run_time=0.5)
+
+        # --- the step the walk takes: without + scale x difference
+        scale = shown(facts["shown_scale"])
+        rule = VGroup(words("each step heads for:", size=style.LABEL_SIZE, color=style.MUTED),
+                      words(f"without  +  {scale} \u00d7 what the prompt adds", size=style.LABEL_SIZE))
+        rule.arrange(RIGHT, buff=0.3)
+        guided = PixelPicture(films["guided"].frame_at(0), height=self.guided_height)
+        guided_frame = Frame(guided, color=style.INK)
+        bottom_line = Group(rule, Group(guided, guided_frame)).arrange(RIGHT, buff=0.45)
+        bottom_line.to_edge(DOWN, buff=0.3)
+        with self.narrate("guided"):
+            self.wait_until_bookmark("scale")
+            self.play(FadeIn(rule[0]), FadeIn(rule[1], shift=0.15 * UP), run_time=0.9)
+            self.wait_until_bookmark("guided")
+            self.play(FadeIn(guided), FadeIn(guided_frame), run_time=0.8)
+
+        # --- the whole walk: the difference fades as the picture settles
+        change = LiveText(lambda: f"changes the guess by {self.size_at(size, position.get_value()):.1f}%",
+                          size=style.SMALL_SIZE, color=style.HIGHLIGHT)
+        change.next_to(counter, RIGHT, buff=0.6).align_to(counter, DOWN)
+        change.shift((frames["difference"].get_right()[0] - change.get_right()[0]) * RIGHT)
+        for name, picture in pictures.items():
+            picture.add_updater(lambda m, name=name: m.show(films[name].frame_at(position.get_value())))
+        guided.add_updater(lambda m: m.show(films["guided"].frame_at(position.get_value())))
+        counter.add_updater(lambda m: m.set_value(round(films["with"].step_at(position.get_value()))))
+        change.add_updater(lambda m: m.refresh())
+        last = films["with"].last
+        with self.narrate("steps") as tracker:
+            self.wait_until_bookmark("first")
+            self.play(FadeIn(change), run_time=0.6)
+            self.wait_until_bookmark("play")
+            walk_time = max(min(self.walk_seconds, tracker.time_until_bookmark("last") - 0.2), 1 / config.frame_rate)
+            self.play(position.animate.set_value(last), run_time=walk_time, rate_func=linear)
+            self.wait_until_bookmark("last")
+            self.play(Indicate(change, color=style.HIGHLIGHT, scale_factor=1.15), run_time=0.8)
+        for mobject in (*pictures.values(), guided, counter, change):
+            mobject.clear_updaters()
+
+        # --- the finished picture as the guidance is turned up
+        scales = [float(s) for s in arrays["scales"]]
+        row = PictureRow(arrays["finals"], [scale_text(s) for s in scales], height=self.row_height, buff=0.25,
+                         max_width=self.row_width, label_size=style.LABEL_SIZE, label_color=style.INK)
+        row.move_to(np.array([self.heading_room / 2, self.row_y, 0.0]))
+        # One line per measurement under the pictures, each named at the left like a table's rows.
+        label_y = row.labels.get_y()
+        judge_y, colour_y = label_y - self.line_spacing, label_y - 2 * self.line_spacing
+        saturation = VGroup(*(words(f"{c:.1f}%", size=style.SMALL_SIZE, color=style.INK)
+                              .move_to(np.array([row.frames[i].get_x(), colour_y, 0.0]))
+                              for i, c in enumerate(np.asarray(arrays["colourfulness"], dtype=float))))
+        headings = VGroup(*(words(text, size=style.SMALL_SIZE, color=style.MUTED)
+                            .move_to(np.array([0.0, y, 0.0]))
+                            for text, y in (("guidance", label_y), ("colour", colour_y),
+                                            (f"judge: {self.judged_thing(facts)}", judge_y))))
+        for heading in headings:
+            heading.shift((row.frames.get_left()[0] - 0.35 - heading.get_right()[0]) * RIGHT)
+        guidance_heading, colour_heading, judge_heading = headings
+        saturation_key = words("colour: how saturated the picture is", size=style.SMALL_SIZE, color=style.MUTED)
+        saturation_key.next_to(headings, DOWN, buff=0.6).set_x(row.get_x())
+        off = self.index_of(scales, 0.0)
+        plain = self.index_of(scales, 1.0)
+        judged = self.judge_tags(facts, scales, row, judge_y)
+        sum_parts = Group(*pictures.values(), *frames.values(), *labels.values(), minus, equals, prompt, grey_note,
+                          counter, change, bottom_line)
+        with self.narrate("up"):
+            self.play(FadeOut(sum_parts), run_time=0.8)
+            self.wait_until_bookmark("row")
+            self.play(LaggedStart(*(FadeIn(row.cell(i), shift=0.15 * UP) for i in range(len(scales))),
+                                  lag_ratio=0.15), FadeIn(guidance_heading), run_time=1.5)
+            self.wait_until_bookmark("zero")
+            if off is not None:
+                self.play(row.frames[off].animate.set_color(style.NOISE),
+                          *([FadeIn(judged[off]), FadeIn(judge_heading)] if off in judged else []), run_time=0.7)
+            self.wait_until_bookmark("one")
+            # The plain setting's reading first, then the rest of the row's.
+            rest = [judged[i] for i in judged if i not in (off, plain)]
+            if plain is not None:
+                self.play(row.frames[plain].animate.set_color(style.MODEL),
+                          *([FadeIn(judged[plain])] if plain in judged else []), run_time=0.7)
+            if rest:
+                self.play(LaggedStart(*(FadeIn(t) for t in rest), lag_ratio=0.2), run_time=0.8)
+            self.wait_until_bookmark("more")
+            self.play(LaggedStart(*(FadeIn(s, shift=0.1 * DOWN) for s in saturation), lag_ratio=0.2),
+                      FadeIn(colour_heading), FadeIn(saturation_key), run_time=1.6)
+
+        with self.narrate("closing"):
+            self.wait_until_bookmark("knob")
+            self.play(LaggedStart(*(Indicate(row.cell(i), scale_factor=1.06, color=style.HIGHLIGHT)
+                                    for i in range(len(scales))), lag_ratio=0.25), run_time=2.0)
+        self.finish()
+
+    # --- pieces of the chapter
+
+    @staticmethod
+    def size_at(size: np.ndarray, position: float) -> float:
+        """The difference's size at a (possibly in-between) position of the walk."""
+        return float(np.interp(position, np.arange(len(size)), size))
+
+    @staticmethod
+    def index_of(scales: list[float], scale: float) -> int | None:
+        return scales.index(scale) if scale in scales else None
+
+    @staticmethod
+    def judge_key(facts, scale: float) -> str | None:
+        """The judge fact for one scale, 'judge_<object>_at_<scale>', if the capture has one."""
+        ending = f"_at_{scale_text(scale).replace('.', '_')}"
+        return next((k for k in facts if k.startswith("judge_") and k.endswith(ending)), None)
+
+    def judged_thing(self, facts) -> str:
+        """The object the judge looks for: 'butterfly' from 'judge_butterfly_at_0'."""
+        key = next((k for k in facts if k.startswith("judge_") and "_at_" in k), None)
+        return key[len("judge_"):key.rindex("_at_")] if key else "the object"
+
+    def judge_tags(self, facts, scales: list[float], row: PictureRow, y: float) -> dict[int, VGroup]:
+        """The judge's confidence under each picture, at height ``y``, where the capture has it."""
+        tags = {}
+        for i, scale in enumerate(scales):
+            key = self.judge_key(facts, scale)
+            if key is not None:
+                tags[i] = words(shown(facts[key]), size=style.SMALL_SIZE, color=style.INK)
+                tags[i].move_to(np.array([row.frames[i].get_x(), y, 0.0]))
+        return tags

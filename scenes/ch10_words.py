@@ -1,0 +1,239 @@
+"""Chapter "One word at a time": a prompt typed word by word, the picture and the prompt's point on the map of prompts as each word arrives, and whether shuffling the words changes the picture.
+
+It reads the words capture (``python -m pipeline capture words``): the picture of each
+growing prompt from one seed, how much each word changed it, the judge's reading of each,
+the same words in other orders with their pictures, and other seeds of the whole prompt as a
+yardstick. The prompts' points come from the map capture (``python -m pipeline capture map``),
+whose prompt map places every prompt in the same coordinates as chapter two's map. Every
+number said is a fact of the words capture; every number shown is one of its facts or arrays.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import numpy as np  # noqa: E402
+from manim import (  # noqa: E402
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Create,
+    Dot,
+    FadeIn,
+    FadeOut,
+    FadeTransform,
+    Group,
+    LaggedStart,
+    Line,
+    ValueTracker,
+    VGroup,
+    Write,
+    linear,
+)
+
+from pipeline.contract import read_capture  # noqa: E402
+from scenes import style  # noqa: E402
+from scenes.helpers import (  # noqa: E402
+    ChapterTitle,
+    Film,
+    Frame,
+    LabelledMap,
+    PictureRow,
+    PixelPicture,
+    PromptBox,
+    captures_root,
+    object_colour_of,
+    shown,
+    spoken_facts,
+    words,
+    words_on_baseline,
+)
+from scenes.narration import NarratedScene  # noqa: E402
+
+NARRATION = Path(__file__).with_suffix(".narration.toml")
+
+
+class OneWordAtATime(NarratedScene):
+    """The prompt grows a word at a time beside its picture and its point on the prompt map; then it is shuffled."""
+
+    title = "One word at a time"
+    capture_name = "words"
+    expected_arrays = ("growth_prompts", "growth_finals", "growth_change", "variant_prompts", "variant_finals",
+                       "variant_change", "yardstick_finals")
+    map_capture_name = "map"
+    map_arrays = ("atlas_xy", "atlas_object", "atlas_colour", "atlas_setting", "words_prompt_xy",
+                  "words_variant_prompt_xy")
+
+    prompt_width = 6.0
+    prompt_center = np.array([-3.55, 2.3, 0.0])
+    picture_height = 3.3
+    picture_center = np.array([-3.55, -0.35, 0.0])
+    map_size = (6.3, 5.7)
+    map_center = np.array([3.45, -0.35, 0.0])
+    morph_seconds = 0.7  # one picture blending into the next as a word arrives
+    # Bookmark names carry no digits (the narration check refuses typed numbers, bookmarks included).
+    ordinals = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+    order_height = 2.1  # the prompt and its reorderings, in a row
+    order_y = 1.25
+    yardstick_height = 1.35
+    yardstick_y = -2.45
+
+    def construct(self) -> None:
+        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        places = read_capture(captures_root(), name=self.map_capture_name, expected_arrays=self.map_arrays)
+        self.use_narration(NARRATION, spoken_facts(capture))
+        facts, arrays = capture.facts, capture.arrays
+        growth = [str(p) for p in arrays["growth_prompts"]]
+        film = Film(arrays["growth_finals"], np.arange(len(growth)))
+        position = ValueTracker(0.0)
+
+        # --- the empty prompt, its picture, and the map
+        title = ChapterTitle(self.title)
+        prompt = self.typed_prompt(growth[-1])
+        picture = PixelPicture(film.frame_at(0), height=self.picture_height).move_to(self.picture_center)
+        picture.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
+        frame = Frame(picture)
+        readout = self.readout(arrays, 0).next_to(frame, DOWN, buff=0.25)
+        prompt_map, trail_points = self.prompt_map(places.arrays)
+        # A ring, not one more coloured dot: every colour of the palette already names an object on the map.
+        here = Dot(trail_points[0], radius=0.13, color=style.BACKGROUND, fill_opacity=0.6).set_stroke(
+            style.HIGHLIGHT, width=5)
+        map_name = words("the map of prompts", size=style.SMALL_SIZE, color=style.MUTED)
+        map_name.next_to(prompt_map.border, UP, buff=0.12).align_to(prompt_map.border, LEFT)
+        with self.narrate("opening"):
+            self.play(Write(title), run_time=1.2)
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(prompt.box), FadeIn(prompt.cursor),
+                      run_time=0.8)
+            self.wait_until_bookmark("empty")
+            self.play(FadeIn(picture), FadeIn(frame), FadeIn(readout), run_time=1.0)
+            self.wait_until_bookmark("map")
+            self.play(Create(prompt_map.border), FadeIn(map_name),
+                      LaggedStart(*(FadeIn(d, scale=0.5) for d in prompt_map.dots), lag_ratio=0.01),
+                      FadeIn(prompt_map.labels), run_time=1.6)
+            self.wait_until_bookmark("dot")
+            self.play(FadeIn(here, scale=0.5), run_time=0.6)
+
+        # --- one word at a time
+        trail = VGroup()
+        with self.narrate("growth") as tracker:
+            for count in range(1, len(growth)):
+                # "first_word", "second_word", ...: a word arrives on its bookmark, if the narration has one.
+                mark = f"{self.ordinals[count - 1]}_word" if count <= len(self.ordinals) else None
+                if mark and f'mark="{mark}"' in self.narration.blocks["growth"]:
+                    self.wait_until_bookmark(mark)
+                step = Line(trail_points[count - 1], trail_points[count], color=style.HIGHLIGHT,
+                            stroke_width=3, stroke_opacity=0.8)
+                trail.add(step)
+                new_readout = self.readout(arrays, count).move_to(readout, aligned_edge=UP)
+                self.play(FadeIn(prompt.words[count - 1], shift=0.1 * UP),
+                          prompt.cursor.animate.next_to(prompt.words[count - 1], RIGHT, buff=0.08).set_y(
+                              prompt.cursor.get_y()),
+                          position.animate.set_value(count), Create(step), here.animate.move_to(trail_points[count]),
+                          FadeTransform(readout, new_readout), run_time=self.morph_seconds, rate_func=linear)
+                readout = new_readout
+            self.add(here)  # over the trail
+        picture.clear_updaters()
+
+        # --- the same words in other orders
+        variants = [str(p) for p in arrays["variant_prompts"]]
+        orders = PictureRow(np.concatenate([arrays["growth_finals"][-1:], arrays["variant_finals"]]),
+                            height=self.order_height, buff=1.3, max_width=12.8)
+        orders.move_to(self.order_y * UP)
+        orders.frames[0].set_color(style.MODEL)
+        captions = VGroup(*(self.quoted(p, width=orders.frames[i].width + 1.0, color=style.MODEL if i == 0 else
+                                        style.INK).next_to(orders.frames[i], DOWN, buff=0.2)
+                            for i, p in enumerate([growth[-1], *variants])))
+        changes = VGroup(*(words(f"changed {c:.1f}%", size=style.SMALL_SIZE, color=style.HIGHLIGHT)
+                           .next_to(captions[i + 1], DOWN, buff=0.15)
+                           for i, c in enumerate(np.asarray(arrays["variant_change"], dtype=float))))
+        original_note = words("as typed", size=style.SMALL_SIZE, color=style.MUTED).next_to(captions[0], DOWN,
+                                                                                               buff=0.15)
+        yardstick = PictureRow(arrays["yardstick_finals"], height=self.yardstick_height, buff=0.2)
+        yardstick_note = VGroup(words("the same words, other seeds:", size=style.LABEL_SIZE, color=style.MUTED),
+                                words(f"changed {shown(facts['seed_change'])} on average", size=style.LABEL_SIZE,
+                                      color=style.NOISE))
+        yardstick_note.arrange(DOWN, buff=0.12, aligned_edge=RIGHT).next_to(yardstick, LEFT, buff=0.5)
+        Group(yardstick_note, yardstick).move_to(self.yardstick_y * UP)
+        growth_parts = Group(prompt.box, prompt.cursor, *prompt.words, picture, frame, readout, prompt_map, map_name,
+                             trail, here)
+        with self.narrate("order"):
+            self.wait_until_bookmark("orders")
+            self.play(FadeOut(growth_parts), run_time=0.6)
+            self.play(FadeIn(orders.cell(0)), FadeIn(captions[0]), FadeIn(original_note), run_time=0.6)
+            self.play(LaggedStart(*(FadeIn(Group(orders.cell(i), captions[i])) for i in range(1, len(captions))),
+                                  lag_ratio=0.3), run_time=1.5)
+            self.wait_until_bookmark("changes")
+            self.play(LaggedStart(*(FadeIn(c, shift=0.1 * DOWN) for c in changes), lag_ratio=0.3), run_time=1.2)
+            self.wait_until_bookmark("seeds")
+            self.play(FadeIn(yardstick), FadeIn(yardstick_note[0]), run_time=1.0)
+            self.play(FadeIn(yardstick_note[1], shift=0.1 * UP), run_time=0.6)
+
+        with self.narrate("closing"):
+            self.wait_until_bookmark("which")
+            self.play(orders.frames.animate.set_color(style.MODEL), run_time=0.8)
+        self.finish()
+
+    # --- pieces of the chapter
+
+    def typed_prompt(self, prompt: str) -> PromptBox:
+        """The prompt box, with each word a piece of its own on the prompt's baseline, so words can arrive one by one.
+
+        Each word's right edge is where the prompt typed up to that word ends, so the spacing is
+        the font's own.
+        """
+        box = PromptBox(prompt, width=self.prompt_width, size=style.LABEL_SIZE).move_to(self.prompt_center)
+        full, full_drop = words_on_baseline(prompt, size=style.LABEL_SIZE)
+        full.move_to(box.text)
+        baseline = full.get_bottom()[1] + full_drop
+        left = full.get_left()[0]
+        typed = prompt.split()
+        pieces = []
+        for count, word in enumerate(typed, start=1):
+            piece, drop = words_on_baseline(word, size=style.LABEL_SIZE)
+            so_far = words(" ".join(typed[:count]), size=style.LABEL_SIZE)
+            piece.move_to(np.array([left + so_far.width - piece.width / 2, baseline - drop + piece.height / 2, 0.0]))
+            pieces.append(piece)
+        box.words = pieces
+        return box
+
+    def readout(self, arrays, index: int) -> VGroup:
+        """Under the picture: how much the last word changed it, and what the judge sees in it."""
+        change = float(arrays["growth_change"][index])
+        first = "the empty prompt" if index == 0 else f"this word changed it {change:.1f}%"
+        lines = [words(first, size=style.SMALL_SIZE, color=style.MUTED if index == 0 else style.HIGHLIGHT)]
+        if "growth_judged_object" in arrays:
+            seen = " ".join(str(arrays[f"growth_judged_{k}"][index]) for k in ("colour", "object"))
+            lines.append(words(f"judge: {seen}", size=style.SMALL_SIZE, color=style.INK))
+        return VGroup(*lines).arrange(DOWN, buff=0.12)
+
+    def prompt_map(self, arrays) -> tuple[LabelledMap, list[np.ndarray]]:
+        """The atlas of prompts in its objects' colours, the bare objects labelled, framed to take in the growing
+        prompt's points too; and those points on screen, for the trail."""
+        objects = [str(o) for o in arrays["atlas_object"]]
+        colour_of = object_colour_of(objects)
+        bare = [not str(c) and not str(s) for c, s in zip(arrays["atlas_colour"], arrays["atlas_setting"])]
+        labels = [o if b else None for o, b in zip(objects, bare)]
+        every = np.concatenate([arrays["atlas_xy"], arrays["words_prompt_xy"], arrays["words_variant_prompt_xy"]])
+        bounds = (every[:, 0].min(), every[:, 0].max(), every[:, 1].min(), every[:, 1].max())
+        prompt_map = LabelledMap(arrays["atlas_xy"], labels=labels, colors=[colour_of[o] for o in objects],
+                                 width=self.map_size[0], height=self.map_size[1], bounds=bounds, dot_radius=0.05)
+        for dot, is_bare in zip(prompt_map.dots, bare):
+            if not is_bare:
+                dot.set_opacity(0.55)
+        prompt_map.move_to(self.map_center)
+        return prompt_map, [prompt_map.to_scene(p) for p in arrays["words_prompt_xy"]]
+
+    @staticmethod
+    def quoted(prompt: str, width: float, color=style.INK):
+        text = words(f"\u201c{prompt}\u201d", size=style.SMALL_SIZE, color=color)
+        if text.width > width:
+            text.width = width
+        return text
+

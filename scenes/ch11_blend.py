@@ -1,0 +1,307 @@
+"""Chapter "Between butterfly and snail": the pictures along the straight path between two prompts, and where the prompt that names both lies, off that path, drawn to scale.
+
+It reads the blend capture (``python -m pipeline capture blend``): the pictures made from
+mixes of the two prompts' numbers (straight path and arc, one seed), the picture of the
+prompt that names both, the judge's readings of them, and how far that prompt lies from the
+straight path. Every number it says or shows is one of that capture's facts or arrays.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import numpy as np  # noqa: E402
+from manim import (  # noqa: E402
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Create,
+    DashedLine,
+    Dot,
+    FadeIn,
+    FadeOut,
+    FadeTransform,
+    Group,
+    Indicate,
+    LaggedStart,
+    Line,
+    ValueTracker,
+    VGroup,
+    Write,
+    always_redraw,
+)
+
+from pipeline.contract import read_capture  # noqa: E402
+from scenes import style  # noqa: E402
+from scenes.helpers import (  # noqa: E402
+    CaptionedPicture,
+    ChapterTitle,
+    Frame,
+    PictureRow,
+    PixelPicture,
+    captures_root,
+    shown,
+    spoken_facts,
+    words,
+    words_on_baseline,
+)
+from scenes.narration import NarratedScene  # noqa: E402
+
+NARRATION = Path(__file__).with_suffix(".narration.toml")
+
+
+def object_name(prompt: str) -> str:
+    """'a butterfly' -> 'butterfly': the word the judge's readings are named after."""
+    return prompt.split()[-1]
+
+
+class ButterflyAndSnail(NarratedScene):
+    """The straight path between two prompts snaps from one picture to the other; the prompt naming both lies off it."""
+
+    title = "Between butterfly and snail"
+    capture_name = "blend"
+    expected_arrays = ("prompts", "fractions", "lerp_finals", "slerp_finals", "combined_final")
+
+    end_height = 3.6  # the two ends, large, before the path between them appears
+    end_x = 3.9
+    row_height = 1.35
+    straight_row_y = 1.05
+    arc_row_y = -1.75
+    big_height = 3.2  # the path's middle beside the prompt that names both
+    big_x = 3.3
+    # The plane through the three points: the path lies along this line, and the tallest
+    # triangle the chapter draws reaches ``diagram_room`` above it.
+    path_y = -2.3
+    diagram_room = 4.8
+    longest_path = 6.0
+    thumbnail_height = 1.15
+
+    def construct(self) -> None:
+        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        self.use_narration(NARRATION, spoken_facts(capture))
+        facts, arrays = capture.facts, capture.arrays
+        end_a, end_b = str(facts["end_a"].value), str(facts["end_b"].value)
+        straight, arc = arrays["lerp_finals"], arrays["slerp_finals"]
+        fractions = np.asarray(arrays["fractions"], dtype=float)
+        middle = int(np.argmin(np.abs(fractions - 0.5)))
+
+        # --- the two ends
+        title = ChapterTitle(self.title)
+        picture_a = CaptionedPicture(straight[0], end_a, height=self.end_height).move_to(self.end_x * LEFT)
+        picture_b = CaptionedPicture(straight[-1], end_b, height=self.end_height).move_to(self.end_x * RIGHT)
+        with self.narrate("opening"):
+            self.play(Write(title), run_time=1.2)
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.6)
+            self.wait_until_bookmark("ends")
+            self.play(FadeIn(picture_a, shift=0.2 * RIGHT), run_time=1.0)
+            self.wait_until_bookmark("b")
+            self.play(FadeIn(picture_b, shift=0.2 * LEFT), run_time=1.0)
+
+        # --- the straight path between them, one picture per mix
+        between = Line(picture_a.frame.get_right(), picture_b.frame.get_left(), buff=0.3, color=style.HIGHLIGHT,
+                       stroke_width=style.CURVE_STROKE)
+        row = self.row(straight, end_a, end_b, middle).move_to(self.straight_row_y * UP)
+        row_name = self.row_name("straight path", row)
+        with self.narrate("path"):
+            self.play(Create(between), run_time=1.0)
+            self.wait_until_bookmark("strip")
+            self.play(FadeOut(between), FadeOut(picture_a.caption), FadeOut(picture_b.caption),
+                      Group(picture_a.picture, picture_a.frame).animate.move_to(row.pictures[0]).set(
+                          height=row.frames[0].height),
+                      Group(picture_b.picture, picture_b.frame).animate.move_to(row.pictures[-1]).set(
+                          height=row.frames[-1].height),
+                      run_time=1.0)
+            # The moved ends become the row's own end pictures.
+            self.remove(picture_a.picture, picture_a.frame, picture_b.picture, picture_b.frame)
+            self.add(row.cell(0), row.cell(len(straight) - 1))
+            self.play(LaggedStart(*(FadeIn(row.cell(i)) for i in range(1, len(straight) - 1)), lag_ratio=0.25),
+                      FadeIn(row_name), run_time=2.0)
+
+        # --- where the judge's reading snaps from one end to the other
+        snaps = self.snap_lines(row, arrays.get("lerp_presence"))
+        judged = self.judge_readout(facts, "lerp", end_a, end_b)
+        with self.narrate("snap"):
+            self.wait_until_bookmark("snap")
+            if len(snaps):
+                self.play(Create(snaps), run_time=0.8)
+            self.wait_until_bookmark("judge")
+            self.play(row.frames[middle].animate.set_color(style.HIGHLIGHT), run_time=0.5)
+            if judged is not None:
+                judged.next_to(row.label_of.get(middle, row.frames[middle]), DOWN, buff=0.2)
+                self.play(FadeIn(judged, shift=0.1 * UP), run_time=0.8)
+
+        # --- the arc: the same ends, numbers that keep their length
+        arc_row = self.row(arc, end_a, end_b, middle).move_to(self.arc_row_y * UP)
+        arc_name = self.row_name("arc", arc_row)
+        arc_snaps = self.snap_lines(arc_row, arrays.get("slerp_presence"))
+        with self.narrate("arc"):
+            self.wait_until_bookmark("arc")
+            self.play(*([FadeOut(judged)] if judged is not None else []),
+                      LaggedStart(*(FadeIn(arc_row.cell(i)) for i in range(len(arc))), lag_ratio=0.15),
+                      FadeIn(arc_name), run_time=1.8)
+            if len(arc_snaps):
+                self.play(Create(arc_snaps), run_time=0.6)
+
+        # --- the prompt that names both, beside the path's middle
+        mid_big = CaptionedPicture(straight[middle], "halfway along the path", height=self.big_height)
+        mid_big.move_to(self.big_x * LEFT + 0.2 * DOWN)
+        both = CaptionedPicture(arrays["combined_final"], f"\u201c{facts['prompt'].value}\u201d",
+                                height=self.big_height, caption_color=style.MODEL)
+        both.move_to(self.big_x * RIGHT + 0.2 * DOWN)
+        both.frame.set_color(style.MODEL)
+        mid_judged = self.judge_readout(facts, "lerp", end_a, end_b)
+        both_judged = self.judge_readout(facts, "combined", end_a, end_b)
+        for readout, picture in ((mid_judged, mid_big), (both_judged, both)):
+            if readout is not None:
+                readout.next_to(picture.caption, DOWN, buff=0.2)
+        middle_cell = Group(row.pictures[middle], row.frames[middle])
+        others = Group(*(row.cell(i) for i in range(len(straight)) if i != middle), row.labels, row_name, snaps,
+                       arc_row, arc_name, arc_snaps)
+        with self.narrate("combined"):
+            self.play(FadeOut(others), middle_cell.animate.move_to(mid_big.picture).set(height=mid_big.frame.height),
+                      run_time=1.2)
+            self.remove(middle_cell)
+            self.add(mid_big.picture, mid_big.frame)
+            self.play(FadeIn(mid_big.caption), *([FadeIn(mid_judged)] if mid_judged is not None else []),
+                      run_time=0.6)
+            self.wait_until_bookmark("both")
+            self.play(FadeIn(Group(both.picture, both.frame), scale=0.9), FadeIn(both.caption), run_time=1.0)
+            if both_judged is not None:
+                self.play(FadeIn(both_judged, shift=0.1 * UP), run_time=0.6)
+
+        # --- the plane through the three points, drawn to scale
+        compass = (float(facts["pooled_along_path"].value) / 100, float(facts["pooled_off_path"].value) / 100)
+        reads = (float(facts["states_along_path"].value) / 100, float(facts["states_off_path"].value) / 100)
+        length = min(self.longest_path, self.diagram_room / max(compass[1], reads[1], 1e-6))
+        along, off = ValueTracker(compass[0]), ValueTracker(compass[1])
+        left_end = np.array([-length / 2, self.path_y, 0.0])
+
+        def spot(share_along: float, share_off: float) -> np.ndarray:
+            return left_end + length * np.array([share_along, share_off, 0.0])
+
+        path = Line(spot(0, 0), spot(1, 0), color=style.HIGHLIGHT, stroke_width=style.CURVE_STROKE)
+        dot_a, dot_b = Dot(spot(0, 0), color=style.INK), Dot(spot(1, 0), color=style.INK)
+        thumb_a = self.thumbnail(straight[0]).next_to(dot_a, LEFT, buff=0.45)
+        thumb_b = self.thumbnail(straight[-1]).next_to(dot_b, RIGHT, buff=0.45)
+        # Names above the ends' pictures: below them is the note on how the drawing is made.
+        (name_a, drop_a), (name_b, drop_b) = (words_on_baseline(e, size=style.SMALL_SIZE, color=style.MUTED)
+                                              for e in (end_a, end_b))
+        for name, drop, thumb in ((name_a, drop_a, thumb_a), (name_b, drop_b, thumb_b)):
+            name.next_to(thumb, UP, buff=0.15).shift((max(drop_a, drop_b) - drop) * UP)
+        point = always_redraw(lambda: Dot(spot(along.get_value(), off.get_value()), radius=0.1, color=style.MODEL))
+        # The line through the two ends, dashed beyond them, in case the foot falls outside the path.
+        extension = always_redraw(lambda: DashedLine(spot(min(0.0, along.get_value()), 0),
+                                                     spot(max(1.0, along.get_value()), 0),
+                                                     color=style.FAINT, stroke_width=2))
+        drop = always_redraw(lambda: DashedLine(spot(along.get_value(), off.get_value()), spot(along.get_value(), 0),
+                                                color=style.MODEL, stroke_width=3))
+        foot = always_redraw(lambda: Dot(spot(along.get_value(), 0), radius=0.07, color=style.MODEL))
+        run = always_redraw(lambda: Line(spot(0, 0), spot(along.get_value(), 0), color=style.MODEL,
+                                         stroke_width=style.CURVE_STROKE + 3))
+        note = words("drawn to scale: the flat plane through the three points", size=style.SMALL_SIZE,
+                     color=style.MUTED).to_edge(DOWN, buff=0.3)
+        # Top left, on two short lines: the tallest triangle's point and picture stand right of it.
+        compass_name = self.heading("the compass:", "one vector per prompt").next_to(title, DOWN, buff=0.4)
+        reads_name = self.heading("what the model reads:", "a vector per word").next_to(title, DOWN, buff=0.4)
+        for name in (compass_name, reads_name):
+            name.to_edge(LEFT, buff=0.6)
+        with self.narrate("where") as tracker:
+            self.play(FadeOut(Group(mid_big, both, *(r for r in (mid_judged, both_judged) if r is not None))),
+                      run_time=0.8)
+            self.wait_until_bookmark("triangle")
+            self.add(extension)
+            self.play(Create(path), FadeIn(dot_a), FadeIn(dot_b), FadeIn(thumb_a), FadeIn(thumb_b),
+                      FadeIn(name_a), FadeIn(name_b), FadeIn(note), FadeIn(compass_name), run_time=1.2)
+            self.wait_until_bookmark("combined")
+            thumb_c = self.thumbnail(arrays["combined_final"], style.MODEL)
+            thumb_c.next_to(spot(*compass), RIGHT, buff=0.3)
+            self.play(FadeIn(point, scale=0.5), FadeIn(thumb_c, shift=0.2 * LEFT), run_time=1.0)
+            thumb_c.add_updater(lambda m: m.next_to(spot(along.get_value(), off.get_value()), RIGHT, buff=0.3))
+            self.wait_until_bookmark("off")
+            off_label = self.off_label(facts["pooled_off_path"], drop_at=spot(compass[0], compass[1] / 2))
+            self.play(Create(drop), FadeIn(foot), FadeIn(off_label), run_time=1.0)
+            self.wait_until_bookmark("along")
+            along_label = self.along_label(facts["pooled_along_path"], spot(compass[0] / 2, 0))
+            self.play(Create(run), FadeIn(along_label), run_time=1.0)
+
+        # --- the same measurement on what the model reads: a vector for every word
+        with self.narrate("states"):
+            self.wait_until_bookmark("states")
+            off_after = self.off_label(facts["states_off_path"], drop_at=spot(reads[0], reads[1] / 2))
+            along_after = self.along_label(facts["states_along_path"], spot(reads[0] / 2, 0))
+            self.play(FadeTransform(compass_name, reads_name), FadeOut(off_label), FadeOut(along_label),
+                      along.animate.set_value(reads[0]), off.animate.set_value(reads[1]), run_time=2.0)
+            self.play(FadeIn(off_after), FadeIn(along_after), run_time=0.8)
+
+        lesson = words("a mix of two prompts is not both things", size=style.BODY_SIZE, color=style.HIGHLIGHT)
+        lesson.move_to(note)
+        with self.narrate("closing"):
+            self.wait_until_bookmark("lesson")
+            self.play(FadeOut(note), FadeIn(lesson, shift=0.15 * UP), run_time=1.0)
+            self.play(Indicate(point, color=style.MODEL, scale_factor=1.6), run_time=1.0)
+        thumb_c.clear_updaters()
+        self.finish()
+
+    # --- pieces of the chapter
+
+    def row(self, pictures: np.ndarray, end_a: str, end_b: str, middle: int) -> PictureRow:
+        """The pictures of one path from end to end, the ends and the middle named under them."""
+        labels: list[str | None] = [None] * len(pictures)
+        labels[0], labels[-1] = end_a, end_b
+        if 0 < middle < len(pictures) - 1:
+            labels[middle] = "halfway"
+        return PictureRow(pictures, labels, height=self.row_height, buff=0.14)
+
+    def row_name(self, text: str, row: PictureRow) -> VGroup:
+        return words(text, size=style.LABEL_SIZE, color=style.INK).next_to(row.frames, UP, buff=0.15).align_to(
+            row.frames, LEFT)
+
+    def snap_lines(self, row: PictureRow, presence: np.ndarray | None) -> VGroup:
+        """A dashed line between two neighbours wherever the judge's likelier object changes."""
+        lines = VGroup()
+        if presence is None:
+            return lines
+        likelier = np.asarray(presence).argmax(axis=1)
+        for i in np.flatnonzero(likelier[1:] != likelier[:-1]):
+            x = (row.frames[i].get_right()[0] + row.frames[i + 1].get_left()[0]) / 2
+            top, bottom = row.frames[i].get_top()[1] + 0.12, row.frames[i].get_bottom()[1] - 0.12
+            lines.add(DashedLine([x, top, 0], [x, bottom, 0], color=style.HIGHLIGHT, stroke_width=4))
+        return lines
+
+    def judge_readout(self, facts, which: str, end_a: str, end_b: str):
+        """'judge: butterfly 1.9%, snail 85.4%' from the capture's facts; None when it has no judge's reading."""
+        names = [object_name(end_a), object_name(end_b)]
+        keys = [f"{which}_midpoint_{n}" if which != "combined" else f"combined_{n}" for n in names]
+        if not all(k in facts for k in keys):
+            return None
+        text = "judge: " + ",  ".join(f"{n} {shown(facts[k])}" for n, k in zip(names, keys))
+        return words(text, size=style.SMALL_SIZE, color=style.MUTED)
+
+    def heading(self, first: str, second: str) -> VGroup:
+        lines = VGroup(words(first, size=style.LABEL_SIZE, color=style.INK),
+                       words(second, size=style.LABEL_SIZE, color=style.MUTED))
+        return lines.arrange(DOWN, buff=0.12, aligned_edge=LEFT)
+
+    def thumbnail(self, pixels: np.ndarray, color=style.FAINT) -> Group:
+        picture = PixelPicture(pixels, height=self.thumbnail_height)
+        return Group(picture, Frame(picture, color=color))
+
+    def off_label(self, fact, drop_at: np.ndarray) -> VGroup:
+        """'off the path by / 41.8% of its length', left of the dashed drop."""
+        lines = VGroup(words("off the path by", size=style.SMALL_SIZE, color=style.MODEL),
+                       words(f"{shown(fact)} of its length", size=style.SMALL_SIZE, color=style.MODEL))
+        lines.arrange(DOWN, buff=0.1, aligned_edge=RIGHT)
+        return lines.next_to(drop_at, LEFT, buff=0.25)
+
+    def along_label(self, fact, under: np.ndarray) -> VGroup:
+        """'57.6% of the way', under the run from the first end to the foot of the drop."""
+        return words(f"{shown(fact)} of the way", size=style.SMALL_SIZE, color=style.MODEL).next_to(
+            under, DOWN, buff=0.25)
+

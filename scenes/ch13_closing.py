@@ -1,0 +1,244 @@
+"""Chapter "What to remember": the film's last chapter, four lines to take away, each tied to one part of a walk from noise to a picture.
+
+The walk on screen is read from a capture: ``Closing`` shows the forward capture's frames
+played backwards (noise to picture, the film of chapter four reversed) and says so on
+screen. A chapter that shows the model's own walk is a subclass that names another capture
+and overrides ``walk_from``; everything else stays.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import numpy as np  # noqa: E402
+from manim import (  # noqa: E402
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Create,
+    Dot,
+    FadeIn,
+    FadeOut,
+    Group,
+    Indicate,
+    LaggedStart,
+    MoveAlongPath,
+    ValueTracker,
+    VGroup,
+    VMobject,
+    Write,
+    linear,
+    there_and_back,
+)
+
+from pipeline.contract import Capture, read_capture  # noqa: E402
+from scenes import style  # noqa: E402
+from scenes.helpers import (  # noqa: E402
+    ChapterTitle,
+    Film,
+    Frame,
+    PixelPicture,
+    captures_root,
+    spoken_facts,
+    words,
+    words_on_baseline,
+)
+from scenes.narration import NarratedScene  # noqa: E402
+
+NARRATION = Path(__file__).with_suffix(".narration.toml")
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A walk from noise to a picture as the chapter shows it: frames in walking order and what they are."""
+
+    frames: np.ndarray  # (F, H, W, 3) uint8, noise first, the finished picture last
+    steps: np.ndarray  # (F,) the scheduler step of each frame, counting down to 0
+    prompt: str  # the words that steered it
+    source: str  # one short line on screen that says where the frames come from
+
+
+class Closing(NarratedScene):
+    """Four lines to remember, each lighting up its part of a walk from noise to a picture."""
+
+    title = "What to remember"
+    capture_name = "forward"
+    expected_arrays = ("frames", "timesteps")
+
+    # The four lines, in the order the narration says them, and the colour that ties each to
+    # its part of the walk: the noise, the prompt, the steps, the finished picture.
+    lessons = (
+        ("it starts as noise, and the seed picks which", style.NOISE),
+        ("the prompt is a compass, not the picture", style.MODEL),
+        ("small steps, each towards a fresh guess", style.HIGHLIGHT),
+        ("the picture is where the walk ends", style.SIGNAL),
+    )
+    strip_length = 5  # pictures in the walk strip, evenly spaced from noise to picture
+    strip_height = 1.9
+    strip_center = np.array([0.0, 0.95, 0.0])
+    arrow_room = 0.8  # the gap between two pictures, where the step arrow goes
+    big_height = 4.6  # the walk played large at the start, and the picture at the very end
+    walk_seconds = 4.0
+    lesson_top = -1.55  # the first line's baseline; the rest follow down
+    lesson_spacing = 0.6
+
+    def construct(self) -> None:
+        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        self.use_narration(NARRATION, spoken_facts(capture))
+        walk = self.walk_from(capture)
+        film = Film(walk.frames, walk.steps)
+
+        # --- the whole walk once, large
+        title = ChapterTitle(self.title)
+        big = PixelPicture(film.frame_at(0), height=self.big_height).shift(0.35 * DOWN)
+        big_frame = Frame(big)
+        position = ValueTracker(0.0)
+        big.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
+        with self.narrate("opening") as tracker:
+            self.play(Write(title), run_time=1.5)
+            self.wait_until_bookmark("walk")
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(big), Create(big_frame), run_time=1.0)
+            walk_time = max(min(self.walk_seconds, tracker.get_remaining_duration() - 1.2), 1.0)
+            self.play(position.animate.set_value(film.last), run_time=walk_time, rate_func=linear)
+            big.clear_updaters()
+            strip = self.walk_strip(walk)
+            # The big picture becomes the strip's last picture; the others join it.
+            self.play(big.animate.set(height=self.strip_height).move_to(strip.pictures[-1]),
+                      big_frame.animate.become(strip.frames[-1]), run_time=1.0)
+            self.remove(big, big_frame)
+            self.add(strip.pictures[-1], strip.frames[-1])
+            self.play(LaggedStart(*(FadeIn(Group(p, f)) for p, f in zip(strip.pictures[:-1], strip.frames[:-1])),
+                                  lag_ratio=0.12),
+                      FadeIn(strip.step_labels), FadeIn(strip.source), run_time=1.2)
+
+        lessons = self.lesson_list()
+        noise_picture, noise_frame = strip.pictures[0], strip.frames[0]
+        with self.narrate("noise"):
+            self.wait_until_bookmark("noise")
+            self.play(FadeIn(lessons.markers[0], scale=0.5), FadeIn(lessons.lines[0], shift=0.15 * RIGHT),
+                      noise_frame.animate.set_color(self.lessons[0][1]), run_time=1.0)
+            self.play(Group(noise_picture, noise_frame).animate(rate_func=there_and_back).scale(1.08), run_time=1.0)
+
+        prompt = words(f"\u201c{walk.prompt}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        prompt.next_to(strip.frames, UP, buff=0.45)
+        with self.narrate("compass"):
+            self.wait_until_bookmark("prompt")
+            self.play(FadeIn(lessons.markers[1], scale=0.5), FadeIn(lessons.lines[1], shift=0.15 * RIGHT),
+                      FadeIn(prompt, shift=0.15 * DOWN), run_time=1.0)
+            self.wait_until_bookmark("steer")
+            # The prompt reaches every step: thin wires run from it down between the pictures to each
+            # step's arrow, a dot travels along each, and the arrow takes the prompt's colour.
+            wires = self.prompt_wires(prompt, strip)
+            couriers = [Dot(wire.get_start(), radius=0.06, color=style.MODEL) for wire in wires]
+            self.play(FadeIn(strip.arrows), Create(wires), run_time=0.8)
+            self.play(LaggedStart(*(MoveAlongPath(c, w) for c, w in zip(couriers, wires)), lag_ratio=0.2),
+                      run_time=1.4)
+            self.play(*(a.animate.set_color(style.MODEL) for a in strip.arrows), FadeOut(VGroup(*couriers)),
+                      run_time=0.5)
+
+        with self.narrate("steps") as tracker:
+            self.wait_until_bookmark("steps")
+            self.play(FadeIn(lessons.markers[2], scale=0.5), FadeIn(lessons.lines[2], shift=0.15 * RIGHT),
+                      run_time=1.0)
+            self.wait_until_bookmark("sweep")
+            # One step after another, in walking order.
+            sweep = max(tracker.get_remaining_duration(), 1.5)
+            self.play(LaggedStart(*(Indicate(a, color=self.lessons[2][1], scale_factor=1.3) for a in strip.arrows),
+                                  lag_ratio=0.6), run_time=sweep)
+
+        picture, picture_frame = strip.pictures[-1], strip.frames[-1]
+        with self.narrate("picture"):
+            self.wait_until_bookmark("end")
+            self.play(FadeIn(lessons.markers[3], scale=0.5), FadeIn(lessons.lines[3], shift=0.15 * RIGHT),
+                      picture_frame.animate.set_color(self.lessons[3][1]), run_time=1.0)
+            self.play(Group(picture, picture_frame).animate(rate_func=there_and_back).scale(1.08), run_time=1.0)
+
+        # --- the last shot: the finished picture, large, and where it came from
+        everything_else = Group(title, prompt, wires, strip.arrows, strip.step_labels, strip.source, lessons,
+                                *strip.pictures[:-1], *strip.frames[:-1])
+        recorded = words("every picture recorded, every number measured", size=style.BODY_SIZE, color=style.INK)
+        thanks = words("Thanks for watching", size=style.HEADING_SIZE, color=style.INK)
+        with self.narrate("closing"):
+            self.wait_until_bookmark("recorded")
+            end_frame = Frame(PixelPicture(walk.frames[-1], height=self.big_height * 0.8).move_to(0.55 * UP))
+            self.play(FadeOut(everything_else),
+                      picture.animate.set(height=end_frame.height - 0.08).move_to(end_frame),
+                      picture_frame.animate.become(end_frame.set_color(style.SIGNAL)), run_time=1.4)
+            recorded.next_to(picture_frame, DOWN, buff=0.4)
+            self.play(FadeIn(recorded, shift=0.15 * UP), run_time=0.8)
+            self.wait_until_bookmark("thanks")
+            thanks.move_to(recorded)
+            self.play(FadeOut(recorded, shift=0.15 * UP), FadeIn(thanks, shift=0.15 * UP), run_time=0.8)
+        self.finish()
+
+    # --- what the chapter reads
+
+    def walk_from(self, capture: Capture) -> Walk:
+        """The forward capture's frames, reversed: noise first, the clean picture last.
+
+        It is the noising film run backwards, not a walk the model took, and the strip says so.
+        """
+        arrays = capture.arrays
+        return Walk(frames=arrays["frames"][::-1], steps=arrays["timesteps"][::-1],
+                    prompt=str(capture.facts["caption"].value),
+                    source="the noising film, played backwards")
+
+    # --- pieces of the chapter
+
+    def walk_strip(self, walk: Walk) -> Group:
+        """Pictures from noise (left) to the finished picture (right), a step arrow between each two,
+        the step under each picture and, below, where the frames come from."""
+        film = Film(walk.frames, walk.steps)
+        positions = np.linspace(0, film.last, self.strip_length).round().astype(int)
+        pictures = [PixelPicture(walk.frames[p], height=self.strip_height) for p in positions]
+        Group(*pictures).arrange(RIGHT, buff=self.arrow_room).move_to(self.strip_center)
+        frames = VGroup(*(Frame(p) for p in pictures))
+        arrows = VGroup(*(Arrow(a.get_right(), b.get_left(), buff=0.12, color=style.MUTED, stroke_width=4,
+                                max_tip_length_to_length_ratio=0.35)
+                          for a, b in zip(frames, frames[1:])))
+        step_labels = VGroup(*(words(f"step {int(walk.steps[p])}", size=style.SMALL_SIZE, color=style.MUTED)
+                               .next_to(f, DOWN, buff=0.18) for p, f in zip(positions, frames)))
+        source = words(walk.source, size=style.SMALL_SIZE, color=style.MUTED).next_to(step_labels, DOWN, buff=0.22)
+        strip = Group(*pictures, frames, arrows, step_labels, source)
+        strip.pictures, strip.frames, strip.arrows = pictures, frames, arrows
+        strip.step_labels, strip.source = step_labels, source
+        return strip
+
+    def prompt_wires(self, prompt, strip: Group) -> VGroup:
+        """From under the prompt, along a line just above the pictures, then down through each gap to its arrow."""
+        start = prompt.get_bottom() + 0.1 * DOWN
+        rail = strip.frames.get_top()[1] + 0.16
+        wires = VGroup()
+        for arrow in strip.arrows:
+            wire = VMobject(color=style.MODEL, stroke_width=1.5, stroke_opacity=0.7)
+            wire.set_points_as_corners([start, np.array([start[0], rail, 0.0]),
+                                        np.array([arrow.get_x(), rail, 0.0]), arrow.get_top() + 0.08 * UP])
+            wires.add(wire)
+        return wires
+
+    def lesson_list(self) -> VGroup:
+        """The four lines, left-aligned under the strip on evenly spaced baselines, each after a dot in its part's colour."""
+        set_lines = [words_on_baseline(text, size=style.BODY_SIZE) for text, _ in self.lessons]
+        lines = VGroup(*(line for line, _ in set_lines))
+        # A dot sits at the middle of the small letters, whatever the line's capitals or descenders.
+        middle_of_x = words("x", size=style.BODY_SIZE).height / 2
+        markers = VGroup()
+        for index, ((line, drop), (_, color)) in enumerate(zip(set_lines, self.lessons)):
+            baseline = self.lesson_top - index * self.lesson_spacing
+            line.align_to(np.array([0.0, 0.0, 0.0]), LEFT)
+            line.shift((baseline - drop - line.get_bottom()[1]) * UP)
+            markers.add(Dot(radius=0.09, color=color).move_to(
+                np.array([line.get_left()[0] - 0.35, baseline + middle_of_x, 0.0])))
+        lessons = VGroup(markers, lines)
+        lessons.set_x(0)
+        lessons.markers, lessons.lines = markers, lines
+        return lessons

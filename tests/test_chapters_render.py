@@ -1,0 +1,63 @@
+"""Every chapter in CHAPTERS renders end to end with the silent voice at the lowest settings: video and audio, a length that matches its narration, subtitles that cover it.
+
+A chapter with a render test of its own (``tests/test_ch04_render.py`` for ``ch04_noise``) is
+left to it, so that no chapter is rendered twice in one test run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+
+from scenes.chapters import CHAPTERS
+from scenes.helpers import spoken_facts
+from scenes.narration import load_narration, read_subtitles, spoken_text
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+# The lowest settings that still play every animation.
+FPS = 5
+RESOLUTION = "426,240"
+UNTESTED_ELSEWHERE = [(module, scene) for module, scene in CHAPTERS
+                      if not list(TESTS.glob(f"test_{module.split('_')[0]}*_render.py"))]
+
+
+def _durations(video: Path) -> dict[str, float]:
+    with av.open(str(video)) as container:
+        return {stream.type: float(stream.duration * stream.time_base) for stream in container.streams}
+
+
+@pytest.mark.parametrize("module, scene", UNTESTED_ELSEWHERE)
+def test_the_chapter_renders_with_its_narration_and_subtitles(module, scene, request, tmp_path):
+    chapter = getattr(importlib.import_module(f"scenes.{module}"), scene)
+    capture, captures = request.getfixturevalue(f"{chapter.capture_name}_capture")
+    media = tmp_path / "media"
+    shutil.copytree(captures, media / "captures")
+    env = {**os.environ, "LATENT_WALK_VOICE": "silent", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"),
+               "-ql", "--fps", str(FPS), "-r", RESOLUTION, "--media_dir", str(media), "--progress_bar", "none",
+               f"scenes/{module}.py", scene]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    videos = list(media.glob(f"videos/{module}/*/{scene}.mp4"))
+    assert len(videos) == 1, f"expected one video, found {videos}"
+
+    durations = _durations(videos[0])
+    assert "video" in durations and "audio" in durations
+    # The picture ends a closing hold after the last words (a wait is rounded to whole frames).
+    assert durations["video"] == pytest.approx(durations["audio"] + chapter.closing_hold, abs=0.3)
+
+    narration = load_narration(ROOT / "scenes" / f"{module}.narration.toml")
+    said = " ".join(spoken_text(text) for text in narration.filled(spoken_facts(capture)).values()).split()
+    for suffix in ("vtt", "srt"):
+        cues = read_subtitles(media / "subtitles" / f"{scene}.{suffix}")
+        assert " ".join(cue.text for cue in cues).split() == said
+        assert all(a.end <= b.start + 1e-3 for a, b in zip(cues, cues[1:]))
+        assert 0 <= cues[0].start and cues[-1].end <= durations["video"]
