@@ -185,7 +185,9 @@ def _load(folder: Path, pipeline_class: str):
 
         return load_pipeline(folder)
     from diffusers import AutoPipelineForText2Image
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # its loading bar on stderr would break the one-line errors
     try:
         pipe = AutoPipelineForText2Image.from_pretrained(str(folder), local_files_only=True)
     except Exception as e:  # diffusers raises many kinds for a damaged folder; all mean "cannot load it"
