@@ -53,7 +53,7 @@ FILM_SETTINGS := media/.film-settings
 EXPERIMENTS := forward walk seeds jump guidance words blend explore map
 CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
-PIPELINE_CODE := $(wildcard pipeline/*.py)
+PIPELINE_CODE := $(wildcard pipeline/*.py pipeline/experiments/*.py)
 
 .PHONY: help setup test video film captures model judge evaluate clean distclean
 

@@ -22,10 +22,10 @@ from pipeline.model import DEFAULT_GUIDANCE, DEFAULT_STEPS
 NAME = "blend"
 DESCRIPTION = "straight and spherical paths between two prompts' embeddings, and the prompt that names both"
 PROMPT = "a butterfly and a snail"  # split at " and " into the two ends of the path
-SEED = 3  # a night sky in every picture of the path, so only the creature changes
+SEED = 0
 STEPS = DEFAULT_STEPS
 GUIDANCE = DEFAULT_GUIDANCE
-POINTS = 11  # every tenth of the way: the model flips from one to the other within a tenth
+POINTS = 9
 
 ARRAY_NAMES = (
     "prompts", "fractions", "token_states", "pooled", "lerp_finals", "slerp_finals", "combined_final",

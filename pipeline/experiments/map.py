@@ -55,9 +55,10 @@ def _input_specs(model, overrides: dict) -> dict:
 
 
 def check_prompt(prompt: str | None) -> None:
-    from pipeline.experiments import blend
+    from pipeline.experiments import blend, words
 
     blend.check_prompt(prompt)
+    words.check_prompt(prompt)
 
 
 def capture(root, seed=None, force=False, progress=True, model=None, prompt=None, steps=None, guidance=None):

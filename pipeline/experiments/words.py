@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 
+from pipeline.errors import UsageError
 from pipeline.experiments import common, measures
 from pipeline.model import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
@@ -51,7 +52,14 @@ def word_orders(prompt: str) -> list[str]:
     return kept
 
 
+def check_prompt(prompt: str | None) -> None:
+    """For the command line: one word can be neither grown nor reordered."""
+    if prompt is not None and len(prompt.split()) < 2:
+        raise UsageError(f"words needs a prompt of two words or more, to grow and reorder; got {prompt!r}")
+
+
 def make_spec(model, settings) -> dict:
+    check_prompt(settings.prompt)
     words = settings.prompt.split()
     growth = [""] + [" ".join(words[:i]) for i in range(1, len(words) + 1)]
     return common.base_spec(NAME, model, seed=settings.seed, **common.walk_spec(settings),
