@@ -119,17 +119,19 @@ SCENE_SHARED := $(filter-out scenes/chapters.py scenes/assemble.py, \
 chapter_own = scenes/$(1).py $(shell find scenes -type f -name '$(1).*' -not -name '*.py' -not -path '*/__pycache__/*')
 
 # manim writes media/videos/<module>/<quality>/<Class>.mp4 and the narration writes
-# media/subtitles/<Class>.{vtt,srt}; each chapter's clip and subtitles are copied beside it.
+# media/subtitles/<Class>.{vtt,srt,marks.json}; each chapter's clip, subtitles and block marks
+# (where each narration block starts and ends: the clips' posters and the slides read them)
+# are copied beside it.
 # Old subtitles go first, so that a render that writes none cannot leave another render's behind.
 define CHAPTER_RULE
 $(CLIPS)/$(call chapter_module,$(1)).mp4: $(call chapter_own,$(call chapter_module,$(1))) $(SCENE_SHARED) \
     $(call chapter_captures,$(1)) $(STAMP_PIP)
 	@echo "chapter $(call chapter_module,$(1)): rendering $(call chapter_class,$(1)) ($(QUALITY) quality, $(LATENT_WALK_VOICE) voice)"
-	rm -f media/subtitles/$(call chapter_class,$(1)).vtt media/subtitles/$(call chapter_class,$(1)).srt
+	rm -f $(foreach ext,vtt srt marks.json,media/subtitles/$(call chapter_class,$(1)).$(ext))
 	$(PY) -m manim render --config_file manim.cfg $(MANIM_QUALITY) $(MANIM_CI) \
 	  scenes/$(call chapter_module,$(1)).py $(call chapter_class,$(1))
 	@mkdir -p $(CLIPS)
-	@for ext in vtt srt; do \
+	@for ext in vtt srt marks.json; do \
 	  src=media/subtitles/$(call chapter_class,$(1)).$$$$ext; dst=$(CLIPS)/$(call chapter_module,$(1)).$$$$ext; \
 	  if [ -f $$$$src ]; then cp $$$$src $$$$dst; else rm -f $$$$dst; fi; done
 	cp media/videos/$(call chapter_module,$(1))/$(QUALITY_DIR)/$(call chapter_class,$(1)).mp4 $$@

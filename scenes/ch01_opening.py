@@ -35,14 +35,12 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     Film,
     Frame,
     PixelPicture,
     PromptBox,
-    captures_root,
     shown,
     spoken_facts,
     words,
@@ -83,7 +81,7 @@ class Opening(NarratedScene):
     list_spacing = 0.66
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        capture = self.read_capture()
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         # The walk's recorded states, noise first; the final picture is the last step's output.

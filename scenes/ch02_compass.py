@@ -36,7 +36,6 @@ from manim import (  # noqa: E402
     config,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     ChapterTitle,
@@ -46,7 +45,6 @@ from scenes.helpers import (  # noqa: E402
     TokenStrip,
     ValueKey,
     ValueStrip,
-    captures_root,
     object_colour_of,
     shown,
     spoken_facts,
@@ -83,8 +81,8 @@ class Compass(NarratedScene):
     map_center = np.array([1.95, -0.35, 0.0])
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
-        walk = read_capture(captures_root(), name=self.walk_capture_name, expected_arrays=self.walk_arrays)
+        capture = self.read_capture()
+        walk = self.read_capture(self.walk_capture_name, self.walk_arrays)
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         real = walk.arrays["attention_mask"].astype(bool)

@@ -34,14 +34,12 @@ from manim import (  # noqa: E402
     config,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     ChapterTitle,
     Frame,
     PixelPicture,
     StepCounter,
-    captures_root,
     shown,
     spoken_facts,
     words,
@@ -74,7 +72,7 @@ class StartingPoint(NarratedScene):
     grid_center = np.array([0.0, -0.3, 0.0])
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        capture = self.read_capture()
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         seeds, noise, finals = arrays["seeds"], arrays["start_noise_pictures"], arrays["finals"]

@@ -41,7 +41,6 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     CaptionedPicture,
@@ -52,7 +51,6 @@ from scenes.helpers import (  # noqa: E402
     Marker,
     PixelPicture,
     StepCounter,
-    captures_root,
     readout,
     shown,
     spoken_facts,
@@ -82,7 +80,7 @@ class NoiseForwardBackward(NarratedScene):
     strip_height = 1.75
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        capture = self.read_capture()
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         film = Film(arrays["frames"], arrays["timesteps"], levels={

@@ -42,7 +42,6 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     ChapterTitle,
@@ -52,7 +51,6 @@ from scenes.helpers import (  # noqa: E402
     LiveText,
     PixelPicture,
     StepCounter,
-    captures_root,
     finished_pictures_xy,
     picture_map_xy,
     spoken_facts,
@@ -88,8 +86,8 @@ class TheWalk(NarratedScene):
     thumbnail_height = 0.9  # the finished picture pinned to the end of the path
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
-        pictures_map = read_capture(captures_root(), name="map", expected_arrays=self.map_arrays)
+        capture = self.read_capture()
+        pictures_map = self.read_capture("map", self.map_arrays)
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         seen = arrays["trajectory_pictures"]  # the starting noise, then the state after each step

@@ -33,14 +33,12 @@ from manim import (  # noqa: E402
     Write,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     ChapterTitle,
     Frame,
     PictureColumns,
     PixelPicture,
-    captures_root,
     shown,
     spoken_facts,
     words,
@@ -73,7 +71,7 @@ class WhyNotJump(NarratedScene):
     ladder_height = 4.4  # pictures of all the ladder's seeds, stacked
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        capture = self.read_capture()
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
 

@@ -33,7 +33,7 @@ from manim import (  # noqa: E402
     Write,
 )
 
-from pipeline.contract import Capture, read_capture  # noqa: E402
+from pipeline.contract import Capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     ChapterTitle,
@@ -41,7 +41,6 @@ from scenes.helpers import (  # noqa: E402
     LabelledMap,
     PixelPicture,
     ValueStrip,
-    captures_root,
     fade_to,
     finished_pictures_xy,
     picture_map_xy,
@@ -95,8 +94,8 @@ class WherePromptPoints(NarratedScene):
     mean_height = 1.1
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
-        jump = read_capture(captures_root(), name="jump", expected_arrays=self.jump_arrays)
+        capture = self.read_capture()
+        jump = self.read_capture("jump", self.jump_arrays)
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         prompt = str(jump.facts["prompt"].value)
@@ -214,11 +213,11 @@ class WherePromptPoints(NarratedScene):
     def prompt_vector(self, prompt: str) -> tuple[str, np.ndarray]:
         """The pooled vector of ``prompt`` from the blend capture, which holds it when the prompts are the film's
         own; otherwise the walk's prompt and vector, with that prompt's own name on screen."""
-        blend = read_capture(captures_root(), name="blend", expected_arrays=("prompts", "pooled"))
+        blend = self.read_capture("blend", ("prompts", "pooled"))
         for name, vector in zip(blend.arrays["prompts"], blend.arrays["pooled"]):
             if str(name) == prompt:
                 return prompt, vector
-        walk: Capture = read_capture(captures_root(), name="walk", expected_arrays=("pooled",))
+        walk: Capture = self.read_capture("walk", ("pooled",))
         return str(walk.facts["prompt"].value), walk.arrays["pooled"]
 
     # --- pieces of the chapter

@@ -38,7 +38,6 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     ChapterTitle,
@@ -49,7 +48,6 @@ from scenes.helpers import (  # noqa: E402
     PictureColumns,
     PixelPicture,
     StepCounter,
-    captures_root,
     shown,
     spoken_facts,
     words,
@@ -90,7 +88,7 @@ class WhenSeedMatters(NarratedScene):
     fork_top = 2.4
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        capture = self.read_capture()
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         guesses = arrays["predicted_clean_pictures"]  # (steps, seeds, H, W, 3)

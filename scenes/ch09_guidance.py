@@ -35,7 +35,6 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     ChapterTitle,
@@ -45,7 +44,6 @@ from scenes.helpers import (  # noqa: E402
     PictureRow,
     PixelPicture,
     StepCounter,
-    captures_root,
     shown,
     spoken_facts,
     words,
@@ -81,7 +79,7 @@ class Guidance(NarratedScene):
     line_spacing = 0.6  # between the table's lines under the pictures
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        capture = self.read_capture()
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         steps = np.arange(1, len(arrays["direction_size"]) + 1)

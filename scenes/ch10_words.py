@@ -38,7 +38,6 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     ChapterTitle,
@@ -48,7 +47,6 @@ from scenes.helpers import (  # noqa: E402
     PictureRow,
     PixelPicture,
     PromptBox,
-    captures_root,
     object_colour_of,
     shown,
     spoken_facts,
@@ -86,8 +84,8 @@ class OneWordAtATime(NarratedScene):
     yardstick_y = -2.45
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
-        places = read_capture(captures_root(), name=self.map_capture_name, expected_arrays=self.map_arrays)
+        capture = self.read_capture()
+        places = self.read_capture(self.map_capture_name, self.map_arrays)
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         growth = [str(p) for p in arrays["growth_prompts"]]

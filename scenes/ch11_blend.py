@@ -38,7 +38,6 @@ from manim import (  # noqa: E402
     always_redraw,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     CaptionedPicture,
@@ -46,7 +45,6 @@ from scenes.helpers import (  # noqa: E402
     Frame,
     PictureRow,
     PixelPicture,
-    captures_root,
     shown,
     spoken_facts,
     words,
@@ -84,7 +82,7 @@ class ButterflyAndSnail(NarratedScene):
     thumbnail_height = 1.15
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        capture = self.read_capture()
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         end_a, end_b = str(facts["end_a"].value), str(facts["end_b"].value)

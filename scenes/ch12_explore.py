@@ -37,14 +37,12 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from pipeline.contract import read_capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     ChapterTitle,
     Frame,
     LiveText,
     PixelPicture,
-    captures_root,
     shown,
     spoken_facts,
     words,
@@ -76,7 +74,7 @@ class ExploringByHand(NarratedScene):
     rounds = 2
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        capture = self.read_capture()
         self.use_narration(NARRATION, spoken_facts(capture))
         facts, arrays = capture.facts, capture.arrays
         noises, finals = arrays["grid_noise_pictures"], arrays["grid_finals"]

@@ -40,14 +40,13 @@ from manim import (  # noqa: E402
     there_and_back,
 )
 
-from pipeline.contract import Capture, read_capture  # noqa: E402
+from pipeline.contract import Capture  # noqa: E402
 from scenes import style  # noqa: E402
 from scenes.helpers import (  # noqa: E402
     ChapterTitle,
     Film,
     Frame,
     PixelPicture,
-    captures_root,
     spoken_facts,
     words,
     words_on_baseline,
@@ -92,7 +91,7 @@ class Closing(NarratedScene):
     lesson_spacing = 0.6
 
     def construct(self) -> None:
-        capture = read_capture(captures_root(), name=self.capture_name, expected_arrays=self.expected_arrays)
+        capture = self.read_capture()
         self.use_narration(NARRATION, spoken_facts(capture))
         walk = self.walk_from(capture)
         film = Film(walk.frames, walk.steps)

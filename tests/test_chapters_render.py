@@ -7,6 +7,7 @@ left to it, so that no chapter is rendered twice in one test run.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import subprocess
@@ -61,3 +62,14 @@ def test_the_chapter_renders_with_its_narration_and_subtitles(module, scene, req
         assert " ".join(cue.text for cue in cues).split() == said
         assert all(a.end <= b.start + 1e-3 for a, b in zip(cues, cues[1:]))
         assert 0 <= cues[0].start and cues[-1].end <= durations["video"]
+
+    # The block marks the clips and slides read: every block in the file's order, each one's
+    # animations ending once its voice has, before the next block starts and within the video.
+    marks = json.loads((media / "subtitles" / f"{scene}.marks.json").read_text())
+    assert marks["scene"] == scene and marks["title"] == chapter.title
+    assert [block["name"] for block in marks["blocks"]] == list(narration.blocks)
+    for block, following in zip(marks["blocks"], marks["blocks"][1:] + [None]):
+        # (the scene's clock moves in whole frames; the voice ends anywhere inside one)
+        assert block["start"] < block["voice_end"] <= block["end"] + 1 / FPS + 1e-6
+        assert block["end"] <= (following["start"] if following else marks["duration"]) + 1e-6
+    assert marks["duration"] == pytest.approx(durations["video"], abs=0.3)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scenes.chapters import CHAPTERS
+from scenes.chapters import ABOUT, CHAPTERS
 from scenes.helpers import spoken, spoken_facts
 from scenes.narration import NarrationError, digits_outside_placeholders, load_narration, placeholders_in
 from pipeline.contract import Fact
@@ -30,6 +30,14 @@ def test_narration_types_no_numbers(module, scene):
     narration = load_narration(_narration_path(module))
     for name, text in narration.blocks.items():
         assert digits_outside_placeholders(text) == [], f"{module} block {name!r} types a number by hand"
+
+
+def test_every_chapter_has_a_summary_and_a_poster_block_of_its_own_narration():
+    assert list(ABOUT) == [module for module, _ in CHAPTERS]
+    for module, about in ABOUT.items():
+        assert about["summary"].strip() and "\n" not in about["summary"], module
+        assert about["poster"] in load_narration(_narration_path(module)).blocks, (
+            f"{module}'s poster names {about['poster']!r}, which is not one of its narration blocks")
 
 
 @pytest.mark.parametrize("module, scene", CHAPTERS)

@@ -4,12 +4,16 @@ A chapter subclasses ``NarratedScene``, calls ``self.use_narration(path, facts)`
 read its capture, and wraps animations in ``with self.narrate("block") as tracker:``. The voice
 comes from ``LATENT_WALK_VOICE`` (piper, the default, or silent); chapters never choose it.
 When the scene ends, ``<media_dir>/subtitles/<Scene>.vtt`` and ``.srt`` hold every block,
-timed where it actually plays in the video.
+timed where it actually plays in the video, and ``<Scene>.marks.json`` says where each block
+starts and where its animations end: the clips take their posters from it and the slide deck
+its slide boundaries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +22,8 @@ from manim import config, logger
 from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
+from pipeline.contract import Capture, read_capture
+from scenes.helpers import captures_root
 from scenes.style import BACKGROUND
 
 from .script import Narration, NarrationError, load_narration
@@ -40,6 +46,9 @@ class SpokenBlock:
         return self.start + self.duration
 
 
+MARKS_SCHEMA = "latent-walk/marks/1"
+
+
 def subtitles_folder() -> Path:
     return Path(config.media_dir) / "subtitles"
 
@@ -49,6 +58,10 @@ class NarratedScene(VoiceoverScene):
 
     # Seconds the last picture stays on screen after the last words, before the chapter cuts.
     closing_hold = 1.0
+    # The chapter's title as the screen shows it, and the capture it reads (set by each chapter).
+    title = ""
+    capture_name = ""
+    expected_arrays: Sequence[str] = ()
 
     def setup(self) -> None:
         super().setup()
@@ -61,7 +74,16 @@ class NarratedScene(VoiceoverScene):
         self.narration: Narration | None = None
         self.narration_text: dict[str, str] = {}
         self.spoken: list[SpokenBlock] = []
+        # Where each block's animations end (the scene's clock when its `narrate` closes).
+        self.block_ends: dict[str, float] = {}
         self._block_name: str | None = None
+
+    def read_capture(self, name: str | None = None, arrays: Sequence[str] | None = None) -> Capture:
+        """Read a capture from ``<media_dir>/captures``: the chapter's own (``capture_name``) unless named."""
+        if name is None:
+            name = self.capture_name
+            arrays = self.expected_arrays if arrays is None else arrays
+        return read_capture(captures_root(), name=name, expected_arrays=tuple(arrays or ()))
 
     def use_narration(self, path: Path | str, facts: Mapping[str, str]) -> None:
         """Read the chapter's narration file and fill its placeholders with the capture's facts."""
@@ -80,6 +102,7 @@ class NarratedScene(VoiceoverScene):
                 yield tracker
         finally:
             self._block_name = None
+        self.block_ends[block] = float(self.renderer.time)
 
     def _add_voiceover_text(self, text: str, service_kwargs: dict[str, object], **kwargs) -> VoiceoverTracker:
         tracker = super()._add_voiceover_text(text, service_kwargs=service_kwargs, **kwargs)
@@ -111,3 +134,23 @@ class NarratedScene(VoiceoverScene):
         if self.spoken and not (config.dry_run or config.save_last_frame):
             vtt, srt = write_subtitles(subtitles_folder(), type(self).__name__, self.cues())
             logger.info(f"Subtitles written: {vtt} and {srt}")
+            marks = self.write_marks(subtitles_folder() / f"{type(self).__name__}.marks.json")
+            logger.info(f"Block marks written: {marks}")
+
+    def write_marks(self, path: Path) -> Path:
+        """Write where every block starts, where its voice and its animations end, and what it says (atomically)."""
+        data = {
+            "schema": MARKS_SCHEMA,
+            "scene": type(self).__name__,
+            "title": self.title,
+            "duration": float(self.renderer.time),
+            "blocks": [{"name": block.name, "start": round(block.start, 4),
+                        "voice_end": round(block.end, 4),
+                        "end": round(self.block_ends.get(block.name, block.end), 4),
+                        "text": block.text} for block in self.spoken],
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        os.replace(partial, path)
+        return path
