@@ -1,5 +1,9 @@
 """The film's chapters in the order they play, as (module under scenes/, scene class): the Makefile and every export step loop over this list; and what the exports say about each."""
 
+# The schema of <Scene>.marks.json, which every narrated render writes beside its subtitles and
+# the exports read (scenes/narration/scene.py writes it; publish/media.py reads it).
+MARKS_SCHEMA = "latent-walk/marks/1"
+
 CHAPTERS: list[tuple[str, str]] = [
     ("ch01_opening", "Opening"),
     ("ch02_compass", "Compass"),

@@ -16,11 +16,15 @@ TORCH_PIN="torch==2.13.0"
 
 # cairo and pango (with pkg-config, a compiler and Python's headers) build pycairo and
 # ManimPango for manim; fonts-cmu is Computer Modern, the film's typeface, installed from
-# Debian so frames look the same on every machine; ffmpeg and sox handle the narration's audio.
+# Debian so frames look the same on every machine; ffmpeg and sox handle the narration's audio,
+# and ffmpeg encodes the web clips (x264, VP9, Opus). chromium is the browser the page's test
+# drives (through Playwright, never a browser download); libegl1, libgl1 and libxkbcommon0 are
+# what Qt needs for `manim-slides present`.
 APT_PACKAGES=(
   build-essential pkg-config python3 python3-dev python3-venv
   libcairo2-dev libpango1.0-dev fonts-cmu
   ffmpeg sox
+  chromium libegl1 libgl1 libxkbcommon0
 )
 
 say() { printf 'setup: %s\n' "$*"; }

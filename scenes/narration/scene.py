@@ -23,6 +23,7 @@ from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
 from pipeline.contract import Capture, read_capture
+from scenes.chapters import MARKS_SCHEMA
 from scenes.helpers import captures_root
 from scenes.style import BACKGROUND
 
@@ -44,9 +45,6 @@ class SpokenBlock:
     @property
     def end(self) -> float:
         return self.start + self.duration
-
-
-MARKS_SCHEMA = "latent-walk/marks/1"
 
 
 def subtitles_folder() -> Path:

@@ -1,0 +1,185 @@
+"""What every export shares: the rendered chapters it reads, ffmpeg and ffprobe, and files written whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from scenes.chapters import ABOUT, CHAPTERS, MARKS_SCHEMA
+
+
+class PublishError(Exception):
+    """A problem the user can fix, said in one line (the command line prints it and exits 2)."""
+
+
+# ----------------------------------------------------------------------------- the rendered chapters
+
+
+@dataclass(frozen=True)
+class Block:
+    """One narration block as it plays in its chapter: where it starts, where its animations end, what it says."""
+
+    name: str
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Render:
+    """One chapter as `make video` left it: its video, subtitles and block marks, and what the exports say of it."""
+
+    module: str
+    scene: str
+    video: Path
+    vtt: Path
+    srt: Path
+    marks: Path
+    title: str
+    duration: float
+    blocks: tuple[Block, ...]
+    summary: str
+    poster_block: str
+
+    @property
+    def poster_time(self) -> float:
+        """The chapter's most telling frame: the last one of its poster block's animations."""
+        block = next(block for block in self.blocks if block.name == self.poster_block)
+        return max(0.0, block.end - 0.05)
+
+    @property
+    def mtime(self) -> float:
+        return max(path.stat().st_mtime for path in (self.video, self.vtt, self.srt, self.marks))
+
+
+def read_renders(folder: Path, modules: Sequence[str] | None = None, make_target: str = "video") -> list[Render]:
+    """The rendered chapters in play order (all of CHAPTERS, or those named), each checked complete."""
+    known = dict(CHAPTERS)
+    wanted = list(known) if not modules else list(modules)
+    unknown = [module for module in wanted if module not in known]
+    if unknown:
+        raise PublishError(f"no chapter named {', '.join(unknown)}; the chapters are: {', '.join(known)}")
+    renders = []
+    for module in wanted:
+        paths = {ext: folder / f"{module}.{ext}" for ext in ("mp4", "vtt", "srt", "marks.json")}
+        missing = [str(path) for path in paths.values() if not path.is_file()]
+        if missing:
+            raise PublishError(f"{missing[0]} is missing: render the chapters first with `make {make_target}`")
+        try:
+            marks = json.loads(paths["marks.json"].read_text(encoding="utf-8"))
+            if marks.get("schema") != MARKS_SCHEMA:
+                raise ValueError(f"schema {marks.get('schema')!r}, expected {MARKS_SCHEMA!r}")
+            blocks = tuple(Block(str(b["name"]), float(b["start"]), float(b["end"]), str(b["text"]))
+                           for b in marks["blocks"])
+            title, duration = str(marks["title"]), float(marks["duration"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise PublishError(f"{paths['marks.json']} is damaged ({error}): render it again with `make {make_target}`")
+        about = ABOUT[module]
+        if about["poster"] not in {block.name for block in blocks}:
+            raise PublishError(f"{paths['marks.json']} has no block {about['poster']!r} (the poster ABOUT names): "
+                               f"render it again with `make {make_target}`")
+        renders.append(Render(module, known[module], paths["mp4"], paths["vtt"], paths["srt"], paths["marks.json"],
+                              title, duration, blocks, about["summary"], about["poster"]))
+    return renders
+
+
+# ----------------------------------------------------------------------------- ffmpeg and ffprobe
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise PublishError(f"{name} is not installed: run `make setup` (or: sudo apt-get install ffmpeg)")
+    return path
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What ffprobe says of a media file."""
+
+    format_name: str
+    duration: float
+    streams: tuple[dict, ...]
+
+    def first(self, kind: str) -> dict | None:
+        return next((stream for stream in self.streams if stream.get("codec_type") == kind), None)
+
+
+def probe(path: Path) -> Probe:
+    result = subprocess.run([tool("ffprobe"), "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise PublishError(f"{path} is not a readable media file: {result.stderr.strip().splitlines()[-1:]}")
+    data = json.loads(result.stdout)
+    return Probe(data["format"]["format_name"], float(data["format"].get("duration", 0.0)), tuple(data["streams"]))
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """The names of an MP4 file's top-level boxes, in file order (``moov`` before ``mdat`` is fast start)."""
+    names = []
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        offset = 0
+        while offset + 8 <= size:
+            file.seek(offset)
+            header = file.read(16)
+            length, name = int.from_bytes(header[:4], "big"), header[4:8].decode("latin-1")
+            if length == 1:
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:
+                length = size - offset
+            if length < 8:
+                raise PublishError(f"{path} is not an MP4 file (box {name!r} of {length} bytes at {offset})")
+            names.append(name)
+            offset += length
+    return names
+
+
+def ffmpeg(args: Sequence[str], seconds: float, desc: str) -> None:
+    """Run ffmpeg with a bar of how much of ``seconds`` of media it has written; its errors become one line."""
+    command = [tool("ffmpeg"), "-nostdin", "-hide_banner", "-v", "error", "-y", "-progress", "pipe:1", *args]
+    with tqdm(total=round(seconds, 1), desc=desc, unit="s", dynamic_ncols=True, mininterval=1.0,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of video [{elapsed}<{remaining}]",
+              disable=None) as bar:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        for line in process.stdout:
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and value.lstrip("-").isdigit():
+                bar.update(max(0.0, min(int(value) / 1e6, seconds)) - bar.n)
+        error = process.stderr.read() if process.stderr else ""
+        if process.wait() != 0:
+            last = error.strip().splitlines()[-1] if error.strip() else f"exit status {process.returncode}"
+            raise PublishError(f"ffmpeg failed making {desc}: {last}")
+        bar.update(bar.total - bar.n)
+
+
+@contextmanager
+def written_whole(path: Path) -> Iterator[Path]:
+    """Yield a temporary name beside ``path`` (same suffix, so tools pick the right format); move it into place only on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    partial.unlink(missing_ok=True)
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_text_whole(path: Path, text: str) -> None:
+    with written_whole(path) as partial:
+        partial.write_text(text, encoding="utf-8")
+
+
+def fresh(output: Path, *sources: Path) -> bool:
+    """Whether ``output`` exists and is newer than every source (the make rule, for outputs one command writes many of)."""
+    return output.is_file() and all(output.stat().st_mtime >= source.stat().st_mtime for source in sources)
