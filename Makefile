@@ -55,7 +55,7 @@ CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
 PIPELINE_CODE := $(wildcard pipeline/*.py pipeline/experiments/*.py)
 
-.PHONY: help setup test video film captures model judge evaluate clean distclean
+.PHONY: help setup test video film renders clips site slides present all captures model judge evaluate clean distclean
 
 help: ## list the targets; QUALITY=low|medium|high (default low), LATENT_WALK_VOICE=piper|silent (default piper)
 	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [LATENT_WALK_VOICE=piper|silent]"
@@ -154,6 +154,32 @@ $(FILM): $(CHAPTER_CLIPS) $(FILM_SETTINGS) scenes/chapters.py scenes/assemble.py
 $(FILM_SETTINGS):
 	@mkdir -p media && echo "$(QUALITY) $(LATENT_WALK_VOICE)" > $@
 
+# ----------------------------------------------------------------------------- the three ways out
+# Clips, the page and the slide deck are made from the chapters `make video` renders (the same
+# QUALITY and voice); each renders only what is missing and remakes only what is out of date.
+
+CLIPS_DIR := media/clips
+SITE_DIR := media/site
+SLIDES_DIR := media/slides
+
+renders: $(CHAPTER_CLIPS)
+
+clips: $(STAMP_PIP) ## every chapter as web video in media/clips: MP4, WebM, poster, subtitles, silent preview
+	@$(MAKE) --no-print-directory renders
+	$(PY) -m publish clips --from $(CLIPS) --out $(CLIPS_DIR)
+
+site: clips ## the page that embeds every chapter: media/site/index.html (open it, or serve the folder)
+	$(PY) -m publish site --clips $(CLIPS_DIR) --out $(SITE_DIR)
+
+slides: $(STAMP_PIP) ## the lecture deck: one slide per narration block, and media/slides/latent-walk.html
+	@$(MAKE) --no-print-directory renders
+	$(PY) -m publish slides --from $(CLIPS) --out $(SLIDES_DIR)
+
+present: slides ## play the deck with manim-slides present (needs a display; keys: right, left, space, q)
+	$(PY) -m publish present --deck $(SLIDES_DIR)
+
+all: video clips site slides ## the film, the clips, the page and the slide deck
+
 # ----------------------------------------------------------------------------- the model
 
 model: $(STAMP_PIP) ## train the embedded text-to-image model (python -m pipeline train)
@@ -169,7 +195,8 @@ evaluate: $(STAMP_PIP) ## measure the model's pictures with the judge (python -m
 
 clean: ## remove renders, captures and caches (keeps .venv and training checkpoints)
 	rm -rf media/videos media/images media/texts media/Tex media/chapters media/subtitles \
-	  media/voiceovers media/captures media/film.* media/.film-settings media/.quality .pytest_cache
+	  media/voiceovers media/captures media/film.* media/.film-settings media/.quality \
+	  media/clips media/site media/slides media/site-screenshot.png .pytest_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## also remove .venv, so the next make sets everything up again

@@ -1,0 +1,95 @@
+"""python -m publish clips|site|slides: the film's web clips, its page and its slide deck, from the chapters already rendered.
+
+A problem the user can fix is one line on stderr and exit status 2; nothing half-written is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from publish.media import PublishError
+
+DEFAULT_RENDERS = Path("media/chapters/low-piper")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m publish", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{clips,site,slides,present}")
+
+    clips = commands.add_parser("clips", help="web clips of every chapter: MP4, WebM, poster, subtitles, preview")
+    clips.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter modules (default: all, in play order)")
+    clips.add_argument("--from", dest="renders", type=Path, default=DEFAULT_RENDERS,
+                       help=f"the rendered chapters (default: {DEFAULT_RENDERS})")
+    clips.add_argument("--out", type=Path, default=Path("media/clips"), help="where the clips go (default: media/clips)")
+
+    site = commands.add_parser("site", help="the page that embeds every clip")
+    site.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter modules (default: all, in play order)")
+    site.add_argument("--clips", type=Path, default=Path("media/clips"), help="the clips (default: media/clips)")
+    site.add_argument("--out", type=Path, default=Path("media/site"), help="where the page goes (default: media/site)")
+
+    slides = commands.add_parser("slides", help="a manim-slides deck, one slide per narration block, and its HTML")
+    slides.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter modules (default: all, in play order)")
+    slides.add_argument("--from", dest="renders", type=Path, default=DEFAULT_RENDERS,
+                        help=f"the rendered chapters (default: {DEFAULT_RENDERS})")
+    slides.add_argument("--out", type=Path, default=Path("media/slides"), help="where the deck goes (default: media/slides)")
+
+    present = commands.add_parser("present", help="play the deck with manim-slides present (needs a display)")
+    present.add_argument("--deck", type=Path, default=Path("media/slides"), help="the deck (default: media/slides)")
+    return parser
+
+
+def _size(path: Path) -> str:
+    size = path.stat().st_size
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+
+
+def run(args: argparse.Namespace) -> None:
+    from publish.media import read_renders
+
+    started = time.time()
+    if args.command == "clips":
+        from publish.clips import make_clip
+
+        renders = read_renders(args.renders, args.chapters)
+        for render in renders:
+            manifest, made = make_clip(render, args.out)
+            total = sum(entry["bytes"] for entry in manifest["files"].values())
+            print(f"clip {render.module}: {', '.join(made) if made else 'up to date'} "
+                  f"({manifest['duration']:.1f} s, {total / 1e6:.1f} MB in all)")
+        print(f"clips: {len(renders)} chapters in {args.out}/ ({time.time() - started:.1f} s)")
+    elif args.command == "site":
+        from publish.site import make_site
+
+        index = make_site(args.clips, args.out, args.chapters)
+        print(f"site: {index} ({_size(index)}); open it in a browser, or serve {args.out}/ from any static server")
+    elif args.command == "present":
+        from publish.slides import present
+
+        present(args.deck)
+    else:
+        from publish.slides import make_slides
+
+        renders = read_renders(args.renders, args.chapters)
+        presentations, deck = make_slides(renders, args.out)
+        print(f"slides: {sum(len(r.blocks) for r in renders)} slides in {len(presentations)} presentations in "
+              f"{args.out}/slides/; one-file deck {deck} ({_size(deck)}) ({time.time() - started:.1f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        run(args)
+    except PublishError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; what was finished is kept, the rest is remade next time", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""One static page that embeds every chapter: ``media/site/index.html`` with the clips beside it in ``media/site/clips/``.
+
+The page needs nothing from elsewhere (no fonts, scripts or styles from the internet) and works
+opened from disk or from any static server. Every text it inserts is escaped, in HTML and in the
+copy-ready snippets alike: titles and summaries are written by people, and prompts by anyone.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from publish.clips import KINDS, ClipFiles, read_manifest
+from publish.media import PublishError, write_text_whole
+from scenes.chapters import CHAPTERS
+
+PAGE_TITLE = "latent-walk: how a text-to-image model walks from noise to a picture"
+INTRO = ("A small text-to-image diffusion model, trained on a toy world of coloured shapes, "
+         "recorded at every step of its walk from random noise to the picture a prompt asks for. "
+         "Every picture in these clips is one the model made; every number is one we measured.")
+MP4_TYPE = 'video/mp4; codecs="avc1.640028, mp4a.40.2"'
+WEBM_TYPE = 'video/webm; codecs="vp9, opus"'
+
+
+def clock(seconds: float) -> str:
+    """A length as people read it: 1:08."""
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def read_clips(folder: Path, modules: Sequence[str] | None = None) -> list[dict]:
+    """Every chapter's clip manifest (or those named), in play order; a missing one is a clear error naming the target."""
+    known = [module for module, _ in CHAPTERS]
+    unknown = [module for module in modules or () if module not in known]
+    if unknown:
+        raise PublishError(f"no chapter named {', '.join(unknown)}; the chapters are: {', '.join(known)}")
+    manifests = []
+    for module in (m for m in known if not modules or m in modules):
+        manifest = read_manifest(ClipFiles(folder, module).path("manifest"))
+        if manifest is None:
+            raise PublishError(f"{ClipFiles(folder, module).path('manifest')} is missing or damaged: "
+                               "make the clips first with `make clips`")
+        for kind in KINDS:
+            if not ClipFiles(folder, module).path(kind).is_file():
+                raise PublishError(f"{ClipFiles(folder, module).path(kind)} is missing: make the clips again with `make clips`")
+        manifests.append(manifest)
+    return manifests
+
+
+def video_tag(manifest: dict, base: str, indent: str = "") -> str:
+    """The <video> element for one clip, every attribute escaped; ``base`` is the folder its files are in."""
+    def url(kind: str) -> str:
+        return html.escape(f"{base}{manifest['files'][kind]['name']}", quote=True)
+
+    title = html.escape(manifest["title"], quote=True)
+    return "\n".join([
+        f'{indent}<video controls preload="metadata" playsinline width="854" height="480" '
+        f'poster="{url("poster")}" title="{title}">',
+        f'{indent}  <source src="{url("webm")}" type="{html.escape(WEBM_TYPE, quote=True)}">',
+        f'{indent}  <source src="{url("mp4")}" type="{html.escape(MP4_TYPE, quote=True)}">',
+        f'{indent}  <track kind="subtitles" srclang="en" label="English" src="{url("vtt")}" default>',
+        f'{indent}  <a href="{url("mp4")}">{title} (MP4)</a>',
+        f"{indent}</video>",
+    ])
+
+
+def snippet(manifest: dict) -> str:
+    """What to paste into another page to embed this clip, with its files copied beside that page in clips/."""
+    return video_tag(manifest, "clips/")
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside a <script> element: no '<' that could close it."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def page(manifests: list[dict], colours: dict[str, str], subtitles: dict[str, str]) -> str:
+    e = html.escape
+    total = sum(manifest["duration"] for manifest in manifests)
+    hero = manifests[0]
+    sections = []
+    for number, manifest in enumerate(manifests, 1):
+        module = e(manifest["module"], quote=True)
+        sections.append(f"""
+  <section class="chapter" id="{module}">
+    <h2><span class="number">{number}.</span> {e(manifest["title"])}</h2>
+    <p class="summary">{e(manifest["summary"])} <span class="length">{clock(manifest["duration"])}</span></p>
+{video_tag(manifest, "clips/", "    ")}
+    <details>
+      <summary>Embed this chapter</summary>
+      <p>Copy the files <code>{e(manifest["files"]["mp4"]["name"])}</code>, <code>{e(manifest["files"]["webm"]["name"])}</code>,
+      <code>{e(manifest["files"]["poster"]["name"])}</code> and <code>{e(manifest["files"]["vtt"]["name"])}</code> into a folder
+      <code>clips/</code> beside your page, then paste:</p>
+      <textarea class="snippet" readonly rows="8" spellcheck="false">{e(snippet(manifest))}</textarea>
+      <button type="button" class="copy" data-for="{module}">Copy</button>
+      <p class="files">Also: a silent {clock(manifest["preview"]["duration"])} loop,
+      <a href="clips/{e(manifest["files"]["preview"]["name"], quote=True)}">{e(manifest["files"]["preview"]["name"])}</a>,
+      and subtitles as <a href="clips/{e(manifest["files"]["srt"]["name"], quote=True)}">SRT</a>.</p>
+    </details>
+  </section>""")
+    toc = "\n".join(f'    <li><a href="#{e(m["module"], quote=True)}">{e(m["title"])}</a> '
+                    f'<span class="length">{clock(m["duration"])}</span></li>' for m in manifests)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>{e(PAGE_TITLE)}</title>
+<style>
+  :root {{ color-scheme: dark; --bg: {colours["background"]}; --ink: {colours["ink"]}; --muted: {colours["muted"]};
+          --faint: {colours["faint"]}; --accent: {colours["signal"]}; --mark: {colours["highlight"]}; }}
+  body {{ margin: 0; background: var(--bg); color: var(--ink);
+         font: 17px/1.55 "CMU Serif", "Latin Modern Roman", Georgia, "Times New Roman", serif; }}
+  main {{ max-width: 900px; margin: 0 auto; padding: 2rem 1.25rem 4rem; }}
+  h1 {{ font-size: 2rem; line-height: 1.2; margin: 0 0 1rem; }}
+  h2 {{ font-size: 1.45rem; margin: 0 0 .3rem; }}
+  .number, .length, .files {{ color: var(--muted); }}
+  .length {{ font-variant-numeric: tabular-nums; white-space: nowrap; }}
+  .hero {{ display: block; width: 100%; height: auto; border: 1px solid var(--faint); margin: 1rem 0; }}
+  video {{ display: block; width: 100%; height: auto; background: #000; border: 1px solid var(--faint); }}
+  .chapter {{ margin: 3rem 0 0; }}
+  .summary {{ margin: 0 0 .8rem; }}
+  details {{ margin: .6rem 0 0; }}
+  summary {{ cursor: pointer; color: var(--accent); }}
+  textarea {{ box-sizing: border-box; width: 100%; background: #05060a; color: var(--ink);
+             border: 1px solid var(--faint); font: 13px/1.4 "CMU Typewriter Text", ui-monospace, monospace; }}
+  button {{ background: var(--faint); color: var(--ink); border: 0; padding: .35rem .9rem; cursor: pointer; }}
+  a {{ color: var(--accent); }}
+  ol {{ padding-left: 1.4rem; }}
+  code {{ font-family: "CMU Typewriter Text", ui-monospace, monospace; }}
+</style>
+</head>
+<body>
+<main>
+  <h1>{e(PAGE_TITLE)}</h1>
+  <video class="hero" autoplay muted loop playsinline preload="auto" width="640" height="360"
+    src="clips/{e(hero["files"]["preview"]["name"], quote=True)}" poster="clips/{e(hero["files"]["poster"]["name"], quote=True)}"
+    aria-label="{e(hero["title"], quote=True)}, a silent loop"></video>
+  <p>{e(INTRO)}</p>
+  <p>{len(manifests)} chapters, {clock(total)} in all. Each has subtitles and can be embedded on its own.</p>
+  <ol class="toc">
+{toc}
+  </ol>
+{"".join(sections)}
+</main>
+<script type="application/json" id="subtitles">{_script_json(subtitles)}</script>
+<script>
+  // Copy buttons: the snippet goes to the clipboard, or is selected for Ctrl+C where that is refused.
+  for (const button of document.querySelectorAll("button.copy")) {{
+    button.addEventListener("click", async () => {{
+      const area = document.getElementById(button.dataset.for).querySelector("textarea.snippet");
+      area.select();
+      try {{ await navigator.clipboard.writeText(area.value); button.textContent = "Copied"; }}
+      catch (error) {{ button.textContent = "Selected: press Ctrl+C"; }}
+    }});
+  }}
+  // Opened from disk, browsers refuse to load subtitle files; the page carries them, so give them inline.
+  if (location.protocol === "file:") {{
+    const inline = JSON.parse(document.getElementById("subtitles").textContent);
+    for (const track of document.querySelectorAll("section.chapter track")) {{
+      const module = track.closest("section.chapter").id;
+      if (inline[module]) track.src = "data:text/vtt;charset=utf-8," + encodeURIComponent(inline[module]);
+    }}
+  }}
+</script>
+</body>
+</html>
+"""
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Put a clip file into the site: a hard link where the file system allows (no second copy on disk)."""
+    if target.exists() and os.path.samefile(source, target):
+        return
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        os.link(source, partial)
+    except OSError:
+        shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
+def make_site(clips: Path, out: Path, modules: Sequence[str] | None = None) -> Path:
+    """Write ``out/index.html`` and put every clip's files (or the named chapters') in ``out/clips/``; return the page."""
+    from scenes import style  # the film's palette, so the page looks like the film
+
+    manifests = read_clips(clips, modules)
+    (out / "clips").mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for manifest in manifests:
+        names = [manifest["files"][kind]["name"] for kind in KINDS] + [ClipFiles(clips, manifest["module"]).path("manifest").name]
+        for name in names:
+            _link_or_copy(clips / name, out / "clips" / name)
+            wanted.add(name)
+    for stale in (out / "clips").iterdir():
+        if stale.name not in wanted:
+            stale.unlink()
+    colours = {name: getattr(style, name.upper()).to_hex() for name in
+               ("background", "ink", "muted", "faint", "signal", "highlight")}
+    subtitles = {m["module"]: (clips / m["files"]["vtt"]["name"]).read_text(encoding="utf-8") for m in manifests}
+    index = out / "index.html"
+    write_text_whole(index, page(manifests, colours, subtitles))
+    return index

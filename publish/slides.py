@@ -1,0 +1,162 @@
+"""The film as a manim-slides deck for a lecture: one slide per narration block, cut from the chapters already rendered.
+
+A slide ends where its block's animations end, so a lecturer who pauses there sees the finished
+picture of that idea, and the next slide starts with the movement into the next one. Each slide
+keeps its stretch of the narration's audio and carries the block's words as speaker notes.
+
+In ``media/slides/``:
+
+- ``slides/<Scene>.json``: manim-slides' own presentation files, one per chapter, with the slide
+  videos in ``slides/files/<Scene>/``; ``make present`` (``manim-slides present`` there) plays them;
+- ``latent-walk.html``: the whole deck as one self-contained reveal.js page (videos inlined, reveal.js
+  from ``publish/vendor``), which needs no internet and no server.
+
+The deck's "reverse" key plays a slide forwards again: reversed copies of every slide would double
+the encoding time for a key lectures rarely use.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from publish.media import PublishError, Render, ffmpeg, fresh, probe, write_text_whole, written_whole
+from scenes.chapters import CHAPTERS
+
+DECK_NAME = "latent-walk.html"
+REVEAL_VERSION = "6.0.1"
+VENDOR = Path(__file__).resolve().parent / "vendor" / f"reveal.js-{REVEAL_VERSION}"
+SLIDE_VIDEO = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+               "-c:a", "aac", "-b:a", "128k"]
+
+
+def slide_cuts(render: Render) -> list[tuple[float, float]]:
+    """Each slide's start and end in its chapter: one per block, ending where the block's animations end."""
+    ends = [block.end for block in render.blocks[:-1]] + [render.duration]
+    starts = [0.0] + ends[:-1]
+    cuts = [(start, end) for start, end in zip(starts, ends)]
+    if any(end - start <= 0 for start, end in cuts):
+        raise PublishError(f"{render.marks} has blocks out of order: render the chapter again with `make video`")
+    return cuts
+
+
+def slide_name(render: Render, index: int) -> str:
+    return f"{index + 1:02d}_{render.blocks[index].name}.mp4"
+
+
+def notes(render: Render, number: int, index: int) -> str:
+    """A slide's speaker notes: where it is in the film, and the words the narration says over it (escaped)."""
+    block = render.blocks[index]
+    heading = f"Chapter {number}, {render.title}: slide {index + 1} of {len(render.blocks)} ({block.name})"
+    return html.escape(heading) + "\n\n" + html.escape(block.text)
+
+
+def _cut_chapter(render: Render, folder: Path) -> list[Path]:
+    """Cut one chapter into its slides, each re-encoded from its exact first frame; every file written whole."""
+    cuts = slide_cuts(render)
+    names = [slide_name(render, index) for index in range(len(cuts))]
+    targets = [folder / name for name in names]
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.mp4"):
+        if old.name not in names:
+            old.unlink()
+    for index, ((start, end), target) in enumerate(zip(cuts, targets)):
+        if fresh(target, render.video, render.marks):
+            continue
+        # One file per slide, seeking in the input: a single pass through the segment muxer cuts
+        # the video at the right frame but hands the audio of each slide's last moments to the next.
+        with written_whole(target) as partial:
+            ffmpeg(["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(render.video),
+                    "-map", "0:v:0", "-map", "0:a:0?", *SLIDE_VIDEO, "-map_metadata", "-1",
+                    "-movflags", "+faststart", str(partial)],
+                   end - start, f"{render.module} slide {index + 1}/{len(cuts)}")
+    return targets
+
+
+def write_presentation(render: Render, number: int, deck: Path) -> Path:
+    """Cut a chapter and write manim-slides' presentation file for it: ``deck/slides/<Scene>.json``."""
+    from manim_slides.config import PresentationConfig, SlideConfig
+
+    configs = deck / "slides"
+    files = _cut_chapter(render, configs / "files" / render.scene)
+    video = probe(render.video).first("video") or {}
+    presentation = PresentationConfig(
+        slides=[SlideConfig(file=path, rev_file=path, notes=notes(render, number, index))
+                for index, path in enumerate(files)],
+        resolution=(int(video.get("width", 1920)), int(video.get("height", 1080))),
+        background_color=_background(),
+    )
+    # Paths relative to the deck, as manim-slides writes them, so the folder can be moved whole.
+    data = json.loads(presentation.model_dump_json())
+    for slide in data["slides"]:
+        for key in ("file", "rev_file"):
+            slide[key] = Path(slide[key]).relative_to(deck.resolve() if Path(slide[key]).is_absolute() else deck).as_posix()
+    target = configs / f"{render.scene}.json"
+    write_text_whole(target, json.dumps(data, indent=2) + "\n")
+    return target
+
+
+def _background() -> str:
+    from scenes import style
+
+    return style.BACKGROUND.to_hex()
+
+
+def make_slides(renders: list[Render], deck: Path) -> tuple[list[Path], Path]:
+    """Write every chapter's presentation file, then the one-file HTML deck; return both."""
+    from manim_slides.config import PresentationConfig
+    from manim_slides.convert import RevealJS
+
+    numbers = {module: number for number, (module, _) in enumerate(CHAPTERS, 1)}
+    deck = deck.resolve()
+    presentations = [write_presentation(render, numbers[render.module], deck) for render in renders]
+    html_path = deck / DECK_NAME
+    sources = [render.video for render in renders] + presentations
+    if fresh(html_path, *sources):
+        return presentations, html_path
+    with tempfile.TemporaryDirectory(prefix="reveal-cache-") as cache:
+        # manim-slides inlines reveal.js from its asset cache in offline mode: fill that cache from
+        # the vendored copy, so nothing is fetched from the internet.
+        assets = Path(cache) / "manim-slides" / f"revealjs{REVEAL_VERSION}"
+        assets.mkdir(parents=True)
+        for asset in VENDOR.iterdir():
+            shutil.copyfile(asset, assets / asset.name)
+        previous = os.environ.get("XDG_CACHE_HOME")
+        os.environ["XDG_CACHE_HOME"] = cache
+        try:
+            converter = RevealJS(presentation_configs=[PresentationConfig.from_file(path) for path in presentations],
+                                 one_file=True, offline=True, reveal_version=REVEAL_VERSION,
+                                 title="latent-walk: from noise to a picture", slide_number="c/t")
+            partial = html_path.with_name(f".{html_path.name}.partial")
+            try:
+                converter.convert_to(partial)
+                os.replace(partial, html_path)
+            finally:
+                partial.unlink(missing_ok=True)
+        finally:
+            if previous is None:
+                os.environ.pop("XDG_CACHE_HOME", None)
+            else:
+                os.environ["XDG_CACHE_HOME"] = previous
+    return presentations, html_path
+
+
+def present(deck: Path) -> None:
+    """Play the deck's chapters in film order with ``manim-slides present``; a missing deck names the target to run."""
+    configs = deck / "slides"
+    scenes = [scene for _, scene in CHAPTERS if (configs / f"{scene}.json").is_file()]
+    if not scenes:
+        raise PublishError(f"{configs} holds no presentation: make the deck first with `make slides`")
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
+        raise PublishError("manim-slides present needs a display (none is set in DISPLAY or WAYLAND_DISPLAY); "
+                           f"open {deck / DECK_NAME} in a browser instead")
+    executable = Path(sys.executable).with_name("manim-slides")
+    command = [str(executable) if executable.exists() else "manim-slides", "present", "--folder", str(configs), *scenes]
+    if subprocess.run(command).returncode != 0:
+        raise PublishError("manim-slides present stopped with an error (see above)")
