@@ -98,7 +98,9 @@ def write_presentation(render: Render, number: int, deck: Path) -> Path:
         for key in ("file", "rev_file"):
             slide[key] = Path(slide[key]).relative_to(deck.resolve() if Path(slide[key]).is_absolute() else deck).as_posix()
     target = configs / f"{render.scene}.json"
-    write_text_whole(target, json.dumps(data, indent=2) + "\n")
+    text = json.dumps(data, indent=2) + "\n"
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:  # unchanged, so the HTML deck is reused
+        write_text_whole(target, text)
     return target
 
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +70,51 @@ def forward_capture(tmp_path_factory):
     capture, cached = forward.capture(root, progress=False)
     assert not cached
     return capture, root
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# The lowest settings that still play every animation of a chapter.
+RENDER_FPS = 5
+RENDER_RESOLUTION = "426,240"
+
+
+@pytest.fixture(scope="session")
+def render_chapter(request, tmp_path_factory):
+    """Render a chapter of CHAPTERS with the silent voice at the lowest settings, once per session.
+
+    Call it with the chapter's module; it returns ``(media, renders)``: the media folder manim
+    wrote into, and a folder laid out as ``make video`` leaves its chapters (``<module>.mp4``,
+    ``.vtt``, ``.srt``, ``.marks.json``), shared by every chapter rendered in the session.
+    """
+    from scenes.chapters import CHAPTERS
+
+    scenes = dict(CHAPTERS)
+    renders = tmp_path_factory.mktemp("renders")
+    done: dict[str, Path] = {}
+
+    def render(module: str) -> tuple[Path, Path]:
+        if module not in done:
+            scene = scenes[module]
+            chapter = getattr(importlib.import_module(f"scenes.{module}"), scene)
+            _, captures = request.getfixturevalue(f"{chapter.capture_name}_capture")
+            media = tmp_path_factory.mktemp(f"media-{module}")
+            shutil.copytree(captures, media / "captures")
+            env = {**os.environ, "LATENT_WALK_VOICE": "silent", "PYTHONPATH": str(ROOT)}
+            command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"), "-ql",
+                       "--fps", str(RENDER_FPS), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
+                       "--progress_bar", "none", f"scenes/{module}.py", scene]
+            result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            videos = list(media.glob(f"videos/{module}/*/{scene}.mp4"))
+            assert len(videos) == 1, f"expected one video, found {videos}"
+            shutil.copyfile(videos[0], renders / f"{module}.mp4")
+            for ext in ("vtt", "srt", "marks.json"):
+                shutil.copyfile(media / "subtitles" / f"{scene}.{ext}", renders / f"{module}.{ext}")
+            done[module] = media
+        return done[module], renders
+
+    render.fps = RENDER_FPS
+    return render
 
 
 def pytest_addoption(parser):

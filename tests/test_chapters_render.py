@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import av
@@ -23,9 +19,6 @@ from scenes.narration import load_narration, read_subtitles, spoken_text
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
-# The lowest settings that still play every animation.
-FPS = 5
-RESOLUTION = "426,240"
 UNTESTED_ELSEWHERE = [(module, scene) for module, scene in CHAPTERS
                       if not list(TESTS.glob(f"test_{module.split('_')[0]}*_render.py"))]
 
@@ -36,19 +29,11 @@ def _durations(video: Path) -> dict[str, float]:
 
 
 @pytest.mark.parametrize("module, scene", UNTESTED_ELSEWHERE)
-def test_the_chapter_renders_with_its_narration_and_subtitles(module, scene, request, tmp_path):
+def test_the_chapter_renders_with_its_narration_and_subtitles(module, scene, request, render_chapter):
     chapter = getattr(importlib.import_module(f"scenes.{module}"), scene)
-    capture, captures = request.getfixturevalue(f"{chapter.capture_name}_capture")
-    media = tmp_path / "media"
-    shutil.copytree(captures, media / "captures")
-    env = {**os.environ, "LATENT_WALK_VOICE": "silent", "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"),
-               "-ql", "--fps", str(FPS), "-r", RESOLUTION, "--media_dir", str(media), "--progress_bar", "none",
-               f"scenes/{module}.py", scene]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    videos = list(media.glob(f"videos/{module}/*/{scene}.mp4"))
-    assert len(videos) == 1, f"expected one video, found {videos}"
+    capture, _ = request.getfixturevalue(f"{chapter.capture_name}_capture")
+    media, renders = render_chapter(module)
+    videos = [renders / f"{module}.mp4"]  # (the render conftest's fixture made, laid out as `make video` leaves it)
 
     durations = _durations(videos[0])
     assert "video" in durations and "audio" in durations
@@ -70,6 +55,6 @@ def test_the_chapter_renders_with_its_narration_and_subtitles(module, scene, req
     assert [block["name"] for block in marks["blocks"]] == list(narration.blocks)
     for block, following in zip(marks["blocks"], marks["blocks"][1:] + [None]):
         # (the scene's clock moves in whole frames; the voice ends anywhere inside one)
-        assert block["start"] < block["voice_end"] <= block["end"] + 1 / FPS + 1e-6
+        assert block["start"] < block["voice_end"] <= block["end"] + 1 / render_chapter.fps + 1e-6
         assert block["end"] <= (following["start"] if following else marks["duration"]) + 1e-6
     assert marks["duration"] == pytest.approx(durations["video"], abs=0.3)
