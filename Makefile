@@ -48,8 +48,8 @@ FILM := media/film.mp4
 # What the film was last joined from; rewritten only when it changes, so that switching quality
 # or voice rejoins the film even from clips older than it.
 FILM_SETTINGS := media/.film-settings
-# Experiments that `make video` captures; each chapter depends on all of them unless its
-# entry in scenes/chapters.py names its own as a third element.
+# Experiments that `make video` captures; a chapter depends on those CAPTURES_READ in
+# scenes/chapters.py names for it (on all of them if it names none).
 EXPERIMENTS := forward walk seeds jump guidance words blend explore map
 CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
@@ -96,11 +96,13 @@ video: $(STAMP_PIP) ## capture (if needed), render every chapter and join them i
 
 # Chapters are read from scenes/chapters.py only once .venv exists (this target's sub-make).
 ifneq ($(wildcard $(STAMP_PIP)),)
-# "module:Class:capture,capture" per chapter, from CHAPTERS in scenes/chapters.py (read, not imported).
+# "module:Class:capture,capture" per chapter, from CHAPTERS and CAPTURES_READ in scenes/chapters.py
+# (read, not imported), so that a changed capture re-renders only the chapters that read it.
 CHAPTER_ENTRIES := $(shell $(PY) -c 'import ast; tree = ast.parse(open("scenes/chapters.py").read()); \
-  node = next(n for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) and "CHAPTERS" in \
-  [getattr(t, "id", None) for t in (n.targets if isinstance(n, ast.Assign) else [n.target])]); \
-  print(" ".join(":".join([c[0], c[1], ",".join(c[2]) if len(c) > 2 else ""]) for c in ast.literal_eval(node.value)))')
+  value = lambda name: ast.literal_eval(next(n.value for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) \
+    and name in [getattr(t, "id", None) for t in (n.targets if isinstance(n, ast.Assign) else [n.target])])); \
+  reads = value("CAPTURES_READ"); \
+  print(" ".join(":".join([m, c, ",".join(reads.get(m, ()))]) for m, c in value("CHAPTERS")))')
 endif
 chapter_module = $(word 1,$(subst :, ,$(1)))
 chapter_class = $(word 2,$(subst :, ,$(1)))

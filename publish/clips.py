@@ -142,13 +142,17 @@ def make_clip(render: Render, folder: Path) -> tuple[dict, list[str]]:
             _subtitles(render, kind, out)
         made.append(kind)
     start, length = preview_window(render)
+    mp4 = probe(files.path("mp4"))
+    video = mp4.first("video") or {}
     manifest = {
         "schema": CLIP_SCHEMA,
         "module": render.module,
         "scene": render.scene,
         "title": render.title,
         "summary": render.summary,
-        "duration": round(probe(files.path("mp4")).duration, 3),
+        "duration": round(mp4.duration, 3),
+        "width": int(video.get("width", 0)),
+        "height": int(video.get("height", 0)),
         "poster_time": round(render.poster_time, 3),
         "preview": {"start": round(start, 3), "duration": round(length, 3)},
         "files": {kind: {"name": files.path(kind).name, "bytes": files.path(kind).stat().st_size} for kind in KINDS},

@@ -22,13 +22,14 @@ PAGE_TITLE = "latent-walk: how a text-to-image model walks from noise to a pictu
 INTRO = ("A small text-to-image diffusion model, trained on a toy world of coloured shapes, "
          "recorded at every step of its walk from random noise to the picture a prompt asks for. "
          "Every picture in these clips is one the model made; every number is one we measured.")
+# Written between single quotes in the page (they hold double quotes and no text from outside).
 MP4_TYPE = 'video/mp4; codecs="avc1.640028, mp4a.40.2"'
 WEBM_TYPE = 'video/webm; codecs="vp9, opus"'
 
 
 def clock(seconds: float) -> str:
-    """A length as people read it: 1:08."""
-    whole = round(seconds)
+    """A length as people read it, and as video players show it (whole seconds, cut down): 1:08."""
+    whole = int(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
 
 
@@ -57,11 +58,12 @@ def video_tag(manifest: dict, base: str, indent: str = "") -> str:
         return html.escape(f"{base}{manifest['files'][kind]['name']}", quote=True)
 
     title = html.escape(manifest["title"], quote=True)
+    width, height = int(manifest.get("width", 854)), int(manifest.get("height", 480))
     return "\n".join([
-        f'{indent}<video controls preload="metadata" playsinline width="854" height="480" '
+        f'{indent}<video controls preload="metadata" playsinline width="{width}" height="{height}" '
         f'poster="{url("poster")}" title="{title}">',
-        f'{indent}  <source src="{url("webm")}" type="{html.escape(WEBM_TYPE, quote=True)}">',
-        f'{indent}  <source src="{url("mp4")}" type="{html.escape(MP4_TYPE, quote=True)}">',
+        f"{indent}  <source src=\"{url('webm')}\" type='{WEBM_TYPE}'>",
+        f"{indent}  <source src=\"{url('mp4')}\" type='{MP4_TYPE}'>",
         f'{indent}  <track kind="subtitles" srclang="en" label="English" src="{url("vtt")}" default>',
         f'{indent}  <a href="{url("mp4")}">{title} (MP4)</a>',
         f"{indent}</video>",

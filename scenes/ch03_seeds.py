@@ -151,6 +151,9 @@ class StartingPoint(NarratedScene):
                            color=style.MUTED)
         spread = words(f"two seeds' pictures differ by {shown(facts['seed_spread'])} of full brightness, "
                        f"on average", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
+        judged = words(f"a separate classifier: a butterfly in {shown(facts['judged_object_share'])} of them, "
+                       f"{shown(facts['judged_colour_count'])} colours, {shown(facts['judged_background_count'])} "
+                       f"backgrounds", size=style.LABEL_SIZE, color=style.MODEL)
         with self.narrate("all"):
             self.wait_until_bookmark("grid")
             self.play(FadeOut(Group(noise_row, seed_labels, arrows, noise_name, picture_name, prompt_label)),
@@ -170,13 +173,18 @@ class StartingPoint(NarratedScene):
             if spread.width > self.grid_area[0]:
                 spread.width = self.grid_area[0]
             self.play(FadeIn(spread, shift=0.15 * UP), run_time=0.8)
+            self.wait_until_bookmark("judge")
+            judged.move_to(spread)
+            if judged.width > self.grid_area[0]:
+                judged.width = self.grid_area[0]
+            self.play(FadeOut(spread, shift=0.15 * UP), FadeIn(judged, shift=0.15 * UP), run_time=0.8)
 
         # --- a family of pictures; the seed picks one
         family = SurroundingRectangle(grid.frames, buff=0.15, color=style.MODEL, stroke_width=3, corner_radius=0.1)
         chosen = SurroundingRectangle(grid.frames[0], buff=0.06, color=style.HIGHLIGHT, stroke_width=5)
         with self.narrate("end"):
             self.wait_until_bookmark("family")
-            self.play(FadeOut(spread), Create(family), seed_count.animate.set_color(style.MODEL), run_time=1.0)
+            self.play(FadeOut(judged), Create(family), seed_count.animate.set_color(style.MODEL), run_time=1.0)
             self.wait_until_bookmark("pick")
             self.play(Create(chosen), run_time=0.6)
             for frame in grid.frames[1:min(len(grid.frames), self.seeds_flicked)]:

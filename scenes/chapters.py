@@ -21,6 +21,25 @@ CHAPTERS: list[tuple[str, str]] = [
 ]
 
 
+# The captures each chapter reads, its own first: the Makefile re-renders a chapter when one of
+# these changes (and only then), and a chapter that reads a capture not named here stops with
+# an error, so the list cannot fall behind the code.
+CAPTURES_READ: dict[str, tuple[str, ...]] = {
+    "ch01_opening": ("walk",),
+    "ch02_compass": ("map", "walk"),
+    "ch03_seeds": ("seeds",),
+    "ch04_noise": ("forward",),
+    "ch05_walk": ("walk", "map"),
+    "ch06_jump": ("jump",),
+    "ch07_prompt_space": ("map", "jump", "blend", "walk"),
+    "ch08_commit": ("seeds",),
+    "ch09_guidance": ("guidance",),
+    "ch10_words": ("words", "map"),
+    "ch11_blend": ("blend",),
+    "ch12_explore": ("explore",),
+    "ch13_closing": ("forward",),
+}
+
 # What the exports (clips, page, slides) say about each chapter and which frame stands for it:
 # the poster is the last frame of the named narration block, once its animations have ended.
 # Kept apart from the chapters themselves, so that editing a summary re-renders nothing.
@@ -32,7 +51,7 @@ ABOUT: dict[str, dict[str, str]] = {
     "ch03_seeds": {"summary": "The seed makes the starting noise: one prompt, different seeds, different good pictures.",
                    "poster": "row"},
     "ch04_noise": {"summary": "A picture dissolves into noise step by step, and the model learns to run it backwards.",
-                   "poster": "fade"},
+                   "poster": "curves"},
     "ch05_walk": {"summary": "Each step of the walk: the noisy picture beside the model's guess of the finished one.",
                   "poster": "walk"},
     "ch06_jump": {"summary": "Why the model cannot jump: its first guess is the blurry average of every fitting picture.",
@@ -42,7 +61,7 @@ ABOUT: dict[str, dict[str, str]] = {
     "ch08_commit": {"summary": "By which step the layout is fixed: one walk forked with fresh noise at later and later steps.",
                     "poster": "forks"},
     "ch09_guidance": {"summary": "Two guesses per step, with and without the prompt, and what turning guidance up does.",
-                      "poster": "two_guesses"},
+                      "poster": "up"},
     "ch10_words": {"summary": "A prompt arrives word by word: the picture and the prompt's point on the map at each word.",
                    "poster": "growth"},
     "ch11_blend": {"summary": "Pictures along the straight path from butterfly to snail, and where the prompt naming both lies.",

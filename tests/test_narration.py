@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from scenes.chapters import ABOUT, CHAPTERS
+from scenes.chapters import ABOUT, CAPTURES_READ, CHAPTERS
+from pipeline.experiments import EXPERIMENTS
 from scenes.helpers import spoken, spoken_facts
 from scenes.narration import NarrationError, digits_outside_placeholders, load_narration, placeholders_in
 from pipeline.contract import Fact
@@ -30,6 +31,15 @@ def test_narration_types_no_numbers(module, scene):
     narration = load_narration(_narration_path(module))
     for name, text in narration.blocks.items():
         assert digits_outside_placeholders(text) == [], f"{module} block {name!r} types a number by hand"
+
+
+def test_every_chapter_names_the_captures_it_reads_its_own_first():
+    assert list(CAPTURES_READ) == [module for module, _ in CHAPTERS]
+    for module, scene in CHAPTERS:
+        reads = CAPTURES_READ[module]
+        # (the forward capture is pipeline/forward.py; the rest are pipeline/experiments/)
+        assert reads and set(reads) <= {"forward", *EXPERIMENTS}, f"{module} names captures nothing makes: {reads}"
+        assert reads[0] == getattr(importlib.import_module(f"scenes.{module}"), scene).capture_name
 
 
 def test_every_chapter_has_a_summary_and_a_poster_block_of_its_own_narration():

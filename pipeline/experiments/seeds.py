@@ -61,6 +61,8 @@ def make_spec(model, settings) -> dict:
         NAME, model, **common.walk_spec(settings),
         seeds=list(range(settings.seed, settings.seed + SEED_COUNT)),
         layout={"blocks": measures.LAYOUT_BLOCKS, "commit_below": COMMIT_BELOW},
+        # what the independent judge is asked of every seed's final picture (embedded model only)
+        judge={"reads": ["object", "colour", "background"]},
         forks={"seed": settings.seed, "sampler": "DDIMScheduler", "eta": FORK_ETA, "fork_steps": forks,
                "branch_seeds": [[_BRANCH_SEEDS_FROM + 1000 * k + r for r in range(BRANCHES)] for k in forks]},
     )
@@ -137,7 +139,16 @@ def compute(model, spec, bar, root=None):
                        "(K,) percent of full brightness",
         "fork_change_share": "fork_change as a share of the mean distance between different seeds' pictures, (K,)",
     }
-    return arrays, meanings, _facts(spec, arrays, seed_spread)
+    reading = common.judge(model, finals)
+    named = common.named_object(spec["prompt"])
+    if reading is not None and named is not None:
+        arrays["judged_presence"] = reading["presence"][:, common.object_index(named)]
+        arrays["judged_colours"] = reading["colour"].astype(str)
+        arrays["judged_backgrounds"] = reading["background"].astype(str)
+        meanings["judged_presence"] = f"the independent judge's probability that each seed's final picture shows a {named}, (N,)"
+        meanings["judged_colours"] = "the colour the independent judge sees in each seed's final picture, (N,)"
+        meanings["judged_backgrounds"] = "the background the independent judge sees in each seed's final picture, (N,)"
+    return arrays, meanings, _facts(spec, arrays, seed_spread, named)
 
 
 def _forks(model, spec, bar) -> dict:
@@ -180,7 +191,7 @@ def _forks(model, spec, bar) -> dict:
     }
 
 
-def _facts(spec, arrays, seed_spread: float) -> dict:
+def _facts(spec, arrays, seed_spread: float, named: str | None) -> dict:
     fact, rounded = common.fact, common.rounded
     steps = spec["steps"]
     threshold = spec["layout"]["commit_below"]
@@ -192,7 +203,7 @@ def _facts(spec, arrays, seed_spread: float) -> dict:
     settled = np.flatnonzero(share < threshold)
     forks = arrays["fork_steps"]
     median_distance = np.median(arrays["layout_distance"], axis=1)
-    return {
+    facts = {
         "prompt": fact(spec["prompt"], "", "the prompt every seed walks to"),
         "seed_count": fact(len(spec["seeds"]), "seeds", "walks of the prompt, one per seed"),
         "first_seed": fact(spec["seeds"][0], "seed", "the first of the consecutive seeds"),
@@ -235,6 +246,15 @@ def _facts(spec, arrays, seed_spread: float) -> dict:
                                   "first fork step after which fresh noise changes the ending by less than the "
                                   "commit threshold's share of the seed spread"),
     }
+    if "judged_presence" in arrays:
+        # "Equally good answers", measured: what a classifier trained apart from the model sees in them.
+        facts["judged_object_share"] = fact(rounded(100 * np.mean(arrays["judged_presence"] > 0.5)), "% of seeds",
+                                            f"seeds' final pictures the independent judge says show a {named}")
+        facts["judged_colour_count"] = fact(len(set(arrays["judged_colours"])), "colours",
+                                            "different colours the judge sees among the seeds' final pictures")
+        facts["judged_background_count"] = fact(len(set(arrays["judged_backgrounds"])), "backgrounds",
+                                                "different backgrounds the judge sees among the seeds' final pictures")
+    return facts
 
 
 def capture(root, seed=None, force=False, progress=True, model=None, prompt=None, steps=None, guidance=None):

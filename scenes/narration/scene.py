@@ -11,6 +11,7 @@ its slide boundaries.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,7 +24,7 @@ from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
 from pipeline.contract import Capture, read_capture
-from scenes.chapters import MARKS_SCHEMA
+from scenes.chapters import CAPTURES_READ, MARKS_SCHEMA
 from scenes.helpers import captures_root
 from scenes.style import BACKGROUND
 
@@ -81,6 +82,12 @@ class NarratedScene(VoiceoverScene):
         if name is None:
             name = self.capture_name
             arrays = self.expected_arrays if arrays is None else arrays
+        module = Path(inspect.getfile(type(self))).stem
+        declared = CAPTURES_READ.get(module)
+        if declared is not None and name not in declared:
+            # The Makefile re-renders a chapter only when a capture CAPTURES_READ names changes.
+            raise NarrationError(f"{module} reads the {name} capture, which CAPTURES_READ in scenes/chapters.py "
+                                 f"does not name for it ({', '.join(declared)}): add it there")
         return read_capture(captures_root(), name=name, expected_arrays=tuple(arrays or ()))
 
     def use_narration(self, path: Path | str, facts: Mapping[str, str]) -> None:
