@@ -7,8 +7,8 @@ copy-ready snippets alike: titles and summaries are written by people, and promp
 
 from __future__ import annotations
 
+import base64
 import html
-import json
 import os
 import shutil
 from collections.abc import Sequence
@@ -52,9 +52,15 @@ def read_clips(folder: Path, modules: Sequence[str] | None = None) -> list[dict]
     return manifests
 
 
-def video_tag(manifest: dict, base: str, indent: str = "") -> str:
-    """The <video> element for one clip, every attribute escaped; ``base`` is the folder its files are in."""
+def video_tag(manifest: dict, base: str, indent: str = "", subtitles: str | None = None) -> str:
+    """The <video> element for one clip, every attribute escaped; ``base`` is the folder its files are in.
+
+    With ``subtitles`` (the WebVTT text), the track carries them in a data: URL rather than
+    naming the .vtt file: a page opened from disk may not load files beside it as subtitles.
+    """
     def url(kind: str) -> str:
+        if kind == "vtt" and subtitles is not None:
+            return "data:text/vtt;base64," + base64.b64encode(subtitles.encode("utf-8")).decode("ascii")
         return html.escape(f"{base}{manifest['files'][kind]['name']}", quote=True)
 
     title = html.escape(manifest["title"], quote=True)
@@ -75,11 +81,6 @@ def snippet(manifest: dict) -> str:
     return video_tag(manifest, "clips/")
 
 
-def _script_json(value: object) -> str:
-    """JSON safe inside a <script> element: no '<' that could close it."""
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def page(manifests: list[dict], colours: dict[str, str], subtitles: dict[str, str]) -> str:
     e = html.escape
     total = sum(manifest["duration"] for manifest in manifests)
@@ -91,7 +92,7 @@ def page(manifests: list[dict], colours: dict[str, str], subtitles: dict[str, st
   <section class="chapter" id="{module}">
     <h2><span class="number">{number}.</span> {e(manifest["title"])}</h2>
     <p class="summary">{e(manifest["summary"])} <span class="length">{clock(manifest["duration"])}</span></p>
-{video_tag(manifest, "clips/", "    ")}
+{video_tag(manifest, "clips/", "    ", subtitles.get(manifest["module"]))}
     <details>
       <summary>Embed this chapter</summary>
       <p>Copy the files <code>{e(manifest["files"]["mp4"]["name"])}</code>, <code>{e(manifest["files"]["webm"]["name"])}</code>,
@@ -150,7 +151,6 @@ def page(manifests: list[dict], colours: dict[str, str], subtitles: dict[str, st
   </ol>
 {"".join(sections)}
 </main>
-<script type="application/json" id="subtitles">{_script_json(subtitles)}</script>
 <script>
   // Copy buttons: the snippet goes to the clipboard, or is selected for Ctrl+C where that is refused.
   for (const button of document.querySelectorAll("button.copy")) {{
@@ -160,14 +160,6 @@ def page(manifests: list[dict], colours: dict[str, str], subtitles: dict[str, st
       try {{ await navigator.clipboard.writeText(area.value); button.textContent = "Copied"; }}
       catch (error) {{ button.textContent = "Selected: press Ctrl+C"; }}
     }});
-  }}
-  // Opened from disk, browsers refuse to load subtitle files; the page carries them, so give them inline.
-  if (location.protocol === "file:") {{
-    const inline = JSON.parse(document.getElementById("subtitles").textContent);
-    for (const track of document.querySelectorAll("section.chapter track")) {{
-      const module = track.closest("section.chapter").id;
-      if (inline[module]) track.src = "data:text/vtt;charset=utf-8," + encodeURIComponent(inline[module]);
-    }}
   }}
 </script>
 </body>

@@ -169,7 +169,7 @@ def test_the_page_escapes_every_text_it_inserts(clips):
                 {manifest["module"]: "WEBVTT\n\n00:00.000 --> 00:01.000\n</script><script>alert(3)</script>\n"})
     assert "<script>alert" not in text and "<img src=x" not in text and "</textarea><img" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; fish" in text
-    assert "\\u003c/script\\u003e" in text
+    assert "alert(3)" not in text, "the page's own subtitles go in as base64, never as markup"
     # The snippet escapes too, and a second time inside the page's textarea
     assert "&lt;script&gt;" in snippet(manifest) and "&amp;lt;script&amp;gt;" in text
 
@@ -194,8 +194,10 @@ def test_the_browser_check_sees_a_broken_page(site, renders, tmp_path):
     for path in (site.parent / "clips").iterdir():
         if not path.name.endswith((".vtt", ".mp4")):
             (broken / "clips" / path.name).write_bytes(path.read_bytes())
+    # A script that logs an error, videos that are not there, subtitle tracks that name a missing file
     (broken / "index.html").write_text(site.read_text(encoding="utf-8").replace(
-        "</main>", "</main><script>console.error('a broken page')</script>"), encoding="utf-8")
+        "</main>", "</main><script>console.error('a broken page')</script>").replace(
+        'src="data:text/vtt;base64,', 'src="clips/missing.vtt" data-was="'), encoding="utf-8")
     expected = {render.module: render.duration + 30 for render in renders}
     with serve(broken) as url:
         report = check_page(url + "index.html", expected)
