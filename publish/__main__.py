@@ -15,27 +15,26 @@ from publish.media import PublishError
 DEFAULT_RENDERS = Path("media/chapters/low-piper")
 
 
+def _command(commands, name: str, help: str, inputs: tuple[str, str, Path, str], out: Path) -> argparse.ArgumentParser:
+    """One command: the chapters it works on, where its inputs are (option, destination, default, what) and its output."""
+    option, dest, default, what = inputs
+    command = commands.add_parser(name, help=help)
+    command.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter modules (default: all, in play order)")
+    command.add_argument(option, dest=dest, type=Path, default=default, help=f"{what} (default: {default})")
+    command.add_argument("--out", type=Path, default=out, help=f"where it goes (default: {out})")
+    return command
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m publish", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="{clips,site,slides,present}")
-
-    clips = commands.add_parser("clips", help="web clips of every chapter: MP4, WebM, poster, subtitles, preview")
-    clips.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter modules (default: all, in play order)")
-    clips.add_argument("--from", dest="renders", type=Path, default=DEFAULT_RENDERS,
-                       help=f"the rendered chapters (default: {DEFAULT_RENDERS})")
-    clips.add_argument("--out", type=Path, default=Path("media/clips"), help="where the clips go (default: media/clips)")
-
-    site = commands.add_parser("site", help="the page that embeds every clip")
-    site.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter modules (default: all, in play order)")
-    site.add_argument("--clips", type=Path, default=Path("media/clips"), help="the clips (default: media/clips)")
-    site.add_argument("--out", type=Path, default=Path("media/site"), help="where the page goes (default: media/site)")
-
-    slides = commands.add_parser("slides", help="a manim-slides deck, one slide per narration block, and its HTML")
-    slides.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter modules (default: all, in play order)")
-    slides.add_argument("--from", dest="renders", type=Path, default=DEFAULT_RENDERS,
-                        help=f"the rendered chapters (default: {DEFAULT_RENDERS})")
-    slides.add_argument("--out", type=Path, default=Path("media/slides"), help="where the deck goes (default: media/slides)")
-
+    renders = ("--from", "renders", DEFAULT_RENDERS, "the rendered chapters")
+    _command(commands, "clips", "web clips of every chapter: MP4, WebM, poster, subtitles, preview", renders,
+             Path("media/clips"))
+    _command(commands, "site", "the page that embeds every clip", ("--clips", "clips", Path("media/clips"), "the clips"),
+             Path("media/site"))
+    _command(commands, "slides", "a manim-slides deck, one slide per narration block, and its HTML", renders,
+             Path("media/slides"))
     present = commands.add_parser("present", help="play the deck with manim-slides present (needs a display)")
     present.add_argument("--deck", type=Path, default=Path("media/slides"), help="the deck (default: media/slides)")
     return parser
