@@ -124,11 +124,10 @@ def make_clip(render: Render, folder: Path) -> tuple[dict, list[str]]:
     files = ClipFiles(folder, render.module)
     old = read_manifest(files.path("manifest"))
     poster_moved = old is None or old.get("poster_time") != round(render.poster_time, 3)
-    sources = (render.video, render.vtt, render.srt, render.marks)
     made = []
     for kind in KINDS:
         out = files.path(kind)
-        if fresh(out, *sources) and not (kind in ("poster", "preview") and poster_moved):
+        if fresh(out, *render.files) and not (kind in ("poster", "preview") and poster_moved):
             continue
         if kind == "mp4":
             _mp4(render, out)

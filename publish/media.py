@@ -56,8 +56,13 @@ class Render:
         return max(0.0, block.end - 0.05)
 
     @property
+    def files(self) -> tuple[Path, ...]:
+        """The files of the render that every export reads."""
+        return (self.video, self.vtt, self.srt, self.marks)
+
+    @property
     def mtime(self) -> float:
-        return max(path.stat().st_mtime for path in (self.video, self.vtt, self.srt, self.marks))
+        return max(path.stat().st_mtime for path in self.files)
 
 
 def read_renders(folder: Path, modules: Sequence[str] | None = None, make_target: str = "video") -> list[Render]:
