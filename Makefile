@@ -13,8 +13,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP_APT := $(VENV)/.stamp-apt
 STAMP_PIP := $(VENV)/.stamp-pip
-# Scenes import pipeline.contract and scenes.*, wherever manim or pytest runs them from.
-export PYTHONPATH := $(CURDIR)
+# The project is installed into .venv (editable), so pipeline, scenes and publish import from
+# here wherever manim or pytest runs them from.
 
 # Render quality: low renders quickly on a 2-core laptop; high is for the final film.
 QUALITY ?= low
@@ -48,14 +48,16 @@ FILM := media/film.mp4
 # What the film was last joined from; rewritten only when it changes, so that switching quality
 # or voice rejoins the film even from clips older than it.
 FILM_SETTINGS := media/.film-settings
-# Experiments that `make video` captures; a chapter depends on those CAPTURES_READ in
-# scenes/chapters.py names for it (on all of them if it names none).
-EXPERIMENTS := forward walk seeds jump guidance words blend explore map
+# The experiments `make video` captures, from the pipeline's registry (`python -m pipeline list`,
+# read once .venv exists); a chapter depends on those its narration file's [chapter] reads names.
+ifneq ($(wildcard $(STAMP_PIP)),)
+EXPERIMENTS := $(shell $(PY) -m pipeline list)
+endif
 CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
 PIPELINE_CODE := $(wildcard pipeline/*.py pipeline/experiments/*.py)
 
-.PHONY: help setup test video film renders clips site slides present all captures model judge evaluate clean distclean
+.PHONY: help setup lint test video film renders clips site slides present all captures model judge evaluate clean distclean
 
 help: ## list the targets; QUALITY=low|medium|high (default low), LATENT_WALK_VOICE=piper|silent (default piper)
 	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [LATENT_WALK_VOICE=piper|silent]"
@@ -68,12 +70,15 @@ setup: $(STAMP_PIP) ## install system packages (as root) and the pinned Python p
 $(STAMP_APT): scripts/setup.sh
 	bash scripts/setup.sh apt
 
-$(STAMP_PIP): requirements.txt $(STAMP_APT)
+$(STAMP_PIP): requirements.txt pyproject.toml $(STAMP_APT)
 	bash scripts/setup.sh pip
 
 # ----------------------------------------------------------------------------- tests
 
-test: $(STAMP_PIP) ## run the test suite (sets up first)
+lint: $(STAMP_PIP) ## check the code with ruff (the rules are in pyproject.toml)
+	$(VENV)/bin/ruff check .
+
+test: lint ## lint, then run the test suite (sets up first)
 	$(PY) -m pytest
 
 # ----------------------------------------------------------------------------- captures
@@ -94,15 +99,19 @@ $(CAPTURE_POINTERS): $(CAPTURES)/%.current: $(CAPTURES)/.%.checked
 video: $(STAMP_PIP) ## capture (if needed), render every chapter and join them into media/film.mp4
 	@$(MAKE) --no-print-directory film
 
-# Chapters are read from scenes/chapters.py only once .venv exists (this target's sub-make).
+# Chapters are found by scenes/chapters.py (chNN_name.py beside chNN_name.narration.toml, in file
+# name order), once .venv exists: "module:Class:capture,capture" per chapter, the captures being
+# those its [chapter] table reads, so that a changed capture re-renders only the chapters that read it.
+# Each chapter's render inputs (its narration file less the summary and poster, which only the
+# exports read) are written to $(CHAPTER_INPUTS)/<module>.json, rewritten only when they change.
+CHAPTER_INPUTS := media/.chapter-inputs
 ifneq ($(wildcard $(STAMP_PIP)),)
-# "module:Class:capture,capture" per chapter, from CHAPTERS and CAPTURES_READ in scenes/chapters.py
-# (read, not imported), so that a changed capture re-renders only the chapters that read it.
-CHAPTER_ENTRIES := $(shell $(PY) -c 'import ast; tree = ast.parse(open("scenes/chapters.py").read()); \
-  value = lambda name: ast.literal_eval(next(n.value for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) \
-    and name in [getattr(t, "id", None) for t in (n.targets if isinstance(n, ast.Assign) else [n.target])])); \
-  reads = value("CAPTURES_READ"); \
-  print(" ".join(":".join([m, c, ",".join(reads.get(m, ()))]) for m, c in value("CHAPTERS")))')
+CHAPTER_ENTRIES := $(shell $(PY) -m scenes.chapters make $(CHAPTER_INPUTS))
+ifneq ($(filter film renders,$(MAKECMDGOALS)),)
+ifeq ($(CHAPTER_ENTRIES),)
+  $(error the chapters could not be read (the line above says why))
+endif
+endif
 endif
 chapter_module = $(word 1,$(subst :, ,$(1)))
 chapter_class = $(word 2,$(subst :, ,$(1)))
@@ -111,14 +120,16 @@ comma := ,
 
 CHAPTER_MODULES := $(foreach c,$(CHAPTER_ENTRIES),$(call chapter_module,$(c)))
 CHAPTER_CLIPS := $(CHAPTER_MODULES:%=$(CLIPS)/%.mp4)
-# Code every chapter shares (style, helpers, narration service) and the contract scenes read
-# through; a chapter's own files are its module and anything named after it (its narration).
-# Chapter modules (ch<number>_*.py, listed in CHAPTERS or still being written) are no chapter's
-# shared code, and the chapter list and the film's joiner are read only when the film is joined.
+# Code every chapter shares (style, words, pictures, charts, the narration service) and the
+# numpy-only pipeline modules scenes read through (the contract, the maps, whole-file writes); a
+# chapter's own files are its module, its render inputs and anything else named after it.
+# Chapter modules are no chapter's shared code, and the chapter loader and the film's joiner are
+# read only when the film is joined.
 SCENE_SHARED := $(filter-out scenes/chapters.py scenes/assemble.py, \
   $(shell find scenes -name '*.py' -not -name 'ch[0-9]*' -not -path '*/__pycache__/*' 2>/dev/null)) \
-  pipeline/contract.py manim.cfg
-chapter_own = scenes/$(1).py $(shell find scenes -type f -name '$(1).*' -not -name '*.py' -not -path '*/__pycache__/*')
+  pipeline/contract.py pipeline/maps.py pipeline/files.py manim.cfg
+chapter_own = scenes/$(1).py $(CHAPTER_INPUTS)/$(1).json \
+  $(shell find scenes -type f -name '$(1).*' -not -name '*.py' -not -name '*.narration.toml' -not -path '*/__pycache__/*')
 
 # manim writes media/videos/<module>/<quality>/<Class>.mp4 and the narration writes
 # media/subtitles/<Class>.{vtt,srt,marks.json}; each chapter's clip, subtitles and block marks
@@ -148,7 +159,7 @@ endif
 film: $(FILM)
 	@echo "film: $(FILM) ($(QUALITY) quality, $(LATENT_WALK_VOICE) voice; chapters in $(CLIPS)/)"
 
-# Joined in CHAPTERS order (so a new order rejoins it), with the chapters' subtitles shifted onto
+# Joined in play order (so a new order rejoins it), with the chapters' subtitles shifted onto
 # the film's timeline: media/film.vtt and media/film.srt.
 $(FILM): $(CHAPTER_CLIPS) $(FILM_SETTINGS) scenes/chapters.py scenes/assemble.py
 	$(PY) -m scenes.assemble $@ $(CHAPTER_CLIPS)
@@ -197,7 +208,7 @@ evaluate: $(STAMP_PIP) ## measure the model's pictures with the judge (python -m
 
 clean: ## remove renders, captures and caches (keeps .venv and training checkpoints)
 	rm -rf media/videos media/images media/texts media/Tex media/chapters media/subtitles \
-	  media/voiceovers media/captures media/film.* media/.film-settings media/.quality \
+	  media/voiceovers media/captures media/film.* media/.film-settings media/.quality $(CHAPTER_INPUTS) \
 	  media/clips media/site media/slides media/site-screenshot.png .pytest_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 

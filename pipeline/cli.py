@@ -1,4 +1,7 @@
-"""The command line: ``python -m pipeline capture|train|judge|evaluate``, with one-line errors for bad input.
+"""The command line: ``python -m pipeline capture|list|train|judge|evaluate``, with one-line errors for bad input.
+
+The experiments, their descriptions and the options each takes come from the registry in
+``pipeline.experiments``; reading it loads no torch, so ``--help``, ``list`` and bad input answer fast.
 
 Bad input (an unknown experiment, a bad seed, an output folder that cannot be written) is
 reported as one line on stderr, "error: ...", with exit code 2 and no traceback. Ctrl-C
@@ -9,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -18,26 +21,10 @@ from pathlib import Path
 
 from pipeline.contract import CaptureError
 from pipeline.errors import UsageError
+from pipeline.experiments import OPTION_NAMES, registry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "media" / "captures"
-
-# Experiments that `capture` knows: name -> (module, one line on what it records). Each
-# module has `capture(root, seed=None, force=False, progress=True) -> (Capture, cached)`.
-# Modules are imported only when run, so `--help` and bad input answer without torch.
-EXPERIMENTS: dict[str, tuple[str, str]] = {
-    "forward": ("pipeline.forward", "a toy-world picture dissolved into noise by DDPM's own add_noise"),
-    "walk": ("pipeline.experiments.walk", "one prompt, one seed: x_t and the guess of the final picture per step"),
-    "seeds": ("pipeline.experiments.seeds", "one prompt from 32 seeds: when the layout is fixed; forked walks"),
-    "jump": ("pipeline.experiments.jump", "the first guess beside the mean of 32 finals; walks of 1 to 50 steps"),
-    "guidance": ("pipeline.experiments.guidance", "guidance 0 to 12; the guesses with and without the prompt"),
-    "words": ("pipeline.experiments.words", "a prompt grown one word at a time; its words reordered"),
-    "blend": ("pipeline.experiments.blend", "paths between two prompts' embeddings; the prompt naming both"),
-    "explore": ("pipeline.experiments.explore", "a grid of starting noises from three seeds; a loop through noise"),
-    "map": ("pipeline.experiments.map", "2-D maps of pictures and prompts, fitted once over the captures"),
-}
-# What the model experiments take beyond --seed; an experiment whose capture() lacks one refuses it.
-CAPTURE_OPTIONS = ("model", "prompt", "steps", "guidance")
 
 # Subcommands whose modules bring their own arguments: add_arguments(parser) and run(args) -> int.
 TOOLS: dict[str, tuple[str, str]] = {
@@ -90,8 +77,26 @@ def _guidance(text: str) -> float:
     return value
 
 
+def _names() -> list[str]:
+    return [e.name for e in registry()]
+
+
+def _takes(options: dict) -> str:
+    """What an experiment takes, with its defaults: "--seed 0 --prompt 'a butterfly' ..."; a bare flag
+    (default None) takes the embedded model, or for the map each input's own default."""
+    words = []
+    for option, default in options.items():
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        words.append(f"--{option}" if default is None else f"--{option} {shlex.quote(shown)}")
+    return " ".join(words)
+
+
 def _experiment_list() -> str:
-    return "\n".join(f"  {name:<10} {about}" for name, (_, about) in EXPERIMENTS.items())
+    width = max(len(name) for name in _names()) + 2
+    lines = []
+    for e in registry():
+        lines += [f"  {e.name:<{width}}{e.description}", f"  {'':<{width}}takes {_takes(e.options)}"]
+    return "\n".join(lines)
 
 
 def build_parser(tool: str | None = None) -> argparse.ArgumentParser:
@@ -105,24 +110,31 @@ def build_parser(tool: str | None = None) -> argparse.ArgumentParser:
         "capture", help="compute captures (read back from the cache when the spec is unchanged)",
         description="Compute captures into OUT/<name>-<spec hash>/ and point OUT/<name>.current at them. "
                     "A capture whose spec was made before is read back, not recomputed.",
-        epilog="experiments:\n" + _experiment_list(), formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog="experiments, in the order --all makes them, each with the options it takes and their defaults\n"
+               "(a bare --model: the embedded model; the map passes its options on to the captures it is fitted "
+               "over):\n" + _experiment_list(), formatter_class=argparse.RawDescriptionHelpFormatter)
     capture.add_argument("experiments", nargs="*", metavar="EXPERIMENT", help="which to capture: "
-                         + ", ".join(EXPERIMENTS))
-    capture.add_argument("--all", action="store_true", help="capture every experiment")
+                         + ", ".join(_names()))
+    capture.add_argument("--all", action="store_true", help="capture every experiment, in the order below")
     capture.add_argument("--force", action="store_true", help="recompute even if the same spec is cached")
     capture.add_argument("--seed", type=_seed, default=None,
                          help="seed of the picture and its noise (a whole number, 0 or more; default: each "
-                              "experiment's own)")
+                              "experiment's own, below)")
     capture.add_argument("--model", type=Path, default=None, metavar="DIR",
                          help="model folder: the embedded model (default) or a local Stable Diffusion folder")
-    capture.add_argument("--prompt", default=None, metavar="TEXT", help="the prompt (default: each experiment's own; "
-                         "blend takes 'A and B')")
+    capture.add_argument("--prompt", default=None, metavar="TEXT", help="the prompt (default: each experiment's own, "
+                         "below; blend takes 'A and B')")
     capture.add_argument("--steps", type=_steps, default=None, metavar="N",
-                         help="steps of each walk (default: each experiment's own, 25)")
+                         help="steps of each walk (default: each experiment's own, below)")
     capture.add_argument("--guidance", type=_guidance, default=None, metavar="X",
-                         help="classifier-free guidance scale, 0 or more (default: each experiment's own, 2)")
+                         help="classifier-free guidance scale, 0 or more (default: each experiment's own, below)")
     capture.add_argument("--out", type=Path, default=DEFAULT_OUT,
                          help=f"folder of captures (default: {os.path.relpath(DEFAULT_OUT)})")
+
+    listing = commands.add_parser(
+        "list", help="print the experiments' names in the order `capture --all` makes them, one per line",
+        description="Print the experiments' names in the order `capture --all` makes them, one per line.")
+    listing.add_argument("--long", action="store_true", help="each with its one-line description")
 
     for name, (_, about) in TOOLS.items():
         sub = commands.add_parser(name, help=about, description=about)
@@ -155,26 +167,34 @@ def _writable_folder(out: Path) -> Path:
     return out
 
 
+def _run_list(args) -> int:
+    """The names, plain, one per line (the Makefile reads them); with --long, each with its description."""
+    width = max(len(name) for name in _names()) + 2
+    for e in registry():
+        print(f"{e.name:<{width}}{e.description}" if args.long else e.name)
+    return 0
+
+
 def _run_capture(args) -> int:
-    names = list(EXPERIMENTS) if args.all else list(dict.fromkeys(args.experiments))
+    known = {e.name: e for e in registry()}
+    names = list(known) if args.all else list(dict.fromkeys(args.experiments))
     if not names:
-        raise UsageError(f"name an experiment to capture ({', '.join(EXPERIMENTS)}) or use --all")
-    unknown = [n for n in names if n not in EXPERIMENTS]
+        raise UsageError(f"name an experiment to capture ({', '.join(known)}) or use --all")
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise UsageError(f"unknown experiment {unknown[0]!r}; known: {', '.join(EXPERIMENTS)}")
+        raise UsageError(f"unknown experiment {unknown[0]!r}; known: {', '.join(known)}")
     out = _writable_folder(args.out)
-    given = {k: getattr(args, k) for k in CAPTURE_OPTIONS if getattr(args, k) is not None}
-    modules = {name: importlib.import_module(EXPERIMENTS[name][0]) for name in names}
+    given = {k: getattr(args, k) for k in OPTION_NAMES if getattr(args, k) is not None}
+    modules = {name: known[name].module for name in names}
     options = {}
     for name, module in modules.items():
-        accepted = inspect.signature(module.capture).parameters
-        refused = [k for k in given if k not in accepted]
+        refused = [k for k in given if k not in known[name].options]
         if refused and not args.all:
             raise UsageError(f"{name} takes no --{refused[0]}")
-        options[name] = {k: v for k, v in given.items() if k in accepted}
+        options[name] = {k: v for k, v in given.items() if k in known[name].options}
         if hasattr(module, "check_prompt"):  # refuse a prompt an experiment cannot use before computing any
             module.check_prompt(options[name].get("prompt"))
-    if any(options.values()):
+    if any(k != "seed" for chosen in options.values() for k in chosen):
         from pipeline.experiments.models import open_model
 
         # a bad model folder or a prompt too long for its encoder is refused before anything is computed
@@ -184,7 +204,7 @@ def _run_capture(args) -> int:
     progress = sys.stderr.isatty() or os.environ.get("CI") != "true"
     for name, module in modules.items():
         started = time.monotonic()
-        capture, cached = module.capture(out, seed=args.seed, force=args.force, progress=progress, **options[name])
+        capture, cached = module.capture(out, force=args.force, progress=progress, **options[name])
         where = os.path.relpath(capture.path) if capture.path.is_relative_to(Path.cwd()) else capture.path
         if cached:
             print(f"cached: {where}")
@@ -200,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(tool if tool in TOOLS else None).parse_args(argv)
         if args.command == "capture":
             return _run_capture(args)
+        if args.command == "list":
+            return _run_list(args)
         return int(_tool_module(args.command).run(args) or 0)
     except (UsageError, CaptureError) as e:
         print(f"error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)

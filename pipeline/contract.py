@@ -4,6 +4,9 @@ A capture is a folder ``<root>/<name>-<spec hash>/`` holding ``manifest.json`` (
 run, with which versions, what each array means, the facts the film quotes, and a checksum)
 and ``arrays.npz``. ``<root>/<name>.current`` names the folder that scenes should read.
 
+A capture folder is written whole as a folder (filled under a temporary name, then renamed into
+place); the pointer is written whole as a file, through ``pipeline.files``.
+
 This module needs numpy and the standard library only, so that a scene can read captures
 without torch or diffusers being importable.
 """
@@ -27,11 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.files import TMP_PREFIX as _TMP_PREFIX  # a leading dot keeps half-written folders out of globs
+from pipeline.files import fsync_dir, write_whole
+
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
 POINTER_SUFFIX = ".current"
-_TMP_PREFIX = ".tmp-"  # a leading dot keeps half-written folders out of every "<name>-*" glob
 # Zip entries carry a timestamp; a fixed one makes the same arrays give the same file bytes.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -118,14 +123,6 @@ def _umask() -> int:
     return mask
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """An .npz that np.load reads, with fixed entry times so equal arrays give equal bytes."""
     with open(path, "wb") as f:  # open() honours the umask, unlike mkstemp
@@ -148,20 +145,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX + path.name + ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; the pointer is for every reader
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def set_current(root: Path | str, name: str, folder: Path | str, touch: bool = False) -> Path:
     """Point ``<root>/<name>.current`` at ``folder``, rewriting it only when that changes it.
 
@@ -175,7 +158,7 @@ def set_current(root: Path | str, name: str, folder: Path | str, touch: bool = F
     except OSError:
         unchanged = False
     if not unchanged or touch:
-        _write_text_atomic(pointer, text)
+        write_whole(pointer, text)
     return pointer
 
 
@@ -229,14 +212,14 @@ def write_capture(root: Path | str, name: str, spec: dict, arrays: dict[str, np.
             f.write(text + "\n")
             f.flush()
             os.fsync(f.fileno())
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         if final.exists():
             # A recomputation of the same spec (--force, or a damaged one): move the old one
             # aside first, since a folder cannot be renamed onto a folder that has files.
             old = root / f"{_TMP_PREFIX}{final.name}.old-{os.getpid()}"
             os.rename(final, old)
         os.rename(tmp, final)
-        _fsync_dir(root)
+        fsync_dir(root)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None and not final.exists():

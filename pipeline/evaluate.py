@@ -14,9 +14,18 @@ import torch
 from tqdm import tqdm
 
 from pipeline.errors import UsageError
+from pipeline.files import write_whole, written
 from pipeline.judge import COLOUR_NAMES, DEFAULT_JUDGE_DIR, load_judge, verdicts
-from pipeline.model import (DEFAULT_GUIDANCE, DEFAULT_MODEL_DIR, DEFAULT_STEPS, PREDICTION_TYPE, REPO_ROOT,
-                            load_pipeline, to_uint8, unet_config)
+from pipeline.model import (
+    DEFAULT_GUIDANCE,
+    DEFAULT_MODEL_DIR,
+    DEFAULT_STEPS,
+    PREDICTION_TYPE,
+    REPO_ROOT,
+    load_pipeline,
+    to_uint8,
+    unet_config,
+)
 from pipeline.toyworld import BACKGROUNDS, OBJECTS, sample_scene
 
 EVAL_SEEDS = 1_000_000_000_000  # prompts drawn from seeds far from the training stream (which starts at 0)
@@ -126,7 +135,7 @@ def run(args) -> int:
             raise UsageError(f"no earlier evaluation at {record}: run `make evaluate` without --speed-only first")
         results = json.loads(record.read_text())
         results.update(measure_speed(pipe, args.model))
-        record.write_text(json.dumps(results, indent=2) + "\n")
+        write_whole(record, json.dumps(results, indent=2) + "\n")
         write_card(args, results)
         print(f"speed re-measured; model card written to {args.card}")
         return 0
@@ -153,7 +162,7 @@ def run(args) -> int:
     results["evaluation_seconds"] = round(time.time() - t0, 1)
     results.update(measure_speed(pipe, args.model))
     _save_grid(args.samples, main_pictures[:36], prompts[:36])
-    record.write_text(json.dumps(results, indent=2) + "\n")
+    write_whole(record, json.dumps(results, indent=2) + "\n")
     write_card(args, results)
     print(f"model card written to {args.card}")
     return 0
@@ -172,7 +181,8 @@ def _save_grid(path: Path, pictures, prompts):
         grid.paste(Image.fromarray(pic).resize((cell, cell), Image.NEAREST), (x, y))
         draw.text((x + 2, y + cell + 1), prompt[:23], fill=(230, 230, 230))
         draw.text((x + 2, y + cell + 12), prompt[23:46], fill=(230, 230, 230))
-    grid.save(path)
+    with written(path) as tmp:
+        grid.save(tmp, format="PNG")
 
 
 def _pct(r):
@@ -283,15 +293,12 @@ Sampling 16 pictures with 50 steps and guidance on this machine's CPU ({torch.ge
 - Prompts outside the toy world's words (objects, colours, sizes, positions, backgrounds) give
   pictures of the toy world anyway: the model knows nothing else.
 """
-    tmp = Path(args.card).with_suffix(".md.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, args.card)
+    write_whole(args.card, text)
 
 
 def cpu_training_step_seconds(batch_size: int, steps: int = 3) -> float:
     """Seconds per training step of the shipped recipe on this machine's CPU (after one warm-up step)."""
-    from pipeline.model import new_unet, training_scheduler
-    from pipeline.model import shared_text_encoder
+    from pipeline.model import new_unet, shared_text_encoder, training_scheduler
     from pipeline.train import ToyBatches, batch_loss
 
     unet = new_unet(0)

@@ -14,6 +14,7 @@ from torch import nn
 from tqdm import tqdm
 
 from pipeline.errors import UsageError
+from pipeline.files import write_whole, written
 from pipeline.model import REPO_ROOT
 from pipeline.toyworld import BACKGROUNDS, COLOURS, OBJECTS, SIZE, Scene, render, sample_scene, to_model_space
 
@@ -167,11 +168,9 @@ def save_judge(judge: Judge, folder: Path, record: dict) -> None:
     from safetensors.torch import save_file
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "judge.safetensors.tmp"
-    save_file({k: v.contiguous() for k, v in judge.state_dict().items()}, str(tmp))
-    os.replace(tmp, folder / "judge.safetensors")
-    (folder / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
+    with written(folder / "judge.safetensors") as tmp:
+        save_file({k: v.contiguous() for k, v in judge.state_dict().items()}, str(tmp))
+    write_whole(folder / "judge.json", json.dumps(record, indent=2) + "\n")
 
 
 def load_judge(folder: Path | None = None) -> Judge:

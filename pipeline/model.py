@@ -9,11 +9,11 @@ from typing import Callable
 import numpy as np
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler, DiffusionPipeline, ImagePipelineOutput, UNet2DConditionModel
-
 from diffusers.utils import logging as diffusers_logging
 
+from pipeline import defaults
 from pipeline.errors import UsageError
-from pipeline.text_encoder import MAX_TOKENS, STATE_WIDTH, TextEncoder
+from pipeline.text_encoder import STATE_WIDTH, TextEncoder
 from pipeline.toyworld import SIZE
 
 diffusers_logging.set_verbosity_error()  # its loading chatter would bury the project's own progress bars
@@ -24,8 +24,8 @@ NUM_TRAIN_TIMESTEPS = 1000
 # v-prediction keeps the model's guess of the final picture stable at every noise level, which the film shows
 PREDICTION_TYPE = "v_prediction"
 BETA_SCHEDULE = "squaredcos_cap_v2"
-DEFAULT_STEPS = 25
-DEFAULT_GUIDANCE = 2.0
+DEFAULT_STEPS = defaults.STEPS
+DEFAULT_GUIDANCE = defaults.GUIDANCE
 
 
 def unet_config() -> dict:

@@ -16,7 +16,15 @@ import torch
 from tqdm import tqdm
 
 from pipeline.errors import UsageError
-from pipeline.model import DEFAULT_MODEL_DIR, REPO_ROOT, ToyWorldPipeline, new_unet, sampling_scheduler, training_scheduler
+from pipeline.files import write_whole, written
+from pipeline.model import (
+    DEFAULT_MODEL_DIR,
+    REPO_ROOT,
+    ToyWorldPipeline,
+    new_unet,
+    sampling_scheduler,
+    training_scheduler,
+)
 from pipeline.text_encoder import TextEncoder
 from pipeline.toyworld import render, sample_scene, to_model_space
 
@@ -107,10 +115,8 @@ def _device(name: str) -> torch.device:
 
 
 def _save_atomic(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with written(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def export_model(unet, out: Path, record: dict) -> None:
@@ -119,7 +125,7 @@ def export_model(unet, out: Path, record: dict) -> None:
     staging = out.with_name(out.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     ToyWorldPipeline(unet=unet, scheduler=sampling_scheduler()).save_pretrained(str(staging), safe_serialization=True)
-    (staging / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    write_whole(staging / "training.json", json.dumps(record, indent=2) + "\n")
     old = out.with_name(out.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
@@ -180,6 +186,7 @@ def train(args) -> dict:
     bar = tqdm(total=total, initial=start, desc="training", unit="step", dynamic_ncols=True,
                mininterval=2.0)
     step = start
+    t_measure = time.time()  # the time budget's rate is measured from step start + 10 (set below) to start + 40
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
     try:
         for step, (clean, scenes) in zip(range(start, planned), loader):
@@ -216,7 +223,7 @@ def train(args) -> dict:
     except KeyboardInterrupt:
         save(step)
         bar.close()
-        raise UsageError(f"training stopped at step {step}; `make model` resumes from {state_path}")
+        raise UsageError(f"training stopped at step {step}; `make model` resumes from {state_path}") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     bar.close()

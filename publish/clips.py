@@ -20,7 +20,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from publish.media import PublishError, Render, ffmpeg, fresh, probe, top_level_boxes, write_text_whole, written_whole
+from pipeline.files import write_whole, written
+from publish.media import PublishError, Render, ffmpeg, fresh, probe, top_level_boxes
 
 CLIP_SCHEMA = "latent-walk/clip/1"
 PREVIEW_SECONDS = 6.0
@@ -60,21 +61,21 @@ def _mp4(render: Render, out: Path) -> None:
              and audio.get("codec_name") == "aac")
     codecs = (["-c", "copy"] if ready else
               ["-c:v", "libx264", "-crf", "20", "-preset", "medium", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k"])
-    with written_whole(out) as partial:
+    with written(out) as partial:
         ffmpeg(["-i", str(render.video), "-map", "0:v:0", "-map", "0:a:0", *codecs, "-map_metadata", "-1",
                 "-metadata", f"title={render.title}", "-movflags", "+faststart", str(partial)],
                render.duration, f"{render.module} mp4")
 
 
 def _webm(render: Render, out: Path) -> None:
-    with written_whole(out) as partial:
+    with written(out) as partial:
         ffmpeg(["-i", str(render.video), "-map", "0:v:0", "-map", "0:a:0", *WEBM_VIDEO, *WEBM_AUDIO,
                 "-map_metadata", "-1", "-metadata", f"title={render.title}", str(partial)],
                render.duration, f"{render.module} webm")
 
 
 def _poster(render: Render, out: Path) -> None:
-    with written_whole(out) as partial:
+    with written(out) as partial:
         ffmpeg(["-ss", f"{render.poster_time:.3f}", "-i", str(render.video), "-frames:v", "1", "-update", "1",
                 str(partial)], 0.1, f"{render.module} poster")
     if not out.is_file() or out.stat().st_size == 0:
@@ -90,7 +91,7 @@ def preview_window(render: Render) -> tuple[float, float]:
 
 def _preview(render: Render, out: Path) -> None:
     start, length = preview_window(render)
-    with written_whole(out) as partial:
+    with written(out) as partial:
         ffmpeg(["-ss", f"{start:.3f}", "-t", f"{length:.3f}", "-i", str(render.video), "-an",
                 "-vf", f"scale='min({PREVIEW_WIDTH},iw)':-2", "-c:v", "libx264", "-crf", "26", "-preset", "medium",
                 "-pix_fmt", "yuv420p", "-map_metadata", "-1", "-movflags", "+faststart", str(partial)],
@@ -104,10 +105,10 @@ def _subtitles(render: Render, kind: str, out: Path) -> None:
     try:
         cues = read_subtitles(source)
     except ValueError as error:
-        raise PublishError(f"{source} does not parse ({error}): render the chapter again with `make video`")
+        raise PublishError(f"{source} does not parse ({error}): render the chapter again with `make video`") from None
     if not cues:
         raise PublishError(f"{source} has no cues: render the chapter again with `make video`")
-    with written_whole(out) as partial:
+    with written(out) as partial:
         shutil.copyfile(source, partial)
 
 
@@ -157,7 +158,7 @@ def make_clip(render: Render, folder: Path) -> tuple[dict, list[str]]:
         "files": {kind: {"name": files.path(kind).name, "bytes": files.path(kind).stat().st_size} for kind in KINDS},
     }
     if made or old != manifest:
-        write_text_whole(files.path("manifest"), json.dumps(manifest, indent=1) + "\n")
+        write_whole(files.path("manifest"), json.dumps(manifest, indent=1) + "\n")
     return manifest, made
 
 

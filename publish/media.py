@@ -6,14 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from scenes.chapters import ABOUT, CHAPTERS, MARKS_SCHEMA
+from scenes.chapters import MARKS_SCHEMA, find_chapters
 
 
 class PublishError(Exception):
@@ -66,14 +65,13 @@ class Render:
 
 
 def read_renders(folder: Path, modules: Sequence[str] | None = None, make_target: str = "video") -> list[Render]:
-    """The rendered chapters in play order (all of CHAPTERS, or those named), each checked complete."""
-    known = dict(CHAPTERS)
-    wanted = list(known) if not modules else list(modules)
-    unknown = [module for module in wanted if module not in known]
+    """The rendered chapters in play order (all of them, or those named), each checked complete."""
+    known = {chapter.module: chapter for chapter in find_chapters()}
+    unknown = [module for module in modules or () if module not in known]
     if unknown:
         raise PublishError(f"no chapter named {', '.join(unknown)}; the chapters are: {', '.join(known)}")
     renders = []
-    for module in wanted:
+    for module in (module for module in known if not modules or module in modules):
         paths = {ext: folder / f"{module}.{ext}" for ext in ("mp4", "vtt", "srt", "marks.json")}
         missing = [str(path) for path in paths.values() if not path.is_file()]
         if missing:
@@ -86,13 +84,13 @@ def read_renders(folder: Path, modules: Sequence[str] | None = None, make_target
                            for b in marks["blocks"])
             title, duration = str(marks["title"]), float(marks["duration"])
         except (ValueError, KeyError, TypeError) as error:
-            raise PublishError(f"{paths['marks.json']} is damaged ({error}): render it again with `make {make_target}`")
-        about = ABOUT[module]
-        if about["poster"] not in {block.name for block in blocks}:
-            raise PublishError(f"{paths['marks.json']} has no block {about['poster']!r} (the poster ABOUT names): "
+            raise PublishError(f"{paths['marks.json']} is damaged ({error}): render it again with `make {make_target}`") from None
+        about = known[module]
+        if about.poster not in {block.name for block in blocks}:
+            raise PublishError(f"{paths['marks.json']} has no block {about.poster!r} (the poster its narration names): "
                                f"render it again with `make {make_target}`")
-        renders.append(Render(module, known[module], paths["mp4"], paths["vtt"], paths["srt"], paths["marks.json"],
-                              title, duration, blocks, about["summary"], about["poster"]))
+        renders.append(Render(module, about.scene, paths["mp4"], paths["vtt"], paths["srt"], paths["marks.json"],
+                              title, duration, blocks, about.summary, about.poster))
     return renders
 
 
@@ -165,24 +163,6 @@ def ffmpeg(args: Sequence[str], seconds: float, desc: str) -> None:
             last = error.strip().splitlines()[-1] if error.strip() else f"exit status {process.returncode}"
             raise PublishError(f"ffmpeg failed making {desc}: {last}")
         bar.update(bar.total - bar.n)
-
-
-@contextmanager
-def written_whole(path: Path) -> Iterator[Path]:
-    """Yield a temporary name beside ``path`` (same suffix, so tools pick the right format); move it into place only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    partial.unlink(missing_ok=True)
-    try:
-        yield partial
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def write_text_whole(path: Path, text: str) -> None:
-    with written_whole(path) as partial:
-        partial.write_text(text, encoding="utf-8")
 
 
 def fresh(output: Path, *sources: Path) -> bool:

@@ -14,9 +14,10 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.files import write_whole, written
 from publish.clips import KINDS, ClipFiles, read_manifest
-from publish.media import PublishError, write_text_whole
-from scenes.chapters import CHAPTERS
+from publish.media import PublishError
+from scenes.chapters import find_chapters
 
 PAGE_TITLE = "latent-walk: how a text-to-image model walks from noise to a picture"
 INTRO = ("A small text-to-image diffusion model, trained on a toy world of coloured shapes, "
@@ -35,7 +36,7 @@ def clock(seconds: float) -> str:
 
 def read_clips(folder: Path, modules: Sequence[str] | None = None) -> list[dict]:
     """Every chapter's clip manifest (or those named), in play order; a missing one is a clear error naming the target."""
-    known = [module for module, _ in CHAPTERS]
+    known = [chapter.module for chapter in find_chapters()]
     unknown = [module for module in modules or () if module not in known]
     if unknown:
         raise PublishError(f"no chapter named {', '.join(unknown)}; the chapters are: {', '.join(known)}")
@@ -171,13 +172,12 @@ def _link_or_copy(source: Path, target: Path) -> None:
     """Put a clip file into the site: a hard link where the file system allows (no second copy on disk)."""
     if target.exists() and os.path.samefile(source, target):
         return
-    partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
-    try:
-        os.link(source, partial)
-    except OSError:
-        shutil.copyfile(source, partial)
-    os.replace(partial, target)
+    with written(target) as partial:
+        partial.unlink()
+        try:
+            os.link(source, partial)
+        except OSError:
+            shutil.copyfile(source, partial)
 
 
 def make_site(clips: Path, out: Path, modules: Sequence[str] | None = None) -> Path:
@@ -199,5 +199,5 @@ def make_site(clips: Path, out: Path, modules: Sequence[str] | None = None) -> P
                ("background", "ink", "muted", "faint", "signal", "highlight")}
     subtitles = {m["module"]: (clips / m["files"]["vtt"]["name"]).read_text(encoding="utf-8") for m in manifests}
     index = out / "index.html"
-    write_text_whole(index, page(manifests, colours, subtitles))
+    write_whole(index, page(manifests, colours, subtitles))
     return index

@@ -26,8 +26,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from publish.media import PublishError, Render, ffmpeg, fresh, probe, write_text_whole, written_whole
-from scenes.chapters import CHAPTERS
+from pipeline.files import write_whole, written
+from publish.media import PublishError, Render, ffmpeg, fresh, probe
+from scenes.chapters import find_chapters
 
 DECK_NAME = "latent-walk.html"
 REVEAL_VERSION = "6.0.1"
@@ -71,7 +72,7 @@ def _cut_chapter(render: Render, folder: Path) -> list[Path]:
             continue
         # One file per slide, seeking in the input: a single pass through the segment muxer cuts
         # the video at the right frame but hands the audio of each slide's last moments to the next.
-        with written_whole(target) as partial:
+        with written(target) as partial:
             ffmpeg(["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(render.video),
                     "-map", "0:v:0", "-map", "0:a:0?", *SLIDE_VIDEO, "-map_metadata", "-1",
                     "-movflags", "+faststart", str(partial)],
@@ -100,7 +101,7 @@ def write_presentation(render: Render, number: int, deck: Path) -> Path:
     target = configs / f"{render.scene}.json"
     text = json.dumps(data, indent=2) + "\n"
     if not target.is_file() or target.read_text(encoding="utf-8") != text:  # unchanged, so the HTML deck is reused
-        write_text_whole(target, text)
+        write_whole(target, text)
     return target
 
 
@@ -115,7 +116,7 @@ def make_slides(renders: list[Render], deck: Path) -> tuple[list[Path], Path]:
     from manim_slides.config import PresentationConfig
     from manim_slides.convert import RevealJS
 
-    numbers = {module: number for number, (module, _) in enumerate(CHAPTERS, 1)}
+    numbers = {chapter.module: number for number, chapter in enumerate(find_chapters(), 1)}
     deck = deck.resolve()
     presentations = [write_presentation(render, numbers[render.module], deck) for render in renders]
     html_path = deck / DECK_NAME
@@ -135,12 +136,8 @@ def make_slides(renders: list[Render], deck: Path) -> tuple[list[Path], Path]:
             converter = RevealJS(presentation_configs=[PresentationConfig.from_file(path) for path in presentations],
                                  one_file=True, offline=True, reveal_version=REVEAL_VERSION,
                                  title="latent-walk: from noise to a picture", slide_number="c/t")
-            partial = html_path.with_name(f".{html_path.name}.partial")
-            try:
+            with written(html_path) as partial:
                 converter.convert_to(partial)
-                os.replace(partial, html_path)
-            finally:
-                partial.unlink(missing_ok=True)
         finally:
             if previous is None:
                 os.environ.pop("XDG_CACHE_HOME", None)
@@ -152,7 +149,7 @@ def make_slides(renders: list[Render], deck: Path) -> tuple[list[Path], Path]:
 def present(deck: Path) -> None:
     """Play the deck's chapters in film order with ``manim-slides present``; a missing deck names the target to run."""
     configs = deck / "slides"
-    scenes = [scene for _, scene in CHAPTERS if (configs / f"{scene}.json").is_file()]
+    scenes = [c.scene for c in find_chapters() if (configs / f"{c.scene}.json").is_file()]
     if not scenes:
         raise PublishError(f"{configs} holds no presentation: make the deck first with `make slides`")
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):

@@ -2,7 +2,7 @@
 
     python -m scenes.assemble media/film.mp4 media/chapters/low-piper/ch04_noise.mp4 ...
 
-Clips are joined in the order given (the Makefile gives CHAPTERS order). A clip's subtitles
+Clips are joined in the order given (the Makefile gives the play order). A clip's subtitles
 are the ``.vtt`` (or ``.srt``) beside it with the same name. The pictures are copied, not
 re-encoded: every clip comes out of the same manim settings. The sound is re-encoded once,
 because a chapter's voice stops before its last picture does, and copied as it is, the next
@@ -14,7 +14,6 @@ chapter's ``title``, so that a player can jump between chapters.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import av
 
-from scenes.chapters import CHAPTERS
+from scenes.chapters import ChapterError, chapter_named
 from scenes.narration.subtitles import Cue, read_subtitles, write_subtitles
 
 # Longer than any gap in timing we would accept between the joined film and its chapters: one
@@ -61,11 +60,11 @@ def video_seconds(path: Path) -> float:
 
 
 def chapter_title(module: str) -> str:
-    """A chapter's on-screen title (its scene's ``title``), or its module name if it has none."""
-    scene = dict(CHAPTERS).get(module)
-    if scene is None:
+    """A chapter's on-screen title (its narration file's), or its module name for a clip of no chapter."""
+    try:
+        return chapter_named(module).title
+    except ChapterError:
         return module
-    return str(getattr(getattr(importlib.import_module(f"scenes.{module}"), scene), "title", module))
 
 
 def read_clip(path: Path) -> Clip:
@@ -140,7 +139,7 @@ def join_video(clips: list[Clip], film: Path) -> None:
 def assemble(film: Path, clip_paths: list[Path]) -> list[Clip]:
     """Join the clips into ``film`` and their subtitles into ``film`` with .vtt and .srt; returns the clips."""
     if not clip_paths:
-        raise AssemblyError("no chapter clips to join (is CHAPTERS in scenes/chapters.py empty?)")
+        raise AssemblyError("no chapter clips to join (are there no scenes/chNN_name.py chapters?)")
     for path in clip_paths:
         if not path.is_file():
             raise AssemblyError(f"{path}: no such clip; run: make video")

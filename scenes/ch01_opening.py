@@ -7,16 +7,8 @@ shows is one of that capture's facts.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     LEFT,
     RIGHT,
@@ -35,28 +27,15 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    Film,
-    Frame,
-    PixelPicture,
-    PromptBox,
-    shown,
-    spoken_facts,
-    words,
-    words_on_baseline,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import Film, Frame, PixelPicture
+from scenes.words import PromptBox, words, words_on_baseline
 
 
 class Opening(NarratedScene):
     """A typed prompt, the picture the model walks to from noise, and the film's questions as a list."""
-
-    title = "What happens in between?"
-    capture_name = "walk"
-    expected_arrays = ("trajectory_pictures", "timesteps", "final_picture")
 
     # The questions, in the order the narration asks them; each appears on its bookmark.
     questions = (
@@ -80,16 +59,13 @@ class Opening(NarratedScene):
     list_top = 1.75  # the first question's baseline; the rest follow down
     list_spacing = 0.66
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
+    def tell(self) -> None:
         # The walk's recorded states, noise first; the final picture is the last step's output.
-        film = Film(np.concatenate([arrays["trajectory_pictures"][:-1], arrays["final_picture"][None]]),
-                    np.arange(len(arrays["trajectory_pictures"])))
+        film = Film(np.concatenate([self.arrays["trajectory_pictures"][:-1], self.arrays["final_picture"][None]]),
+                    np.arange(len(self.arrays["trajectory_pictures"])))
 
         # --- a prompt is typed
-        prompt = PromptBox(str(facts["prompt"].value), width=self.prompt_width).move_to(self.prompt_center)
+        prompt = PromptBox(str(self.facts["prompt"].value), width=self.prompt_width).move_to(self.prompt_center)
         with self.narrate("prompt") as tracker:
             self.play(Create(prompt.box), FadeIn(prompt.cursor), run_time=0.8)
             self.wait_until_bookmark("type")
@@ -103,7 +79,7 @@ class Opening(NarratedScene):
         # --- the picture comes out of noise
         picture = PixelPicture(film.frame_at(0), height=self.picture_height).move_to(self.picture_center)
         frame = Frame(picture)
-        size = words(f"{shown(facts['picture_side'])} \u00d7 {shown(facts['picture_side'])} pixels",
+        size = words(f"{shown(self.facts['picture_side'])} \u00d7 {shown(self.facts['picture_side'])} pixels",
                      size=style.SMALL_SIZE, color=style.MUTED).next_to(frame, DOWN, buff=0.2)
         position = ValueTracker(0.0)
         picture.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
@@ -144,7 +120,6 @@ class Opening(NarratedScene):
             self.play(FadeIn(recorded, shift=0.15 * UP), run_time=0.8)
             self.wait_until_bookmark("prompt")
             self.play(Indicate(prompt.text, color=style.HIGHLIGHT, scale_factor=1.15), run_time=1.2)
-        self.finish()
 
     # --- pieces of the chapter
 

@@ -8,16 +8,8 @@ the narration says.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     LEFT,
     RIGHT,
@@ -36,35 +28,16 @@ from manim import (  # noqa: E402
     config,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    ChapterTitle,
-    Frame,
-    LabelledMap,
-    PromptBox,
-    TokenStrip,
-    ValueKey,
-    ValueStrip,
-    object_colour_of,
-    shown,
-    spoken_facts,
-    value_limit,
-    words,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.charts import LabelledMap, object_colour_of
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import Frame, TokenStrip, ValueKey, ValueStrip, value_limit
+from scenes.words import ChapterTitle, PromptBox, words
 
 
 class Compass(NarratedScene):
     """Prompt to tokens to token vectors to one pooled vector, then a map of many prompts' pooled vectors."""
-
-    title = "The compass"
-    capture_name = "map"
-    expected_arrays = ("atlas_prompts", "atlas_object", "atlas_colour", "atlas_setting", "atlas_xy",
-                       "walk_prompt_xy")
-    walk_capture_name = "walk"
-    walk_arrays = ("tokens", "token_states", "attention_mask", "pooled")
 
     # The text encoder's start and end markers, named as the film names them.
     marker_names = {"[CLS]": "start", "[SEP]": "end", "<s>": "start", "</s>": "end",
@@ -80,11 +53,8 @@ class Compass(NarratedScene):
     map_size = (8.6, 6.2)
     map_center = np.array([1.95, -0.35, 0.0])
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        walk = self.read_capture(self.walk_capture_name, self.walk_arrays)
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
+    def tell(self) -> None:
+        walk = self.captures["walk"]
         real = walk.arrays["attention_mask"].astype(bool)
         tokens = [str(t) for t in walk.arrays["tokens"]]
         states = walk.arrays["token_states"][real][:len(tokens)]
@@ -118,7 +88,7 @@ class Compass(NarratedScene):
         focus = self.focus_token(tokens)
         values = words("  ".join(f"{v:.2f}".replace("-", "\u2212") for v in states[focus][:self.values_shown])
                        + "  \u2026", size=style.SMALL_SIZE, color=style.INK)
-        count = words(f"{shown(facts['prompt_numbers'])} numbers", size=style.SMALL_SIZE, color=style.MUTED)
+        count = words(f"{shown(self.facts['prompt_numbers'])} numbers", size=style.SMALL_SIZE, color=style.MUTED)
         callout = VGroup(values, count).arrange(DOWN, buff=0.12)
         # Under the token's column, as if its numbers were read off the strip.
         callout.next_to(strip.frames[focus], DOWN, buff=0.25)
@@ -158,11 +128,11 @@ class Compass(NarratedScene):
             self.play(Indicate(pooled_frame, color=style.HIGHLIGHT, scale_factor=1.05), run_time=1.0)
 
         # --- a map of many prompts
-        prompt_map = self.prompt_map(arrays, prompt_text)
+        prompt_map = self.prompt_map(self.arrays, prompt_text)
         walk_dot = prompt_map.dots[-1]
         walk_label = prompt_map.label_of[len(prompt_map.dots) - 1]
         atlas_dots = prompt_map.dots[:-1]
-        map_note = words(f"{shown(facts['atlas_count'])} prompts, flattened to two directions",
+        map_note = words(f"{shown(self.facts['atlas_count'])} prompts, flattened to two directions",
                          size=style.SMALL_SIZE, color=style.MUTED).next_to(prompt_map.border, DOWN, buff=0.15)
         pooled_column = Group(pooled, pooled_frame, pooled_name, pooled_note)
         with self.narrate("map"):
@@ -178,8 +148,8 @@ class Compass(NarratedScene):
                                     if i != len(prompt_map.dots) - 1), lag_ratio=0.15), run_time=1.6)
 
         # --- measured, not just seen
-        readouts = self.readouts(facts, prompt_map)
-        objects = [str(o) for o in arrays["atlas_object"]]
+        readouts = self.readouts(self.facts, prompt_map)
+        objects = [str(o) for o in self.arrays["atlas_object"]]
         first_object = objects[0]
         other_object = next((o for o in objects if o != first_object), first_object)
         same_cluster = VGroup(*(d for d, o in zip(atlas_dots, objects) if o == first_object))
@@ -201,7 +171,6 @@ class Compass(NarratedScene):
         with self.narrate("closing"):
             self.wait_until_bookmark("points")
             self.play(Flash(walk_dot, color=style.HIGHLIGHT, flash_radius=0.35), run_time=1.0)
-        self.finish()
 
     # --- pieces of the chapter
 

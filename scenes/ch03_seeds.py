@@ -7,16 +7,8 @@ facts or arrays.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     RIGHT,
     UP,
@@ -24,8 +16,8 @@ from manim import (  # noqa: E402
     Create,
     FadeIn,
     FadeOut,
-    GrowArrow,
     Group,
+    GrowArrow,
     Indicate,
     LaggedStart,
     SurroundingRectangle,
@@ -34,27 +26,15 @@ from manim import (  # noqa: E402
     config,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    ChapterTitle,
-    Frame,
-    PixelPicture,
-    StepCounter,
-    shown,
-    spoken_facts,
-    words,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import Frame, PixelPicture
+from scenes.words import ChapterTitle, StepCounter, words
 
 
 class StartingPoint(NarratedScene):
     """A seed becomes noise; a row of seeds walked to one prompt becomes a row of different pictures; then all of them."""
-
-    title = "The starting point"
-    capture_name = "seeds"
-    expected_arrays = ("seeds", "start_noise_pictures", "finals")
 
     big_height = 4.4  # the first seed's noise, large
     big_center = np.array([1.7, -0.45, 0.0])
@@ -71,11 +51,8 @@ class StartingPoint(NarratedScene):
     grid_area = (12.4, 5.1)  # width and height the grid may fill
     grid_center = np.array([0.0, -0.3, 0.0])
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
-        seeds, noise, finals = arrays["seeds"], arrays["start_noise_pictures"], arrays["finals"]
+    def tell(self) -> None:
+        seeds, noise, finals = self.arrays["seeds"], self.arrays["start_noise_pictures"], self.arrays["finals"]
 
         # --- the starting noise
         title = ChapterTitle(self.title)
@@ -115,8 +92,8 @@ class StartingPoint(NarratedScene):
         left_edge = noise_row.frames.get_left()[0]
         noise_name = self.row_name("noise", style.NOISE, noise_row.frames, left_edge)
         picture_name = self.row_name("picture", style.SIGNAL, final_row.frames, left_edge)
-        prompt = words(f"\u201c{facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
-        prompt_steps = words(f"{shown(facts['steps'])} steps", size=style.SMALL_SIZE, color=style.MUTED)
+        prompt = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        prompt_steps = words(f"{shown(self.facts['steps'])} steps", size=style.SMALL_SIZE, color=style.MUTED)
         prompt_label = VGroup(prompt, prompt_steps).arrange(DOWN, buff=0.12)
         prompt_label.move_to(np.array([(left_edge + self.frame_left()) / 2, arrows.get_y(), 0.0]))
         with self.narrate("row"):
@@ -147,12 +124,12 @@ class StartingPoint(NarratedScene):
 
         # --- every seed
         grid = self.picture_grid(finals)
-        seed_count = words(f"{shown(facts['seed_count'])} seeds, one prompt", size=style.LABEL_SIZE,
+        seed_count = words(f"{shown(self.facts['seed_count'])} seeds, one prompt", size=style.LABEL_SIZE,
                            color=style.MUTED)
-        spread = words(f"two seeds' pictures differ by {shown(facts['seed_spread'])} of full brightness, "
+        spread = words(f"two seeds' pictures differ by {shown(self.facts['seed_spread'])} of full brightness, "
                        f"on average", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
-        judged = words(f"a separate classifier: a butterfly in {shown(facts['judged_object_share'])} of them, "
-                       f"{shown(facts['judged_colour_count'])} colours, {shown(facts['judged_background_count'])} "
+        judged = words(f"a separate classifier: a butterfly in {shown(self.facts['judged_object_share'])} of them, "
+                       f"{shown(self.facts['judged_colour_count'])} colours, {shown(self.facts['judged_background_count'])} "
                        f"backgrounds", size=style.LABEL_SIZE, color=style.MODEL)
         with self.narrate("all"):
             self.wait_until_bookmark("grid")
@@ -189,9 +166,9 @@ class StartingPoint(NarratedScene):
             self.play(Create(chosen), run_time=0.6)
             for frame in grid.frames[1:min(len(grid.frames), self.seeds_flicked)]:
                 self.play(chosen.animate.move_to(frame), run_time=0.35)
-        self.finish()
 
     # --- pieces of the chapter
+
 
     @staticmethod
     def frame_left() -> float:

@@ -7,16 +7,8 @@ every number it says or shows is one of that capture's facts or arrays.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     LEFT,
     RIGHT,
@@ -29,8 +21,8 @@ from manim import (  # noqa: E402
     FadeIn,
     FadeOut,
     FadeTransform,
-    GrowArrow,
     Group,
+    GrowArrow,
     LaggedStart,
     Line,
     Square,
@@ -41,32 +33,16 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    CaptionedPicture,
-    ChapterTitle,
-    Film,
-    Frame,
-    LevelChart,
-    Marker,
-    PixelPicture,
-    StepCounter,
-    readout,
-    shown,
-    spoken_facts,
-    words,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.charts import LevelChart, Marker
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import CaptionedPicture, Film, Frame, PixelPicture
+from scenes.words import ChapterTitle, StepCounter, readout, words
 
 
 class NoiseForwardBackward(NarratedScene):
     """A picture sinks into noise step by step, is marked lost, and rises again when the film runs backwards."""
-
-    title = "Noise, forward and backward"
-    capture_name = "forward"
-    expected_arrays = ("frames", "timesteps", "signal_level", "noise_level", "match_rate")
 
     picture_height = 4.2
     picture_center = np.array([-3.7, -0.35, 0.0])
@@ -79,18 +55,15 @@ class NoiseForwardBackward(NarratedScene):
     strip_length = 6  # thumbnails in the closing film strip, evenly spaced through the film
     strip_height = 1.75
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
-        film = Film(arrays["frames"], arrays["timesteps"], levels={
-            "picture": arrays["signal_level"], "noise": arrays["noise_level"]})
+    def tell(self) -> None:
+        film = Film(self.arrays["frames"], self.arrays["timesteps"], levels={
+            "picture": self.arrays["signal_level"], "noise": self.arrays["noise_level"]})
         self.film = film
         self.position = ValueTracker(0.0)
 
         # --- the picture
         title = ChapterTitle(self.title)
-        shown_picture = CaptionedPicture(film.frame_at(0), str(facts["caption"].value), height=self.picture_height)
+        shown_picture = CaptionedPicture(film.frame_at(0), str(self.facts["caption"].value), height=self.picture_height)
         shown_picture.move_to(self.picture_center)
         picture, frame, caption = shown_picture.picture, shown_picture.frame, shown_picture.caption
         counter = StepCounter(0).next_to(frame, UP, buff=0.3)
@@ -101,7 +74,7 @@ class NoiseForwardBackward(NarratedScene):
                       run_time=1.2)
             self.play(FadeIn(caption, shift=0.2 * UP), run_time=0.8)
 
-        last_step = float(arrays["timesteps"][-1])
+        last_step = float(self.arrays["timesteps"][-1])
 
         def at_share(share: float) -> float:
             """The film's position a given share of the way through the schedule."""
@@ -115,14 +88,14 @@ class NoiseForwardBackward(NarratedScene):
             self.play_film_to(at_share(self.share_after_noise_block), tracker.get_remaining_duration())
 
         # --- the chart of what is left
-        steps = arrays["timesteps"]
+        steps = self.arrays["timesteps"]
         chart = LevelChart(
             x_max=float(steps[-1]),
             x_ticks=[(float(steps[0]), str(int(steps[0]))), (float(steps[-1]), str(int(steps[-1])))],
             y_ticks=[(1.0, "full"), (0.0, "none")],
         ).move_to(self.chart_center)
-        picture_curve = chart.add_curve("picture", steps, arrays["signal_level"], style.SIGNAL)
-        noise_curve = chart.add_curve("noise", steps, arrays["noise_level"], style.NOISE)
+        picture_curve = chart.add_curve("picture", steps, self.arrays["signal_level"], style.SIGNAL)
+        noise_curve = chart.add_curve("noise", steps, self.arrays["noise_level"], style.NOISE)
         picture_label = words("picture", size=style.LABEL_SIZE, color=style.SIGNAL)
         picture_label.next_to(chart.point(0, 1.0), UP, buff=0.12).align_to(chart.axes, LEFT).shift(0.3 * RIGHT)
         noise_label = words("noise", size=style.LABEL_SIZE, color=style.NOISE)
@@ -143,10 +116,10 @@ class NoiseForwardBackward(NarratedScene):
             self.play_film_to(at_share(self.share_after_curves_block), tracker.get_remaining_duration())
 
         # --- fading
-        half_step = float(facts["half_step"].value)
+        half_step = float(self.facts["half_step"].value)
         half_position = film.position_of_step(half_step)
         # The curves cross at the half step; below the crossing, between them, is clear.
-        half_readout = readout(shown(facts["signal_percent_at_half"]),
+        half_readout = readout(shown(self.facts["signal_percent_at_half"]),
                                chart.point(half_step, film.level_at("picture", half_position)),
                                direction=DOWN, color=style.SIGNAL, buff=0.45)
         with self.narrate("fade") as tracker:
@@ -155,15 +128,15 @@ class NoiseForwardBackward(NarratedScene):
             self.play_film_to(at_share(self.share_after_fade_block), tracker.get_remaining_duration())
 
         # --- the test that still finds the picture, and the step at which it loses it
-        lost_step = float(facts["lost_step"].value)
+        lost_step = float(self.facts["lost_step"].value)
         lost_position = film.position_of_step(lost_step)
-        test_curve = chart.add_curve("test", steps, arrays["match_rate"], style.HIGHLIGHT)
+        test_curve = chart.add_curve("test", steps, self.arrays["match_rate"], style.HIGHLIGHT)
         test_label = words("test finds it", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
         test_label.next_to(chart.point(0.55 * last_step, 1.0), UP, buff=0.12)
-        lost_marker = Marker(chart, lost_step, f"lost at\nstep {shown(facts['lost_step'])}")
+        lost_marker = Marker(chart, lost_step, f"lost at\nstep {shown(self.facts['lost_step'])}")
         # Left of the line, in the open space between the falling picture and the risen noise.
         lost_marker.label.next_to(chart.point(lost_step, 0.62), LEFT, buff=0.15)
-        lost_readout = readout(shown(facts["signal_percent_at_lost_step"]),
+        lost_readout = readout(shown(self.facts["signal_percent_at_lost_step"]),
                                chart.point(lost_step, film.level_at("picture", lost_position)),
                                direction=LEFT, color=style.SIGNAL, buff=0.3)
         with self.narrate("test") as tracker:
@@ -226,7 +199,6 @@ class NoiseForwardBackward(NarratedScene):
             step_label = words("one step back", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
             step_label.next_to(one_step, UP, buff=0.12)
             self.play(FadeOut(given), Create(one_step), FadeIn(step_label), run_time=1.0)
-        self.finish()
 
     # --- pieces of the chapter
 

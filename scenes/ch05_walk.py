@@ -7,16 +7,8 @@ axes, on which it places the walk's own pictures, so the path always belongs to 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     LEFT,
     RIGHT,
@@ -42,33 +34,15 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    ChapterTitle,
-    Film,
-    Frame,
-    LabelledMap,
-    LiveText,
-    PixelPicture,
-    StepCounter,
-    finished_pictures_xy,
-    picture_map_xy,
-    spoken_facts,
-    words,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.charts import LabelledMap, finished_pictures_xy, picture_map_xy
+from scenes.narration import NarratedScene
+from scenes.pictures import Film, Frame, PixelPicture
+from scenes.words import ChapterTitle, LiveText, StepCounter, words
 
 
 class TheWalk(NarratedScene):
     """Noise and the model's guess side by side, one step at a time, then the same walk traced on the map of pictures."""
-
-    title = "The walk"
-    capture_name = "walk"
-    expected_arrays = ("trajectory_pictures", "predicted_clean_pictures", "final_picture", "guess_distance",
-                       "noise_level")
-    map_arrays = ("picture_mean", "picture_basis", "picture_variance_share")
 
     # The two pictures large, side by side, while the narration explains them.
     big_height = 3.7
@@ -85,13 +59,10 @@ class TheWalk(NarratedScene):
     first_step_seconds = 1.6
     thumbnail_height = 0.9  # the finished picture pinned to the end of the path
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        pictures_map = self.read_capture("map", self.map_arrays)
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
-        seen = arrays["trajectory_pictures"]  # the starting noise, then the state after each step
-        guesses = arrays["predicted_clean_pictures"]  # the guess made at each step
+    def tell(self) -> None:
+        pictures_map = self.captures["map"]
+        seen = self.arrays["trajectory_pictures"]  # the starting noise, then the state after each step
+        guesses = self.arrays["predicted_clean_pictures"]  # the guess made at each step
         steps = len(guesses)
         # Position p on the walk: p steps taken. The picture seen is the film of states at p; the
         # guess shown is the one the last step made (guess i belongs to step i + 1).
@@ -99,12 +70,12 @@ class TheWalk(NarratedScene):
         self.guess_film = Film(guesses, np.arange(1, steps + 1))
         self.position = ValueTracker(0.0)
         self.steps = steps
-        noise_percent = np.append(100 * arrays["noise_level"], 0.0)  # what is left of the noise after p steps
-        guess_off = arrays["guess_distance"]
+        noise_percent = np.append(100 * self.arrays["noise_level"], 0.0)  # what is left of the noise after p steps
+        guess_off = self.arrays["guess_distance"]
 
         # --- the prompt and the noise
         title = ChapterTitle(self.title)
-        prompt = words(f"\u201c{facts['prompt'].value}\u201d", size=style.BODY_SIZE, color=style.MODEL)
+        prompt = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.BODY_SIZE, color=style.MODEL)
         seen_picture = PixelPicture(seen[0], height=self.big_height).move_to(self.big_centers[0])
         seen_frame = Frame(seen_picture)
         seen_label = words("what the model sees", size=style.LABEL_SIZE).next_to(seen_frame, UP, buff=0.2)
@@ -207,16 +178,16 @@ class TheWalk(NarratedScene):
             self.play(FadeIn(the_map.dots[0]), FadeIn(the_map.label_of[0]), FadeIn(seen_dot), FadeIn(guess_dot),
                       run_time=0.6)
             self.add(seen_path, guess_path, pointer)
-            close_step = float(facts["close_step"].value)
+            close_step = float(self.facts["close_step"].value)
             self.play_walk_to(close_step, tracker.time_until_bookmark("close"))
             self.play(Indicate(guess_readout, color=style.HIGHLIGHT), Indicate(noise_readout, color=style.HIGHLIGHT),
                       run_time=1.0)
-            self.play_walk_to(float(facts["halfway_step"].value), tracker.time_until_bookmark("halfway"))
+            self.play_walk_to(float(self.facts["halfway_step"].value), tracker.time_until_bookmark("halfway"))
             self.play(Indicate(guess_readout, color=style.HIGHLIGHT), run_time=1.0)
             self.play_walk_to(steps, tracker.get_remaining_duration())
 
         # --- the end of the walk
-        thumbnail = PixelPicture(arrays["final_picture"], height=self.thumbnail_height)
+        thumbnail = PixelPicture(self.arrays["final_picture"], height=self.thumbnail_height)
         thumbnail_frame = Frame(thumbnail, color=style.SIGNAL)
         end_label = VGroup(words("the finished", size=style.SMALL_SIZE, color=style.SIGNAL),
                            words("picture", size=style.SMALL_SIZE, color=style.SIGNAL)).arrange(DOWN, buff=0.08)
@@ -229,7 +200,6 @@ class TheWalk(NarratedScene):
             self.play(FadeOut(pointer), FadeIn(the_map.dots[1]), FadeIn(pinned), run_time=1.0)
             self.wait_until_bookmark("layout")
             self.play(Indicate(guess_path, color=style.HIGHLIGHT, scale_factor=1.0), run_time=1.5)
-        self.finish()
 
     # --- the walk's clock
 

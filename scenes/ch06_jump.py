@@ -7,19 +7,11 @@ says or shows is one of that capture's facts or arrays.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
-    ORIGIN,
     LEFT,
+    ORIGIN,
     UP,
     Create,
     FadeIn,
@@ -27,34 +19,21 @@ from manim import (  # noqa: E402
     Group,
     Indicate,
     LaggedStart,
-    SurroundingRectangle,
     Line,
+    SurroundingRectangle,
     VGroup,
     Write,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    ChapterTitle,
-    Frame,
-    PictureColumns,
-    PixelPicture,
-    shown,
-    spoken_facts,
-    words,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import Frame, PictureColumns, PixelPicture
+from scenes.words import ChapterTitle, words
 
 
 class WhyNotJump(NarratedScene):
     """The first guess beside the average of many finished pictures, then walks of growing length and how sharp each ends."""
-
-    title = "Why not jump?"
-    capture_name = "jump"
-    expected_arrays = ("first_guesses", "finals", "mean_of_finals_picture", "ladder_steps", "ladder_finals",
-                       "ladder_sharpness_mean")
 
     # The first guess, the average and one finished picture, in a row from blur to picture.
     big_height = 2.7
@@ -70,15 +49,12 @@ class WhyNotJump(NarratedScene):
     ladder_width = 11.5
     ladder_height = 4.4  # pictures of all the ladder's seeds, stacked
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
+    def tell(self) -> None:
 
         # --- the first guess
         title = ChapterTitle(self.title)
-        prompt = words(f"\u201c{facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
-        guess = PixelPicture(arrays["first_guesses"][0], height=self.big_height).move_to(self.guess_center)
+        prompt = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        guess = PixelPicture(self.arrays["first_guesses"][0], height=self.big_height).move_to(self.guess_center)
         guess_frame = Frame(guess, color=style.MODEL)
         guess_label = words("the first guess", size=style.LABEL_SIZE, color=style.MODEL)
         guess_label.next_to(guess_frame, UP, buff=0.2)
@@ -93,8 +69,8 @@ class WhyNotJump(NarratedScene):
             self.play(Indicate(guess_frame, color=style.HIGHLIGHT, scale_factor=1.05), run_time=1.0)
 
         # --- many finished pictures
-        finals = self.finals_grid(arrays["finals"])
-        finals_label = words(f"{len(arrays['finals'])} seeds, walked to the end", size=style.LABEL_SIZE)
+        finals = self.finals_grid(self.arrays["finals"])
+        finals_label = words(f"{len(self.arrays['finals'])} seeds, walked to the end", size=style.LABEL_SIZE)
         finals_label.next_to(finals, UP, buff=0.2)
         with self.narrate("finals"):
             self.wait_until_bookmark("walks")
@@ -102,11 +78,11 @@ class WhyNotJump(NarratedScene):
                       run_time=2.5)
 
         # --- their average
-        mean = PixelPicture(arrays["mean_of_finals_picture"], height=self.big_height).move_to(self.mean_center)
+        mean = PixelPicture(self.arrays["mean_of_finals_picture"], height=self.big_height).move_to(self.mean_center)
         mean_frame = Frame(mean, color=style.SIGNAL)
         mean_label = words("their average", size=style.LABEL_SIZE, color=style.SIGNAL)
         mean_label.next_to(mean_frame, UP, buff=0.2)
-        final = PixelPicture(arrays["finals"][0], height=self.big_height).move_to(self.final_center)
+        final = PixelPicture(self.arrays["finals"][0], height=self.big_height).move_to(self.final_center)
         final_frame = Frame(final)
         final_label = words("one finished picture", size=style.LABEL_SIZE).next_to(final_frame, UP, buff=0.2)
         with self.narrate("average"):
@@ -117,17 +93,17 @@ class WhyNotJump(NarratedScene):
                       FadeIn(mean), Create(mean_frame), FadeOut(finals_label), FadeIn(mean_label), run_time=1.6)
             self.remove(*finals.cells)
             self.wait_until_bookmark("compare")
-            near = self.distance_between(guess_frame, mean_frame, f"{shown(facts['first_guess_to_mean'])} apart")
+            near = self.distance_between(guess_frame, mean_frame, f"{shown(self.facts['first_guess_to_mean'])} apart")
             self.play(Create(near.line), FadeIn(near.text), run_time=0.8)
             self.wait_until_bookmark("single")
             self.play(FadeIn(final), Create(final_frame), FadeIn(final_label), run_time=0.8)
-            far = self.distance_between(mean_frame, final_frame, f"{shown(facts['final_to_mean'])} apart",
+            far = self.distance_between(mean_frame, final_frame, f"{shown(self.facts['final_to_mean'])} apart",
                                         under="on average")
             self.play(Create(far.line), FadeIn(far.text), run_time=0.8)
 
         # --- a blur
         sharpness = [
-            words(f"sharpness {shown(facts[name])}{extra}", size=style.SMALL_SIZE, color=color)
+            words(f"sharpness {shown(self.facts[name])}{extra}", size=style.SMALL_SIZE, color=color)
             .next_to(frame, DOWN, buff=0.2)
             for name, extra, color, frame in (
                 ("first_guess_sharpness", "", style.MODEL, guess_frame),
@@ -146,8 +122,8 @@ class WhyNotJump(NarratedScene):
             self.play(FadeIn(meaning), run_time=0.6)
 
         # --- walks of a few to many steps
-        ladder = self.ladder(arrays["ladder_steps"], arrays["ladder_finals"], arrays["ladder_sharpness_mean"])
-        with self.narrate("ladder") as tracker:
+        ladder = self.ladder(self.arrays["ladder_steps"], self.arrays["ladder_finals"], self.arrays["ladder_sharpness_mean"])
+        with self.narrate("ladder"):
             self.play(FadeOut(Group(guess, guess_frame, guess_label, mean, mean_frame, mean_label, final, final_frame,
                                     final_label, near, far, *sharpness, meaning)), run_time=0.8)
             self.wait_until_bookmark("ladder")
@@ -167,7 +143,6 @@ class WhyNotJump(NarratedScene):
             self.play(Create(jump_box), run_time=0.8)
             self.wait_until_bookmark("steps")
             self.play(FadeOut(jump_box), Create(walk_box), run_time=1.0)
-        self.finish()
 
     # --- pieces of the chapter
 

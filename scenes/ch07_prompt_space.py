@@ -7,16 +7,8 @@ average; and the blend capture (or, for another prompt, the walk capture) for a 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     UP,
     BackgroundRectangle,
@@ -33,25 +25,13 @@ from manim import (  # noqa: E402
     Write,
 )
 
-from pipeline.contract import Capture  # noqa: E402
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    ChapterTitle,
-    Frame,
-    LabelledMap,
-    PixelPicture,
-    ValueStrip,
-    fade_to,
-    finished_pictures_xy,
-    picture_map_xy,
-    shown,
-    spoken_facts,
-    value_limit,
-    words,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from pipeline.contract import Capture
+from scenes import style
+from scenes.charts import LabelledMap, finished_pictures_xy, picture_map_xy
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import Frame, PixelPicture, ValueStrip, fade_to, value_limit
+from scenes.words import ChapterTitle, words
 
 
 def convex_hull(points: np.ndarray) -> np.ndarray:
@@ -78,12 +58,6 @@ def convex_hull(points: np.ndarray) -> np.ndarray:
 class WherePromptPoints(NarratedScene):
     """A prompt's vector beside a picture, then the prompt as one point on the map of prompts and as a whole region on the map of pictures, with the region's blurry middle."""
 
-    title = "Where does the prompt point?"
-    capture_name = "map"
-    expected_arrays = ("picture_mean", "picture_basis", "atlas_prompts", "atlas_object", "atlas_colour",
-                       "atlas_setting", "atlas_xy")
-    jump_arrays = ("finals", "mean_of_finals_picture")
-
     vector_fold = 16  # the prompt's numbers drawn as this many columns
     vector_size = (2.2, 3.4)
     picture_height = 3.4
@@ -93,11 +67,8 @@ class WherePromptPoints(NarratedScene):
     thumbnail_height = 0.42  # each finished picture pinned where it lands on the map of pictures
     mean_height = 1.1
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        jump = self.read_capture("jump", self.jump_arrays)
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
+    def tell(self) -> None:
+        jump = self.captures["jump"]
         prompt = str(jump.facts["prompt"].value)
         vector_prompt, vector = self.prompt_vector(prompt)
 
@@ -109,14 +80,14 @@ class WherePromptPoints(NarratedScene):
         strip_frame = Frame(strip, buff=0.03)
         strip_label = words(f"\u201c{vector_prompt}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
         strip_label.next_to(strip_frame, UP, buff=0.2)
-        strip_count = words(f"{shown(facts['prompt_numbers'])} numbers", size=style.LABEL_SIZE, color=style.MODEL)
+        strip_count = words(f"{shown(self.facts['prompt_numbers'])} numbers", size=style.LABEL_SIZE, color=style.MODEL)
         strip_count.next_to(strip_frame, DOWN, buff=0.2)
         picture = PixelPicture(jump.arrays["finals"][0], height=self.picture_height)
         picture.move_to(np.array([3.4, self.spaces_y, 0.0]))
         picture_frame = Frame(picture, color=style.SIGNAL)
         picture_label = words("a picture", size=style.LABEL_SIZE, color=style.SIGNAL)
         picture_label.next_to(picture_frame, UP, buff=0.2)
-        picture_count = words(f"{shown(facts['picture_numbers'])} numbers", size=style.LABEL_SIZE, color=style.SIGNAL)
+        picture_count = words(f"{shown(self.facts['picture_numbers'])} numbers", size=style.LABEL_SIZE, color=style.SIGNAL)
         picture_count.next_to(picture_frame, DOWN, buff=0.2)
         typed = strip_label.copy().scale(1.6).move_to(np.array([0.0, 0.6, 0.0]))
         with self.narrate("opening"):
@@ -140,7 +111,7 @@ class WherePromptPoints(NarratedScene):
             self.play(FadeIn(not_equal, scale=0.6), run_time=0.8)
 
         # --- the map of prompts: the prompt is one point
-        prompt_map = self.prompt_map(arrays, prompt)
+        prompt_map = self.prompt_map(self.arrays, prompt)
         prompt_map.move_to(np.array([-3.45, self.map_y, 0.0]))
         prompt_heading = words("the map of prompts", size=style.LABEL_SIZE).next_to(prompt_map.border, UP, buff=0.2)
         here = prompt_map.highlighted
@@ -159,9 +130,9 @@ class WherePromptPoints(NarratedScene):
 
         # --- the map of pictures: the same prompt is a whole region
         finals = jump.arrays["finals"]
-        finals_xy = picture_map_xy(capture, finals)
-        mean_xy = picture_map_xy(capture, jump.arrays["mean_of_finals_picture"])
-        others_xy = finished_pictures_xy(capture, leave_out=("seeds_final_xy",))  # seeds' finals are these finals
+        finals_xy = picture_map_xy(self.capture, finals)
+        mean_xy = picture_map_xy(self.capture, jump.arrays["mean_of_finals_picture"])
+        others_xy = finished_pictures_xy(self.capture, leave_out=("seeds_final_xy",))  # seeds' finals are these finals
         picture_map = self.picture_map(finals_xy, others_xy)
         picture_map.move_to(np.array([3.45, self.map_y, 0.0]))
         outline = self.region_outline(picture_map, finals_xy)
@@ -206,18 +177,17 @@ class WherePromptPoints(NarratedScene):
                       run_time=1.0)
             self.play(LaggedStart(*(Indicate(t, color=style.SIGNAL, scale_factor=1.6) for t in thumbnails[:6]),
                                   lag_ratio=0.3), run_time=2.0)
-        self.finish()
 
     # --- what the chapter reads
 
     def prompt_vector(self, prompt: str) -> tuple[str, np.ndarray]:
         """The pooled vector of ``prompt`` from the blend capture, which holds it when the prompts are the film's
         own; otherwise the walk's prompt and vector, with that prompt's own name on screen."""
-        blend = self.read_capture("blend", ("prompts", "pooled"))
+        blend = self.read_capture("blend")
         for name, vector in zip(blend.arrays["prompts"], blend.arrays["pooled"]):
             if str(name) == prompt:
                 return prompt, vector
-        walk: Capture = self.read_capture("walk", ("pooled",))
+        walk: Capture = self.read_capture("walk")
         return str(walk.facts["prompt"].value), walk.arrays["pooled"]
 
     # --- pieces of the chapter

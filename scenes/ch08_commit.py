@@ -7,16 +7,8 @@ walks; every number it says or shows is one of that capture's facts or arrays.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     LEFT,
     ORIGIN,
@@ -38,23 +30,12 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    ChapterTitle,
-    Film,
-    Frame,
-    LevelChart,
-    Marker,
-    PictureColumns,
-    PixelPicture,
-    StepCounter,
-    shown,
-    spoken_facts,
-    words,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.charts import LevelChart, Marker
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import Film, Frame, PictureColumns, PixelPicture
+from scenes.words import ChapterTitle, StepCounter, words
 
 
 def layout_picture(pixels: np.ndarray, blocks: int) -> np.ndarray:
@@ -71,11 +52,6 @@ def layout_picture(pixels: np.ndarray, blocks: int) -> np.ndarray:
 class WhenSeedMatters(NarratedScene):
     """Seeds' guesses settling on a layout early, the measured commit step, and forks of one walk that change less the later they split."""
 
-    title = "When the seed matters"
-    capture_name = "seeds"
-    expected_arrays = ("predicted_clean_pictures", "finals", "layout_distance", "commit_steps", "fork_steps",
-                       "fork_reference_final", "fork_finals", "fork_change_share")
-
     row_seeds = 6  # seeds whose guesses play side by side (or all, if the capture has fewer)
     row_height = 1.75
     row_y = 0.2
@@ -87,23 +63,20 @@ class WhenSeedMatters(NarratedScene):
     fork_gap = 0.3
     fork_top = 2.4
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
-        guesses = arrays["predicted_clean_pictures"]  # (steps, seeds, H, W, 3)
+    def tell(self) -> None:
+        guesses = self.arrays["predicted_clean_pictures"]  # (steps, seeds, H, W, 3)
         steps = len(guesses)
         seeds = min(self.row_seeds, guesses.shape[1])
         position = ValueTracker(0.0)  # guess index: 0 is the first step's guess
 
         # --- many seeds, one prompt
         title = ChapterTitle(self.title)
-        prompt = words(f"\u201c{facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        prompt = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
         films = [Film(guesses[:, s], np.arange(1, steps + 1)) for s in range(seeds)]
         row = Group(*(PixelPicture(films[s].frame_at(0), height=self.row_height) for s in range(seeds)))
         row.arrange(RIGHT, buff=0.3).move_to(np.array([0.0, self.row_y, 0.0]))
         frames = VGroup(*(Frame(p) for p in row))
-        seed_labels = VGroup(*(words(f"seed {int(arrays['seeds'][s])}", size=style.SMALL_SIZE, color=style.MUTED)
+        seed_labels = VGroup(*(words(f"seed {int(self.arrays['seeds'][s])}", size=style.SMALL_SIZE, color=style.MUTED)
                                .next_to(f, DOWN, buff=0.15) for s, f in enumerate(frames)))
         guess_word = words("each seed's guess of its finished picture", size=style.LABEL_SIZE, color=style.MODEL)
         guess_word.next_to(frames, UP, buff=0.3)
@@ -127,10 +100,10 @@ class WhenSeedMatters(NarratedScene):
                 self.play(position.animate.set_value(steps - 1), rate_func=linear, run_time=seconds)
 
         # --- a layout, and how far each guess's layout still is from its ending's
-        blocks = int(facts["layout_blocks"].value)
+        blocks = int(self.facts["layout_blocks"].value)
         example = 0
-        final = PixelPicture(arrays["finals"][example], height=self.layout_height)
-        layout = PixelPicture(layout_picture(arrays["finals"][example], blocks), height=self.layout_height)
+        final = PixelPicture(self.arrays["finals"][example], height=self.layout_height)
+        layout = PixelPicture(layout_picture(self.arrays["finals"][example], blocks), height=self.layout_height)
         Group(final, layout).arrange(DOWN, buff=0.75).move_to(np.array([-4.6, -0.55, 0.0]))
         final_frame, layout_frame = Frame(final), Frame(layout)
         final_label = words("a finished picture", size=style.SMALL_SIZE, color=style.MUTED)
@@ -151,18 +124,18 @@ class WhenSeedMatters(NarratedScene):
             self.wait_until_bookmark("layout")
             self.play(FadeIn(layout), Create(layout_frame), FadeIn(layout_label), run_time=1.0)
 
-        chart, curves, typical = self.distance_chart(arrays["layout_distance"])
-        threshold = float(facts["commit_threshold_percent"].value) / 100
+        chart, curves, typical = self.distance_chart(self.arrays["layout_distance"])
+        threshold = float(self.facts["commit_threshold_percent"].value) / 100
         threshold_line = DashedLine(chart.point(1, threshold), chart.point(steps, threshold), color=style.HIGHLIGHT,
                                     stroke_width=2.5, dash_length=0.1)
-        threshold_label = words(f"fixed: under {shown(facts['commit_threshold_percent'])}", size=style.SMALL_SIZE,
+        threshold_label = words(f"fixed: under {shown(self.facts['commit_threshold_percent'])}", size=style.SMALL_SIZE,
                                 color=style.HIGHLIGHT).next_to(threshold_line, UP, buff=0.1).align_to(threshold_line,
                                                                                                      RIGHT)
-        first_readout = words(shown(facts["layout_distance_at_step_1"]), size=style.SMALL_SIZE, color=style.MODEL)
+        first_readout = words(shown(self.facts["layout_distance_at_step_1"]), size=style.SMALL_SIZE, color=style.MODEL)
         first_readout.next_to(typical.get_start(), RIGHT, buff=0.25)
         first_card = BackgroundRectangle(first_readout, color=style.BACKGROUND, fill_opacity=0.85, buff=0.05)
-        commit_step = float(facts["commit_step"].value)
-        marker = Marker(chart, commit_step, f"step {shown(facts['commit_step'])}")
+        commit_step = float(self.facts["commit_step"].value)
+        marker = Marker(chart, commit_step, f"step {shown(self.facts['commit_step'])}")
         with self.narrate("distance"):
             self.play(Create(chart.axes), FadeIn(chart.x_label, chart.y_label, chart.ticks), run_time=1.0)
             self.wait_until_bookmark("curves")
@@ -173,7 +146,7 @@ class WhenSeedMatters(NarratedScene):
             self.wait_until_bookmark("threshold")
             self.play(Create(threshold_line), FadeIn(threshold_label), run_time=0.8)
 
-        spread = words(f"earliest step {shown(facts['commit_step_earliest'])}, latest {shown(facts['commit_step_latest'])}",
+        spread = words(f"earliest step {shown(self.facts['commit_step_earliest'])}, latest {shown(self.facts['commit_step_latest'])}",
                        size=style.SMALL_SIZE, color=style.MUTED)
         with self.narrate("commit"):
             self.wait_until_bookmark("commit")
@@ -183,18 +156,18 @@ class WhenSeedMatters(NarratedScene):
             self.play(FadeIn(spread), run_time=0.6)
 
         # --- forks of one walk
-        fork_steps = arrays["fork_steps"]
-        forks = PictureColumns(arrays["fork_finals"], [f"step {int(k)}" for k in fork_steps], width=self.fork_width,
+        fork_steps = self.arrays["fork_steps"]
+        forks = PictureColumns(self.arrays["fork_finals"], [f"step {int(k)}" for k in fork_steps], width=self.fork_width,
                                height=self.fork_height, column_gap=self.fork_gap)
         forks.move_to(ORIGIN).align_to(np.array([0.0, self.fork_top, 0.0]), UP).to_edge(RIGHT, buff=0.5)
-        reference = PixelPicture(arrays["fork_reference_final"], height=forks.frames[0][0].height - 0.04)
+        reference = PixelPicture(self.arrays["fork_reference_final"], height=forks.frames[0][0].height - 0.04)
         reference_frame = Frame(reference, color=style.SIGNAL)
         Group(reference, reference_frame).next_to(forks, LEFT, buff=0.8).align_to(forks.frames[0][0], UP)
         reference_label = words("no fork", size=style.LABEL_SIZE, color=style.SIGNAL)
         reference_label.next_to(reference_frame, UP, buff=0.2).align_to(forks.headings[0], DOWN)
         fork_heading = words("fresh noise from", size=style.SMALL_SIZE, color=style.MUTED)
         fork_heading.next_to(Group(*forks.headings), UP, buff=0.15)
-        shares = [forks.score_under(i, f"{100 * v:.1f}%") for i, v in enumerate(arrays["fork_change_share"])]
+        shares = [forks.score_under(i, f"{100 * v:.1f}%") for i, v in enumerate(self.arrays["fork_change_share"])]
         share_heading = words("change", size=style.SMALL_SIZE, color=style.HIGHLIGHT)
         share_heading.next_to(shares[0], LEFT, buff=0.25)
         share_heading.set_x(reference.get_x())
@@ -211,7 +184,7 @@ class WhenSeedMatters(NarratedScene):
             self.play(FadeIn(fork_heading),
                       LaggedStart(*(FadeIn(column) for column in forks.columns), lag_ratio=0.2), run_time=2.5)
 
-        settled = int(np.searchsorted(fork_steps, float(facts["fork_settled_step"].value)))
+        settled = int(np.searchsorted(fork_steps, float(self.facts["fork_settled_step"].value)))
         settled = min(settled, len(fork_steps) - 1)
         with self.narrate("change"):
             self.wait_until_bookmark("first")
@@ -228,7 +201,6 @@ class WhenSeedMatters(NarratedScene):
         with self.narrate("end"):
             self.wait_until_bookmark("early")
             self.play(Create(early), run_time=1.0)
-        self.finish()
 
     # --- pieces of the chapter
 

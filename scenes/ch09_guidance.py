@@ -9,16 +9,8 @@ that capture's facts or arrays.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     LEFT,
     RIGHT,
@@ -35,22 +27,11 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    ChapterTitle,
-    Film,
-    Frame,
-    LiveText,
-    PictureRow,
-    PixelPicture,
-    StepCounter,
-    shown,
-    spoken_facts,
-    words,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import Film, Frame, PictureRow, PixelPicture
+from scenes.words import ChapterTitle, LiveText, StepCounter, words
 
 
 def scale_text(scale: float) -> str:
@@ -60,12 +41,6 @@ def scale_text(scale: float) -> str:
 
 class Guidance(NarratedScene):
     """Two guesses per step, their difference, and the finished picture as the guidance is turned up."""
-
-    title = "Guidance"
-    capture_name = "guidance"
-    expected_arrays = ("scales", "finals", "colourfulness", "conditional_clean_pictures",
-                       "unconditional_clean_pictures", "guided_clean_pictures", "guidance_direction_pictures",
-                       "direction_size")
 
     picture_height = 2.7  # the three pictures of the sum: with, without, the difference
     sum_spacing = 4.5
@@ -78,16 +53,13 @@ class Guidance(NarratedScene):
     heading_room = 2.5
     line_spacing = 0.6  # between the table's lines under the pictures
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
-        steps = np.arange(1, len(arrays["direction_size"]) + 1)
-        films = {name: Film(arrays[key], steps) for name, key in (
+    def tell(self) -> None:
+        steps = np.arange(1, len(self.arrays["direction_size"]) + 1)
+        films = {name: Film(self.arrays[key], steps) for name, key in (
             ("with", "conditional_clean_pictures"), ("without", "unconditional_clean_pictures"),
             ("difference", "guidance_direction_pictures"), ("guided", "guided_clean_pictures"))}
         position = ValueTracker(0.0)
-        size = np.asarray(arrays["direction_size"], dtype=float)
+        size = np.asarray(self.arrays["direction_size"], dtype=float)
 
         # --- two guesses, and the sum that links them
         title = ChapterTitle(self.title)
@@ -108,7 +80,7 @@ class Guidance(NarratedScene):
         }
         for name, label in labels.items():
             label.next_to(frames[name], DOWN, buff=0.2)
-        prompt = words(f"\u201c{facts['prompt'].value}\u201d", size=style.SMALL_SIZE, color=style.MODEL)
+        prompt = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.SMALL_SIZE, color=style.MODEL)
         prompt.next_to(labels["with"], DOWN, buff=0.12)
         grey_note = words("grey: no change", size=style.SMALL_SIZE, color=style.MUTED)
         grey_note.next_to(labels["difference"], DOWN, buff=0.12)
@@ -136,7 +108,7 @@ class Guidance(NarratedScene):
             self.play(FadeIn(grey_note), run_time=0.5)
 
         # --- the step the walk takes: without + scale x difference
-        scale = shown(facts["shown_scale"])
+        scale = shown(self.facts["shown_scale"])
         rule = VGroup(words("each step heads for:", size=style.LABEL_SIZE, color=style.MUTED),
                       words(f"without  +  {scale} \u00d7 what the prompt adds", size=style.LABEL_SIZE))
         rule.arrange(RIGHT, buff=0.3)
@@ -173,8 +145,8 @@ class Guidance(NarratedScene):
             mobject.clear_updaters()
 
         # --- the finished picture as the guidance is turned up
-        scales = [float(s) for s in arrays["scales"]]
-        row = PictureRow(arrays["finals"], [scale_text(s) for s in scales], height=self.row_height, buff=0.25,
+        scales = [float(s) for s in self.arrays["scales"]]
+        row = PictureRow(self.arrays["finals"], [scale_text(s) for s in scales], height=self.row_height, buff=0.25,
                          max_width=self.row_width, label_size=style.LABEL_SIZE, label_color=style.INK)
         row.move_to(np.array([self.heading_room / 2, self.row_y, 0.0]))
         # One line per measurement under the pictures, each named at the left like a table's rows.
@@ -182,11 +154,11 @@ class Guidance(NarratedScene):
         judge_y, colour_y = label_y - self.line_spacing, label_y - 2 * self.line_spacing
         saturation = VGroup(*(words(f"{c:.1f}%", size=style.SMALL_SIZE, color=style.INK)
                               .move_to(np.array([row.frames[i].get_x(), colour_y, 0.0]))
-                              for i, c in enumerate(np.asarray(arrays["colourfulness"], dtype=float))))
+                              for i, c in enumerate(np.asarray(self.arrays["colourfulness"], dtype=float))))
         headings = VGroup(*(words(text, size=style.SMALL_SIZE, color=style.MUTED)
                             .move_to(np.array([0.0, y, 0.0]))
                             for text, y in (("guidance", label_y), ("colour", colour_y),
-                                            (f"judge: {self.judged_thing(facts)}", judge_y))))
+                                            (f"judge: {self.judged_thing(self.facts)}", judge_y))))
         for heading in headings:
             heading.shift((row.frames.get_left()[0] - 0.35 - heading.get_right()[0]) * RIGHT)
         guidance_heading, colour_heading, judge_heading = headings
@@ -194,7 +166,7 @@ class Guidance(NarratedScene):
         saturation_key.next_to(headings, DOWN, buff=0.6).set_x(row.get_x())
         off = self.index_of(scales, 0.0)
         plain = self.index_of(scales, 1.0)
-        judged = self.judge_tags(facts, scales, row, judge_y)
+        judged = self.judge_tags(self.facts, scales, row, judge_y)
         sum_parts = Group(*pictures.values(), *frames.values(), *labels.values(), minus, equals, prompt, grey_note,
                           counter, change, bottom_line)
         with self.narrate("up"):
@@ -222,9 +194,9 @@ class Guidance(NarratedScene):
             self.wait_until_bookmark("knob")
             self.play(LaggedStart(*(Indicate(row.cell(i), scale_factor=1.06, color=style.HIGHLIGHT)
                                     for i in range(len(scales))), lag_ratio=0.25), run_time=2.0)
-        self.finish()
 
     # --- pieces of the chapter
+
 
     @staticmethod
     def size_at(size: np.ndarray, position: float) -> float:

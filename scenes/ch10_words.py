@@ -10,16 +10,8 @@ number said is a fact of the words capture; every number shown is one of its fac
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     LEFT,
     RIGHT,
@@ -38,36 +30,16 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    ChapterTitle,
-    Film,
-    Frame,
-    LabelledMap,
-    PictureRow,
-    PixelPicture,
-    PromptBox,
-    object_colour_of,
-    shown,
-    spoken_facts,
-    words,
-    words_on_baseline,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.charts import LabelledMap, object_colour_of
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import Film, Frame, PictureRow, PixelPicture
+from scenes.words import ChapterTitle, PromptBox, words, words_on_baseline
 
 
 class OneWordAtATime(NarratedScene):
     """The prompt grows a word at a time beside its picture and its point on the prompt map; then it is shuffled."""
-
-    title = "One word at a time"
-    capture_name = "words"
-    expected_arrays = ("growth_prompts", "growth_finals", "growth_change", "variant_prompts", "variant_finals",
-                       "variant_change", "yardstick_finals")
-    map_capture_name = "map"
-    map_arrays = ("atlas_xy", "atlas_object", "atlas_colour", "atlas_setting", "words_prompt_xy",
-                  "words_variant_prompt_xy")
 
     prompt_width = 6.0
     prompt_center = np.array([-3.55, 2.3, 0.0])
@@ -83,13 +55,10 @@ class OneWordAtATime(NarratedScene):
     yardstick_height = 1.35
     yardstick_y = -2.45
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        places = self.read_capture(self.map_capture_name, self.map_arrays)
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
-        growth = [str(p) for p in arrays["growth_prompts"]]
-        film = Film(arrays["growth_finals"], np.arange(len(growth)))
+    def tell(self) -> None:
+        places = self.captures["map"]
+        growth = [str(p) for p in self.arrays["growth_prompts"]]
+        film = Film(self.arrays["growth_finals"], np.arange(len(growth)))
         position = ValueTracker(0.0)
 
         # --- the empty prompt, its picture, and the map
@@ -98,7 +67,7 @@ class OneWordAtATime(NarratedScene):
         picture = PixelPicture(film.frame_at(0), height=self.picture_height).move_to(self.picture_center)
         picture.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
         frame = Frame(picture)
-        readout = self.readout(arrays, 0).next_to(frame, DOWN, buff=0.25)
+        readout = self.readout(self.arrays, 0).next_to(frame, DOWN, buff=0.25)
         prompt_map, trail_points = self.prompt_map(places.arrays)
         # A ring, not one more coloured dot: every colour of the palette already names an object on the map.
         here = Dot(trail_points[0], radius=0.13, color=style.BACKGROUND, fill_opacity=0.6).set_stroke(
@@ -120,7 +89,7 @@ class OneWordAtATime(NarratedScene):
 
         # --- one word at a time
         trail = VGroup()
-        with self.narrate("growth") as tracker:
+        with self.narrate("growth"):
             for count in range(1, len(growth)):
                 # "first_word", "second_word", ...: a word arrives on its bookmark, if the narration has one.
                 mark = f"{self.ordinals[count - 1]}_word" if count <= len(self.ordinals) else None
@@ -129,7 +98,7 @@ class OneWordAtATime(NarratedScene):
                 step = Line(trail_points[count - 1], trail_points[count], color=style.HIGHLIGHT,
                             stroke_width=3, stroke_opacity=0.8)
                 trail.add(step)
-                new_readout = self.readout(arrays, count).move_to(readout, aligned_edge=UP)
+                new_readout = self.readout(self.arrays, count).move_to(readout, aligned_edge=UP)
                 self.play(FadeIn(prompt.words[count - 1], shift=0.1 * UP),
                           prompt.cursor.animate.next_to(prompt.words[count - 1], RIGHT, buff=0.08).set_y(
                               prompt.cursor.get_y()),
@@ -140,8 +109,8 @@ class OneWordAtATime(NarratedScene):
         picture.clear_updaters()
 
         # --- the same words in other orders
-        variants = [str(p) for p in arrays["variant_prompts"]]
-        orders = PictureRow(np.concatenate([arrays["growth_finals"][-1:], arrays["variant_finals"]]),
+        variants = [str(p) for p in self.arrays["variant_prompts"]]
+        orders = PictureRow(np.concatenate([self.arrays["growth_finals"][-1:], self.arrays["variant_finals"]]),
                             height=self.order_height, buff=1.3, max_width=12.8)
         orders.move_to(self.order_y * UP)
         orders.frames[0].set_color(style.MODEL)
@@ -150,12 +119,12 @@ class OneWordAtATime(NarratedScene):
                             for i, p in enumerate([growth[-1], *variants])))
         changes = VGroup(*(words(f"changed {c:.1f}%", size=style.SMALL_SIZE, color=style.HIGHLIGHT)
                            .next_to(captions[i + 1], DOWN, buff=0.15)
-                           for i, c in enumerate(np.asarray(arrays["variant_change"], dtype=float))))
+                           for i, c in enumerate(np.asarray(self.arrays["variant_change"], dtype=float))))
         original_note = words("as typed", size=style.SMALL_SIZE, color=style.MUTED).next_to(captions[0], DOWN,
                                                                                                buff=0.15)
-        yardstick = PictureRow(arrays["yardstick_finals"], height=self.yardstick_height, buff=0.2)
+        yardstick = PictureRow(self.arrays["yardstick_finals"], height=self.yardstick_height, buff=0.2)
         yardstick_note = VGroup(words("the same words, other seeds:", size=style.LABEL_SIZE, color=style.MUTED),
-                                words(f"changed {shown(facts['seed_change'])} on average", size=style.LABEL_SIZE,
+                                words(f"changed {shown(self.facts['seed_change'])} on average", size=style.LABEL_SIZE,
                                       color=style.NOISE))
         yardstick_note.arrange(DOWN, buff=0.12, aligned_edge=RIGHT).next_to(yardstick, LEFT, buff=0.5)
         Group(yardstick_note, yardstick).move_to(self.yardstick_y * UP)
@@ -176,7 +145,6 @@ class OneWordAtATime(NarratedScene):
         with self.narrate("closing"):
             self.wait_until_bookmark("which")
             self.play(orders.frames.animate.set_color(style.MODEL), run_time=0.8)
-        self.finish()
 
     # --- pieces of the chapter
 

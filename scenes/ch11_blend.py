@@ -8,16 +8,8 @@ straight path. Every number it says or shows is one of that capture's facts or a
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     LEFT,
     RIGHT,
@@ -38,21 +30,11 @@ from manim import (  # noqa: E402
     always_redraw,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    CaptionedPicture,
-    ChapterTitle,
-    Frame,
-    PictureRow,
-    PixelPicture,
-    shown,
-    spoken_facts,
-    words,
-    words_on_baseline,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import CaptionedPicture, Frame, PictureRow, PixelPicture
+from scenes.words import ChapterTitle, words, words_on_baseline
 
 
 def object_name(prompt: str) -> str:
@@ -62,10 +44,6 @@ def object_name(prompt: str) -> str:
 
 class ButterflyAndSnail(NarratedScene):
     """The straight path between two prompts snaps from one picture to the other; the prompt naming both lies off it."""
-
-    title = "Between butterfly and snail"
-    capture_name = "blend"
-    expected_arrays = ("prompts", "fractions", "lerp_finals", "slerp_finals", "combined_final")
 
     end_height = 3.6  # the two ends, large, before the path between them appears
     end_x = 3.9
@@ -81,13 +59,10 @@ class ButterflyAndSnail(NarratedScene):
     longest_path = 6.0
     thumbnail_height = 1.15
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
-        end_a, end_b = str(facts["end_a"].value), str(facts["end_b"].value)
-        straight, arc = arrays["lerp_finals"], arrays["slerp_finals"]
-        fractions = np.asarray(arrays["fractions"], dtype=float)
+    def tell(self) -> None:
+        end_a, end_b = str(self.facts["end_a"].value), str(self.facts["end_b"].value)
+        straight, arc = self.arrays["lerp_finals"], self.arrays["slerp_finals"]
+        fractions = np.asarray(self.arrays["fractions"], dtype=float)
         middle = int(np.argmin(np.abs(fractions - 0.5)))
 
         # --- the two ends
@@ -123,8 +98,8 @@ class ButterflyAndSnail(NarratedScene):
                       FadeIn(row_name), run_time=2.0)
 
         # --- where the judge's reading snaps from one end to the other
-        snaps = self.snap_lines(row, arrays.get("lerp_presence"))
-        judged = self.judge_readout(facts, "lerp", end_a, end_b)
+        snaps = self.snap_lines(row, self.arrays.get("lerp_presence"))
+        judged = self.judge_readout(self.facts, "lerp", end_a, end_b)
         with self.narrate("snap"):
             self.wait_until_bookmark("snap")
             if len(snaps):
@@ -138,7 +113,7 @@ class ButterflyAndSnail(NarratedScene):
         # --- the arc: the same ends, numbers that keep their length
         arc_row = self.row(arc, end_a, end_b, middle).move_to(self.arc_row_y * UP)
         arc_name = self.row_name("arc", arc_row)
-        arc_snaps = self.snap_lines(arc_row, arrays.get("slerp_presence"))
+        arc_snaps = self.snap_lines(arc_row, self.arrays.get("slerp_presence"))
         with self.narrate("arc"):
             self.wait_until_bookmark("arc")
             self.play(*([FadeOut(judged)] if judged is not None else []),
@@ -150,12 +125,12 @@ class ButterflyAndSnail(NarratedScene):
         # --- the prompt that names both, beside the path's middle
         mid_big = CaptionedPicture(straight[middle], "halfway along the path", height=self.big_height)
         mid_big.move_to(self.big_x * LEFT + 0.2 * DOWN)
-        both = CaptionedPicture(arrays["combined_final"], f"\u201c{facts['prompt'].value}\u201d",
+        both = CaptionedPicture(self.arrays["combined_final"], f"\u201c{self.facts['prompt'].value}\u201d",
                                 height=self.big_height, caption_color=style.MODEL)
         both.move_to(self.big_x * RIGHT + 0.2 * DOWN)
         both.frame.set_color(style.MODEL)
-        mid_judged = self.judge_readout(facts, "lerp", end_a, end_b)
-        both_judged = self.judge_readout(facts, "combined", end_a, end_b)
+        mid_judged = self.judge_readout(self.facts, "lerp", end_a, end_b)
+        both_judged = self.judge_readout(self.facts, "combined", end_a, end_b)
         for readout, picture in ((mid_judged, mid_big), (both_judged, both)):
             if readout is not None:
                 readout.next_to(picture.caption, DOWN, buff=0.2)
@@ -175,8 +150,8 @@ class ButterflyAndSnail(NarratedScene):
                 self.play(FadeIn(both_judged, shift=0.1 * UP), run_time=0.6)
 
         # --- the plane through the three points, drawn to scale
-        compass = (float(facts["pooled_along_path"].value) / 100, float(facts["pooled_off_path"].value) / 100)
-        reads = (float(facts["states_along_path"].value) / 100, float(facts["states_off_path"].value) / 100)
+        compass = (float(self.facts["pooled_along_path"].value) / 100, float(self.facts["pooled_off_path"].value) / 100)
+        reads = (float(self.facts["states_along_path"].value) / 100, float(self.facts["states_off_path"].value) / 100)
         length = min(self.longest_path, self.diagram_room / max(compass[1], reads[1], 1e-6))
         along, off = ValueTracker(compass[0]), ValueTracker(compass[1])
         left_end = np.array([-length / 2, self.path_y, 0.0])
@@ -210,7 +185,7 @@ class ButterflyAndSnail(NarratedScene):
         reads_name = self.heading("what the model reads:", "a vector per word").next_to(title, DOWN, buff=0.4)
         for name in (compass_name, reads_name):
             name.to_edge(LEFT, buff=0.6)
-        with self.narrate("where") as tracker:
+        with self.narrate("where"):
             self.play(FadeOut(Group(mid_big, both, *(r for r in (mid_judged, both_judged) if r is not None))),
                       run_time=0.8)
             self.wait_until_bookmark("triangle")
@@ -218,22 +193,22 @@ class ButterflyAndSnail(NarratedScene):
             self.play(Create(path), FadeIn(dot_a), FadeIn(dot_b), FadeIn(thumb_a), FadeIn(thumb_b),
                       FadeIn(name_a), FadeIn(name_b), FadeIn(note), FadeIn(compass_name), run_time=1.2)
             self.wait_until_bookmark("combined")
-            thumb_c = self.thumbnail(arrays["combined_final"], style.MODEL)
+            thumb_c = self.thumbnail(self.arrays["combined_final"], style.MODEL)
             thumb_c.next_to(spot(*compass), RIGHT, buff=0.3)
             self.play(FadeIn(point, scale=0.5), FadeIn(thumb_c, shift=0.2 * LEFT), run_time=1.0)
             thumb_c.add_updater(lambda m: m.next_to(spot(along.get_value(), off.get_value()), RIGHT, buff=0.3))
             self.wait_until_bookmark("off")
-            off_label = self.off_label(facts["pooled_off_path"], drop_at=spot(compass[0], compass[1] / 2))
+            off_label = self.off_label(self.facts["pooled_off_path"], drop_at=spot(compass[0], compass[1] / 2))
             self.play(Create(drop), FadeIn(foot), FadeIn(off_label), run_time=1.0)
             self.wait_until_bookmark("along")
-            along_label = self.along_label(facts["pooled_along_path"], spot(compass[0] / 2, 0))
+            along_label = self.along_label(self.facts["pooled_along_path"], spot(compass[0] / 2, 0))
             self.play(Create(run), FadeIn(along_label), run_time=1.0)
 
         # --- the same measurement on what the model reads: a vector for every word
         with self.narrate("states"):
             self.wait_until_bookmark("states")
-            off_after = self.off_label(facts["states_off_path"], drop_at=spot(reads[0], reads[1] / 2))
-            along_after = self.along_label(facts["states_along_path"], spot(reads[0] / 2, 0))
+            off_after = self.off_label(self.facts["states_off_path"], drop_at=spot(reads[0], reads[1] / 2))
+            along_after = self.along_label(self.facts["states_along_path"], spot(reads[0] / 2, 0))
             self.play(FadeTransform(compass_name, reads_name), FadeOut(off_label), FadeOut(along_label),
                       along.animate.set_value(reads[0]), off.animate.set_value(reads[1]), run_time=2.0)
             self.play(FadeIn(off_after), FadeIn(along_after), run_time=0.8)
@@ -245,7 +220,6 @@ class ButterflyAndSnail(NarratedScene):
             self.play(FadeOut(note), FadeIn(lesson, shift=0.15 * UP), run_time=1.0)
             self.play(Indicate(point, color=style.MODEL, scale_factor=1.6), run_time=1.0)
         thumb_c.clear_updaters()
-        self.finish()
 
     # --- pieces of the chapter
 

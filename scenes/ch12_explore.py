@@ -8,16 +8,8 @@ arrays.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     LEFT,
     RIGHT,
@@ -37,28 +29,15 @@ from manim import (  # noqa: E402
     linear,
 )
 
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    ChapterTitle,
-    Frame,
-    LiveText,
-    PixelPicture,
-    shown,
-    spoken_facts,
-    words,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from scenes import style
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import Frame, PixelPicture
+from scenes.words import ChapterTitle, LiveText, words
 
 
 class ExploringByHand(NarratedScene):
     """Three seeds span a sheet of starting noises; a grid on it shows neighbourhoods of pictures; a circle loops."""
-
-    title = "Exploring by hand"
-    capture_name = "explore"
-    expected_arrays = ("grid_fractions", "grid_noise_pictures", "grid_finals", "loop_angles", "loop_noise_pictures",
-                       "loop_finals")
 
     pair_height = 3.4  # one seed's noise and its picture, at the start
     pair_x = 3.0
@@ -73,12 +52,9 @@ class ExploringByHand(NarratedScene):
     seconds_per_stop = 0.4  # each stop of the loop on screen; two rounds are played
     rounds = 2
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        self.use_narration(NARRATION, spoken_facts(capture))
-        facts, arrays = capture.facts, capture.arrays
-        noises, finals = arrays["grid_noise_pictures"], arrays["grid_finals"]
-        size = len(arrays["grid_fractions"])
+    def tell(self) -> None:
+        noises, finals = self.arrays["grid_noise_pictures"], self.arrays["grid_finals"]
+        size = len(self.arrays["grid_fractions"])
 
         # --- one seed's noise, and where it leads
         title = ChapterTitle(self.title)
@@ -88,7 +64,7 @@ class ExploringByHand(NarratedScene):
         leads = Arrow(noise_frame.get_right(), picture_frame.get_left(), buff=0.3, color=style.MODEL, stroke_width=5)
         noise_caption = words("seed A's starting noise", size=style.LABEL_SIZE, color=style.NOISE)
         noise_caption.next_to(noise_frame, DOWN, buff=0.25)
-        picture_caption = words(f"\u201c{facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        picture_caption = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
         picture_caption.next_to(picture_frame, DOWN, buff=0.25)
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.2)
@@ -117,9 +93,9 @@ class ExploringByHand(NarratedScene):
                                     buff=0.12, color=style.NOISE, stroke_width=3, max_tip_length_to_length_ratio=0.08)
                               for k, side in ((1, DOWN), (2, RIGHT))))
         angle_note = self.notes(("random noises point", style.MUTED),
-                                (f"{shown(facts['angle_a_b'])}\u00b0 apart", style.INK))
+                                (f"{shown(self.facts['angle_a_b'])}\u00b0 apart", style.INK))
         quiet_note = self.notes(("a straight mix is too quiet:", style.MUTED),
-                                (f"{shown(facts['straight_midpoint_length'])} as strong halfway", style.INK),
+                                (f"{shown(self.facts['straight_midpoint_length'])} as strong halfway", style.INK),
                                 ("so the sheet bends along a sphere", style.MUTED))
         quiet_note.next_to(angle_note, DOWN, buff=0.45).align_to(angle_note, LEFT)
         with self.narrate("plane"):
@@ -139,9 +115,9 @@ class ExploringByHand(NarratedScene):
 
         # --- the grid, and where each start leads
         in_between = [noise_cells[i][j] for i in range(size) for j in range(size) if (i, j) not in corners.values()]
-        share = facts.get("grid_object_share")
+        share = self.facts.get("grid_object_share")
         grid_notes = self.notes(("every start, the same prompt", style.MUTED),
-                                *([(f"the judge sees a {self.thing(facts)}", style.MUTED),
+                                *([(f"the judge sees a {self.thing(self.facts)}", style.MUTED),
                                    (f"in {shown(share)} of them", style.INK)] if share else []))
         patch_notes = self.notes(("colour, size and sky", style.MUTED), ("change in patches", style.INK))
         patch_notes.next_to(grid_notes, DOWN, buff=0.45).align_to(grid_notes, LEFT)
@@ -161,8 +137,8 @@ class ExploringByHand(NarratedScene):
             self.play(FadeIn(patch_notes, shift=0.1 * LEFT), run_time=0.8)
 
         # --- a circle through noise space, played round and round
-        loop_finals, loop_noises = arrays["loop_finals"], arrays["loop_noise_pictures"]
-        angles = np.asarray(arrays["loop_angles"], dtype=float)
+        loop_finals, loop_noises = self.arrays["loop_finals"], self.arrays["loop_noise_pictures"]
+        angles = np.asarray(self.arrays["loop_angles"], dtype=float)
         stops = len(loop_finals)
         stop = ValueTracker(0.0)
 
@@ -213,7 +189,6 @@ class ExploringByHand(NarratedScene):
                       rate_func=linear)
         for mobject in (walker, start_noise, shown_loop, counter):
             mobject.clear_updaters()
-        self.finish()
 
     # --- pieces of the chapter
 

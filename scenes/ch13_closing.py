@@ -8,17 +8,10 @@ and overrides ``walk_from``; everything else stays.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-# manim loads a chapter by its file path; the repository root makes `scenes` and `pipeline` importable.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import numpy as np  # noqa: E402
-from manim import (  # noqa: E402
+import numpy as np
+from manim import (
     DOWN,
     LEFT,
     RIGHT,
@@ -40,20 +33,11 @@ from manim import (  # noqa: E402
     there_and_back,
 )
 
-from pipeline.contract import Capture  # noqa: E402
-from scenes import style  # noqa: E402
-from scenes.helpers import (  # noqa: E402
-    ChapterTitle,
-    Film,
-    Frame,
-    PixelPicture,
-    spoken_facts,
-    words,
-    words_on_baseline,
-)
-from scenes.narration import NarratedScene  # noqa: E402
-
-NARRATION = Path(__file__).with_suffix(".narration.toml")
+from pipeline.contract import Capture
+from scenes import style
+from scenes.narration import NarratedScene
+from scenes.pictures import Film, Frame, PixelPicture
+from scenes.words import ChapterTitle, words, words_on_baseline
 
 
 @dataclass(frozen=True)
@@ -68,10 +52,6 @@ class Walk:
 
 class Closing(NarratedScene):
     """Four lines to remember, each lighting up its part of a walk from noise to a picture."""
-
-    title = "What to remember"
-    capture_name = "forward"
-    expected_arrays = ("frames", "timesteps")
 
     # The four lines, in the order the narration says them, and the colour that ties each to
     # its part of the walk: the noise, the prompt, the steps, the finished picture.
@@ -90,10 +70,8 @@ class Closing(NarratedScene):
     lesson_top = -1.55  # the first line's baseline; the rest follow down
     lesson_spacing = 0.6
 
-    def construct(self) -> None:
-        capture = self.read_capture()
-        self.use_narration(NARRATION, spoken_facts(capture))
-        walk = self.walk_from(capture)
+    def tell(self) -> None:
+        walk = self.walk_from(self.capture)
         film = Film(walk.frames, walk.steps)
 
         # --- the whole walk once, large
@@ -177,7 +155,6 @@ class Closing(NarratedScene):
             self.wait_until_bookmark("thanks")
             thanks.move_to(recorded)
             self.play(FadeOut(recorded, shift=0.15 * UP), FadeIn(thanks, shift=0.15 * UP), run_time=0.8)
-        self.finish()
 
     # --- what the chapter reads
 

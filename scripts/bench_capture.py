@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def overhead(batch: int, steps: int, repeats: int) -> dict:
@@ -73,9 +72,8 @@ def overhead(batch: int, steps: int, repeats: int) -> dict:
 def capture_all() -> float:
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, "-m", "pipeline", "capture", "--all", "--force", "--out", out]
-        env = dict(os.environ, PYTHONPATH=str(REPO))
         started = time.perf_counter()
-        subprocess.run(command, cwd=REPO, env=env, check=True)
+        subprocess.run(command, cwd=REPO, check=True)
         return time.perf_counter() - started
 
 

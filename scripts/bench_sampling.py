@@ -1,14 +1,9 @@
 """Benchmark: sample 16 pictures with 50 steps and guidance on this machine's CPU, and print the seconds."""
 
-import sys
-from pathlib import Path
+import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import torch  # noqa: E402
-
-from pipeline.evaluate import sampling_speed  # noqa: E402
-from pipeline.model import load_pipeline  # noqa: E402
+from pipeline.evaluate import sampling_speed
+from pipeline.model import load_pipeline
 
 if __name__ == "__main__":
     pipe = load_pipeline()

@@ -2,7 +2,7 @@
 # Sets up latent-walk on Debian or Ubuntu: system packages (apt, as root), then .venv with the pinned Python packages.
 #
 #   scripts/setup.sh apt   system packages; writes .venv/.stamp-apt
-#   scripts/setup.sh pip   .venv and requirements.txt; writes .venv/.stamp-pip
+#   scripts/setup.sh pip   .venv, requirements.txt and the project (editable); writes .venv/.stamp-pip
 #   scripts/setup.sh       both
 #
 # The Makefile calls it through those stamp files, so a second `make` skips it entirely.
@@ -86,7 +86,11 @@ step_pip() {
   "${pip[@]}" install "$TORCH_PIN"
   say "installing requirements.txt"
   "${pip[@]}" install -r requirements.txt
-  "$VENV/bin/python" -c "import torch, diffusers, manim, manim_voiceover, piper" \
+  # the project itself, editable: pipeline, scenes and publish import from the checkout, with no
+  # sys.path or PYTHONPATH anywhere (setuptools is pinned in requirements.txt, so no build download)
+  say "installing latent-walk (editable)"
+  "${pip[@]}" install --no-deps --no-build-isolation -e .
+  "$VENV/bin/python" -c "import torch, diffusers, manim, manim_voiceover, piper, pipeline, scenes, publish" \
     || { echo "error: the packages installed but do not import; see above" >&2; exit 1; }
   touch "$VENV/.stamp-pip"
   say "ready: $VENV"

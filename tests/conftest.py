@@ -64,7 +64,7 @@ for _name in EXPERIMENTS:
 @pytest.fixture(scope="session")
 def forward_capture(tmp_path_factory):
     """The default forward capture, freshly computed into a temporary folder: (capture, root)."""
-    from pipeline import forward
+    from pipeline.experiments import forward
 
     root = tmp_path_factory.mktemp("captures")
     capture, cached = forward.capture(root, progress=False)
@@ -80,26 +80,26 @@ RENDER_RESOLUTION = "426,240"
 
 @pytest.fixture(scope="session")
 def render_chapter(request, tmp_path_factory):
-    """Render a chapter of CHAPTERS with the silent voice at the lowest settings, once per session.
+    """Render a chapter with the silent voice at the lowest settings, once per session.
 
     Call it with the chapter's module; it returns ``(media, renders)``: the media folder manim
     wrote into, and a folder laid out as ``make video`` leaves its chapters (``<module>.mp4``,
     ``.vtt``, ``.srt``, ``.marks.json``), shared by every chapter rendered in the session.
     """
-    from scenes.chapters import CHAPTERS
+    from scenes.chapters import chapter_named
 
-    scenes = dict(CHAPTERS)
     renders = tmp_path_factory.mktemp("renders")
     done: dict[str, Path] = {}
 
     def render(module: str) -> tuple[Path, Path]:
         if module not in done:
-            scene = scenes[module]
-            chapter = getattr(importlib.import_module(f"scenes.{module}"), scene)
-            _, captures = request.getfixturevalue(f"{chapter.capture_name}_capture")
+            chapter = chapter_named(module)
+            scene = chapter.scene
             media = tmp_path_factory.mktemp(f"media-{module}")
-            shutil.copytree(captures, media / "captures")
-            env = {**os.environ, "LATENT_WALK_VOICE": "silent", "PYTHONPATH": str(ROOT)}
+            for name in chapter.reads:  # every capture the chapter reads, from wherever its fixture made it
+                _, captures = request.getfixturevalue(f"{name}_capture")
+                shutil.copytree(captures, media / "captures", dirs_exist_ok=True)
+            env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
             command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"), "-ql",
                        "--fps", str(RENDER_FPS), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
                        "--progress_bar", "none", f"scenes/{module}.py", scene]

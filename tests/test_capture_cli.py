@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,9 +79,8 @@ def test_help_names_every_experiment_and_option(capsys):
 
 
 def test_no_traceback_reaches_the_terminal(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
     result = subprocess.run([sys.executable, "-m", "pipeline", "capture", "seeds", "--model", str(tmp_path / "nope"),
-                             "--out", str(tmp_path / "captures")], cwd=REPO, env=env, capture_output=True, text=True,
+                             "--out", str(tmp_path / "captures")], cwd=REPO, capture_output=True, text=True,
                             timeout=120, stdin=subprocess.DEVNULL)
     assert result.returncode == 2
     assert result.stderr == f"error: model folder {tmp_path / 'nope'} does not exist\n"

@@ -11,9 +11,9 @@ from pathlib import Path
 import av
 import pytest
 
-from scenes.ch04_noise import NARRATION, NoiseForwardBackward
-from scenes.helpers import spoken_facts
+from scenes.ch04_noise import NoiseForwardBackward
 from scenes.narration import load_narration, read_subtitles, spoken_text
+from scenes.numbers import spoken_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 # The lowest settings that still exercise every animation: a render takes about 20 s on 2 cores.
@@ -27,7 +27,7 @@ def rendered(tmp_path_factory, forward_capture):
     _, captures = forward_capture
     media = tmp_path_factory.mktemp("media")
     shutil.copytree(captures, media / "captures")
-    env = {**os.environ, "LATENT_WALK_VOICE": "silent", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
     command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"),
                "-ql", "--fps", str(FPS), "-r", RESOLUTION, "--media_dir", str(media), "--progress_bar", "none",
                "scenes/ch04_noise.py", "NoiseForwardBackward"]
@@ -66,7 +66,7 @@ def test_the_length_matches_the_narration(rendered):
 def test_the_subtitles_parse_and_cover_the_narration(rendered, forward_capture):
     media, video = rendered
     capture, _ = forward_capture
-    texts = load_narration(NARRATION).filled(spoken_facts(capture)).values()
+    texts = load_narration(NoiseForwardBackward.chapter().narration).filled(spoken_facts(capture)).values()
     expected = " ".join(spoken_text(t) for t in texts).split()
     length = _streams(video)["video"]
     for suffix in ("vtt", "srt"):

@@ -1,4 +1,4 @@
-"""Every chapter in CHAPTERS renders end to end with the silent voice at the lowest settings: video and audio, a length that matches its narration, subtitles that cover it.
+"""Every chapter renders end to end with the silent voice at the lowest settings: video and audio, a length that matches its narration, subtitles that cover it.
 
 A chapter with a render test of its own (``tests/test_ch04_render.py`` for ``ch04_noise``) is
 left to it, so that no chapter is rendered twice in one test run.
@@ -6,21 +6,20 @@ left to it, so that no chapter is rendered twice in one test run.
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
 import av
 import pytest
 
-from scenes.chapters import CHAPTERS
-from scenes.helpers import spoken_facts
-from scenes.narration import load_narration, read_subtitles, spoken_text
+from scenes.chapters import find_chapters
+from scenes.narration import NarratedScene, load_narration, read_subtitles, spoken_text
+from scenes.narration.scene import narration_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
-UNTESTED_ELSEWHERE = [(module, scene) for module, scene in CHAPTERS
-                      if not list(TESTS.glob(f"test_{module.split('_')[0]}*_render.py"))]
+UNTESTED_ELSEWHERE = [chapter for chapter in find_chapters()
+                      if not list(TESTS.glob(f"test_{chapter.module.split('_')[0]}*_render.py"))]
 
 
 def _durations(video: Path) -> dict[str, float]:
@@ -28,20 +27,21 @@ def _durations(video: Path) -> dict[str, float]:
         return {stream.type: float(stream.duration * stream.time_base) for stream in container.streams}
 
 
-@pytest.mark.parametrize("module, scene", UNTESTED_ELSEWHERE)
-def test_the_chapter_renders_with_its_narration_and_subtitles(module, scene, request, render_chapter):
-    chapter = getattr(importlib.import_module(f"scenes.{module}"), scene)
-    capture, _ = request.getfixturevalue(f"{chapter.capture_name}_capture")
+@pytest.mark.parametrize("chapter", UNTESTED_ELSEWHERE, ids=[chapter.module for chapter in UNTESTED_ELSEWHERE])
+def test_the_chapter_renders_with_its_narration_and_subtitles(chapter, request, render_chapter):
+    module, scene = chapter.module, chapter.scene
+    captures = {name: request.getfixturevalue(f"{name}_capture")[0] for name in chapter.reads}
     media, renders = render_chapter(module)
     videos = [renders / f"{module}.mp4"]  # (the render conftest's fixture made, laid out as `make video` leaves it)
 
     durations = _durations(videos[0])
     assert "video" in durations and "audio" in durations
     # The picture ends a closing hold after the last words (a wait is rounded to whole frames).
-    assert durations["video"] == pytest.approx(durations["audio"] + chapter.closing_hold, abs=0.3)
+    assert durations["video"] == pytest.approx(durations["audio"] + NarratedScene.closing_hold, abs=0.3)
 
-    narration = load_narration(ROOT / "scenes" / f"{module}.narration.toml")
-    said = " ".join(spoken_text(text) for text in narration.filled(spoken_facts(capture)).values()).split()
+    narration = load_narration(chapter.narration)
+    facts = narration_facts(captures, chapter.capture)
+    said = " ".join(spoken_text(text) for text in narration.filled(facts).values()).split()
     for suffix in ("vtt", "srt"):
         cues = read_subtitles(media / "subtitles" / f"{scene}.{suffix}")
         assert " ".join(cue.text for cue in cues).split() == said

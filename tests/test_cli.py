@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cli, forward
+from pipeline import cli
 from pipeline.contract import CaptureError
+from pipeline.experiments import NAMES, forward
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _pipeline(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
 
 
@@ -72,6 +72,28 @@ def test_help_lists_the_experiments():
     result = _pipeline("capture", "--help")
     assert result.returncode == 0
     assert "forward" in result.stdout and "--seed" in result.stdout and "--force" in result.stdout
+    listed = result.stdout.split("experiments, in the order --all makes them")[1]
+    at = [listed.index(f"\n  {name} ") for name in NAMES]
+    assert at == sorted(at), "the epilog lists the experiments in capture order"
+    assert "takes --seed 3\n" in listed  # forward's own seed, and nothing else
+
+
+def test_list_prints_the_names_in_capture_order_one_per_line():
+    result = _pipeline("list")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout == "".join(f"{name}\n" for name in NAMES)
+    assert NAMES[0] == "forward" and NAMES[-1] == "map"
+
+
+def test_list_long_gives_each_name_its_description():
+    from pipeline.experiments import registry
+
+    result = _pipeline("list", "--long")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == list(NAMES)
+    for line, experiment in zip(lines, registry()):
+        assert line.endswith(experiment.description)
 
 
 def test_cached_capture_is_read_back_not_recomputed(forward_capture, tmp_path):

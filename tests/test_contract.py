@@ -10,8 +10,18 @@ import numpy as np
 import pytest
 
 from pipeline import contract
-from pipeline.contract import (SCHEMA_VERSION, CaptureError, Fact, capture_path, load_cached, pointer_path,
-                               read_capture, set_current, spec_hash, write_capture)
+from pipeline.contract import (
+    SCHEMA_VERSION,
+    CaptureError,
+    Fact,
+    capture_path,
+    load_cached,
+    pointer_path,
+    read_capture,
+    set_current,
+    spec_hash,
+    write_capture,
+)
 
 SPEC = {"experiment": "demo", "seed": 3, "steps": [0, 10, 20], "scheduler": {"class": "DDPMScheduler"}}
 MEANINGS = {"picture": "a small picture", "levels": "one number per step"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import forward
 from pipeline.contract import read_capture, spec_hash
 from pipeline.errors import UsageError
+from pipeline.experiments import forward
 
 
 def test_same_spec_gives_byte_identical_arrays(forward_capture, tmp_path):
@@ -28,6 +28,13 @@ def test_arrays_have_the_contracted_names_shapes_and_types(forward_capture):
     assert arrays["timesteps"][0] == 0 and arrays["timesteps"][-1] == 999
     assert arrays["clean"].min() >= -1 and arrays["clean"].max() <= 1
     assert arrays["candidates"].shape == (forward.CANDIDATES, 32, 32, 3)
+
+
+def test_the_scheduler_is_rebuilt_from_the_spec_as_it_was_set_up():
+    spec = forward.make_spec()
+    made, rebuilt = forward._scheduler(), forward._recorded_scheduler(spec)
+    assert type(rebuilt) is type(made)
+    assert rebuilt.alphas_cumprod.numpy().tobytes() == made.alphas_cumprod.numpy().tobytes()
 
 
 def test_frames_are_the_scheduler_mix_of_picture_and_noise(forward_capture):
@@ -85,8 +92,8 @@ def test_spec_names_the_scheduler_picture_and_versions():
     assert spec["scheduler"]["class"] == "DDPMScheduler"
     assert spec["scheduler"]["config"]["beta_schedule"] == "squaredcos_cap_v2"
     assert spec["scheduler"]["config"]["num_train_timesteps"] == 1000
-    assert spec["picture"]["seed"] == forward.DEFAULT_SEED and spec["picture"]["caption"]
+    assert spec["picture"]["seed"] == forward.OPTIONS["seed"] and spec["picture"]["caption"]
     assert {"diffusers", "torch", "numpy"} <= set(spec["versions"])
-    assert spec_hash(spec) != spec_hash(forward.make_spec(forward.DEFAULT_SEED + 1))
+    assert spec_hash(spec) != spec_hash(forward.make_spec(forward.OPTIONS["seed"] + 1))
     with pytest.raises(UsageError):
         forward.make_spec(-1)

@@ -1,65 +1,102 @@
-"""Narration files: no number typed by hand, and every placeholder names a fact of the capture its chapter reads.
+"""Narration files: no number typed by hand, every placeholder names a fact of a capture its chapter reads, and each file's [chapter] table is whole.
 
-Each chapter in ``scenes/chapters.py`` has ``scenes/<module>.narration.toml`` and a class
-attribute ``capture_name``; the capture comes from the conftest fixture ``<capture_name>_capture``.
-Numbers may appear only inside placeholders; words such as "first", "halfway" or "one step"
-are words, not digits, and are allowed.
+Each chapter is ``scenes/chNN_name.py`` with ``scenes/chNN_name.narration.toml``; the captures
+it reads come from the conftest fixtures ``<capture>_capture``. Numbers may appear only inside
+placeholders; words such as "first", "halfway" or "one step" are words, not digits, and are allowed.
 """
 
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 import pytest
 
-from scenes.chapters import ABOUT, CAPTURES_READ, CHAPTERS
-from pipeline.experiments import EXPERIMENTS
-from scenes.helpers import spoken, spoken_facts
-from scenes.narration import NarrationError, digits_outside_placeholders, load_narration, placeholders_in
 from pipeline.contract import Fact
+from pipeline.experiments import NAMES
+from scenes.chapters import ChapterError, find_chapters, read_chapter
+from scenes.narration import NarrationError, digits_outside_placeholders, load_narration, placeholders_in
+from scenes.narration.scene import narration_facts
+from scenes.numbers import spoken
 
-SCENES = Path(__file__).resolve().parents[1] / "scenes"
+CHAPTERS = find_chapters()
+MODULES = [chapter.module for chapter in CHAPTERS]
 
 
-def _narration_path(module: str) -> Path:
-    return SCENES / f"{module}.narration.toml"
-
-
-@pytest.mark.parametrize("module, scene", CHAPTERS)
-def test_narration_types_no_numbers(module, scene):
-    narration = load_narration(_narration_path(module))
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=MODULES)
+def test_narration_types_no_numbers(chapter):
+    narration = load_narration(chapter.narration)
     for name, text in narration.blocks.items():
-        assert digits_outside_placeholders(text) == [], f"{module} block {name!r} types a number by hand"
+        assert digits_outside_placeholders(text) == [], f"{chapter.module} block {name!r} types a number by hand"
 
 
-def test_every_chapter_names_the_captures_it_reads_its_own_first():
-    assert list(CAPTURES_READ) == [module for module, _ in CHAPTERS]
-    for module, scene in CHAPTERS:
-        reads = CAPTURES_READ[module]
-        # (the forward capture is pipeline/forward.py; the rest are pipeline/experiments/)
-        assert reads and set(reads) <= {"forward", *EXPERIMENTS}, f"{module} names captures nothing makes: {reads}"
-        assert reads[0] == getattr(importlib.import_module(f"scenes.{module}"), scene).capture_name
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=MODULES)
+def test_every_chapter_says_what_it_is_and_its_class_is_the_one_named(chapter):
+    assert chapter.reads and set(chapter.reads) <= set(NAMES), (
+        f"{chapter.module} names captures nothing makes: {chapter.reads}")
+    assert chapter.summary.strip() and chapter.title.strip()
+    assert chapter.poster in load_narration(chapter.narration).blocks
+    scene = getattr(importlib.import_module(f"scenes.{chapter.module}"), chapter.scene)
+    assert scene.chapter() == chapter
 
 
-def test_every_chapter_has_a_summary_and_a_poster_block_of_its_own_narration():
-    assert list(ABOUT) == [module for module, _ in CHAPTERS]
-    for module, about in ABOUT.items():
-        assert about["summary"].strip() and "\n" not in about["summary"], module
-        assert about["poster"] in load_narration(_narration_path(module)).blocks, (
-            f"{module}'s poster names {about['poster']!r}, which is not one of its narration blocks")
+def test_the_chapters_play_in_the_order_of_their_file_names():
+    assert MODULES == sorted(MODULES, key=lambda m: (int(m[2:].split("_")[0].rstrip("abcdefghijklmnopqrstuvwxyz")), m))
+    assert MODULES[0] == "ch01_opening" and MODULES[-1] == "ch13_closing"
 
 
-@pytest.mark.parametrize("module, scene", CHAPTERS)
-def test_every_placeholder_is_a_fact_of_the_chapter_capture(module, scene, request):
-    capture_name = getattr(importlib.import_module(f"scenes.{module}"), scene).capture_name
-    capture, _ = request.getfixturevalue(f"{capture_name}_capture")
-    narration = load_narration(_narration_path(module))
-    assert narration.placeholders(), f"{module} quotes no captured fact at all"
-    missing = narration.placeholders() - set(capture.facts)
-    assert not missing, f"{module} narration names facts the {capture_name} capture lacks: {sorted(missing)}"
-    for text in narration.filled(spoken_facts(capture)).values():
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=MODULES)
+def test_every_placeholder_is_a_fact_of_a_capture_the_chapter_reads(chapter, request):
+    captures = {name: request.getfixturevalue(f"{name}_capture")[0] for name in chapter.reads}
+    narration = load_narration(chapter.narration)
+    assert narration.placeholders(), f"{chapter.module} quotes no captured fact at all"
+    facts = narration_facts(captures, chapter.capture)
+    missing = narration.placeholders() - set(facts)
+    assert not missing, f"{chapter.module} narration names facts its captures lack: {sorted(missing)}"
+    for text in narration.filled(facts).values():
         assert "{" not in text and "}" not in text
+
+
+def test_a_placeholder_names_its_own_capture_plain_and_any_other_by_name():
+    own = _capture({"step": Fact(12, "step", "")})
+    other = _capture({"step": Fact(40, "step", ""), "share": Fact(7.6, "%", "")})
+    facts = narration_facts({"walk": own, "map": other}, "walk")
+    assert facts["step"] == "12" and facts["walk.step"] == "12" and facts["map.step"] == "40"
+    assert "share" not in facts and facts["map.share"] == "7.6"
+
+
+def _capture(facts):
+    from pipeline.contract import Capture
+
+    return Capture(path=None, spec={}, facts=facts, arrays={}, meanings={}, manifest={})
+
+
+@pytest.mark.parametrize("table, complaint", [
+    ("", r"needs a \[chapter\] table"),
+    ('[chapter]\ntitle = "T"\nscene = "S"\nreads = ["walk"]\nsummary = "s"\n', "poster"),
+    ('[chapter]\ntitle = "T"\nscene = "S"\nreads = []\nsummary = "s"\nposter = "a"\n', "reads"),
+    ('[chapter]\ntitle = "T"\nscene = "S"\nreads = ["walk"]\nsummary = "s"\nposter = "b"\n', "not one of its blocks"),
+    ('[chapter]\ntitle = "T"\nscene = "S"\nreads = ["walk"]\nsummary = "s"\nposter = "a"\nextra = 1\n', "unknown key"),
+    ('[chapter]\ntitle = "T"\nscene = "not a class"\nreads = ["walk"]\nsummary = "s"\nposter = "a"\n', "class name"),
+])
+def test_a_chapter_table_that_says_too_little_or_too_much_is_refused(tmp_path, table, complaint):
+    (tmp_path / "ch01_test.py").write_text("")
+    path = tmp_path / "ch01_test.narration.toml"
+    path.write_text(table + '\n[blocks]\na = "Words."\n')
+    with pytest.raises(ChapterError, match=complaint):
+        read_chapter(path)
+
+
+def test_a_scene_file_without_narration_and_a_taken_number_are_refused(tmp_path):
+    table = '[chapter]\ntitle = "T"\nscene = "S"\nreads = ["walk"]\nsummary = "s"\nposter = "a"\n[blocks]\na = "W."\n'
+    (tmp_path / "ch01_one.py").write_text("")
+    (tmp_path / "ch01_one.narration.toml").write_text(table)
+    (tmp_path / "ch02_two.py").write_text("")
+    with pytest.raises(ChapterError, match="needs its narration file"):
+        find_chapters(tmp_path)
+    (tmp_path / "ch01_two.narration.toml").write_text(table)
+    (tmp_path / "ch02_two.py").rename(tmp_path / "ch01_two.py")
+    with pytest.raises(ChapterError, match="is taken by"):
+        find_chapters(tmp_path)
 
 
 def test_the_digit_check_catches_typed_numbers():

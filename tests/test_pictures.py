@@ -20,14 +20,8 @@ from manim.utils.testing import frames_comparison as frames_comparison_module
 from manim.utils.testing.frames_comparison import frames_comparison
 
 from scenes import style
-from scenes.helpers import (
-    LabelledMap,
-    PixelPicture,
-    TokenStrip,
-    ValueKey,
-    diverging_colours,
-    value_limit,
-)
+from scenes.charts import LabelledMap
+from scenes.pictures import PixelPicture, TokenStrip, ValueKey, diverging_colours, value_limit
 
 __module_test__ = "pictures"
 CONTROL = Path(__file__).resolve().parent / "control_data" / __module_test__
@@ -167,7 +161,7 @@ def test_a_map_keeps_distances_true_and_everything_inside_its_frame():
 
 def test_map_labels_do_not_overlap_when_there_is_room():
     atlas = LabelledMap(_map_points(), PLACES, width=7.0, height=5.0)
-    boxes = [(l.get_left()[0], l.get_bottom()[1], l.get_right()[0], l.get_top()[1]) for l in atlas.labels]
+    boxes = [(t.get_left()[0], t.get_bottom()[1], t.get_right()[0], t.get_top()[1]) for t in atlas.labels]
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]

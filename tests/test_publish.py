@@ -22,7 +22,7 @@ from publish.clips import KINDS, ClipFiles, check_clip, make_clip
 from publish.media import probe, read_renders
 from publish.site import make_site, page, snippet
 from publish.slides import DECK_NAME, make_slides, slide_cuts, slide_name
-from scenes.chapters import ABOUT, CHAPTERS
+from scenes.chapters import chapter_named, find_chapters
 from scenes.narration import read_subtitles
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ def site(clips, tmp_path_factory):
 
 def _run_publish(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "publish", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+                          timeout=300)
 
 
 # ----------------------------------------------------------------------------- clips
@@ -65,7 +65,7 @@ def test_every_clip_has_web_ready_streams_of_the_chapters_length(renders, clips)
         manifest, kinds = made[render.module]
         assert kinds == list(KINDS), "a first run makes every file"
         assert check_clip(manifest, folder, render.duration) == []
-        assert manifest["title"] == render.title and manifest["summary"] == ABOUT[render.module]["summary"]
+        assert manifest["title"] == render.title and manifest["summary"] == chapter_named(render.module).summary
         assert manifest["duration"] == pytest.approx(render.duration, abs=0.1)
         for kind in KINDS:
             assert manifest["files"][kind]["bytes"] == ClipFiles(folder, render.module).path(kind).stat().st_size > 0
@@ -215,7 +215,7 @@ def test_the_deck_has_a_slide_per_narration_block_with_its_sound_and_notes(rende
     presentations, deck = make_slides(renders, tmp_path / "slides")
     assert deck.name == DECK_NAME and deck.is_file()
     text = deck.read_text(encoding="utf-8")
-    numbers = {module: number for number, (module, _) in enumerate(CHAPTERS, 1)}
+    numbers = {chapter.module: number for number, chapter in enumerate(find_chapters(), 1)}
     sections = BeautifulSoup(text, "html.parser").select("div.slides > section")
     assert len(sections) == sum(len(render.blocks) for render in renders)
     notes = [section.select_one("aside.notes").get_text() for section in sections]

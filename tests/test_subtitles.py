@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from scenes.helpers import spoken_facts
 from scenes.narration import SilentService, load_narration, read_subtitles, spoken_text, write_subtitles
 from scenes.narration.subtitles import CUE_CHARS, LINE_CHARS, SubtitleError, block_cues, parse_subtitles
+from scenes.numbers import spoken_facts
 
 CH04_NARRATION = Path(__file__).resolve().parents[1] / "scenes" / "ch04_noise.narration.toml"
 

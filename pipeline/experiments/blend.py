@@ -13,18 +13,13 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import torch
 
 from pipeline.errors import UsageError
 from pipeline.experiments import common, measures
-from pipeline.model import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 NAME = "blend"
 DESCRIPTION = "straight and spherical paths between two prompts' embeddings, and the prompt that names both"
-PROMPT = "a butterfly and a snail"  # split at " and " into the two ends of the path
-SEED = 0
-STEPS = DEFAULT_STEPS
-GUIDANCE = DEFAULT_GUIDANCE
+OPTIONS = common.model_options(prompt="a butterfly and a snail", seed=0)  # split at " and " into the path's ends
 POINTS = 9
 
 ARRAY_NAMES = (
@@ -37,7 +32,7 @@ def ends(prompt: str) -> tuple[str, str]:
     """"A and B" -> ("A", "B"); anything else is refused, since the path needs two ends."""
     a, sep, b = prompt.partition(" and ")
     if not sep or not a.strip() or not b.strip():
-        raise UsageError(f"blend needs a prompt naming two things, 'A and B' (like {PROMPT!r}); got {prompt!r}")
+        raise UsageError(f"blend needs a prompt naming two things, 'A and B' (like {OPTIONS['prompt']!r}); got {prompt!r}")
     return a.strip(), b.strip()
 
 
@@ -51,10 +46,13 @@ def make_spec(model, settings) -> dict:
     a, b = ends(settings.prompt)
     return common.base_spec(NAME, model, seed=settings.seed, **common.walk_spec(settings),
                             ends=[a, b], fractions=np.linspace(0, 1, POINTS).round(6).tolist(),
-                            paths=["lerp over token states", "slerp per token position over token states"])
+                            paths=["lerp over token states", "slerp per token position over token states"],
+                            judge=common.judge_spec(model))
 
 
 def compute(model, spec, bar, root=None):
+    import torch
+
     a, b = spec["ends"]
     encoding = model.encode([a, b, spec["prompt"]])
     states = encoding.token_states.double().numpy()
@@ -67,7 +65,7 @@ def compute(model, spec, bar, root=None):
     count = len(conditioning)
     common.add_work(bar, count * spec["steps"])
     walk = model.walk(steps=spec["steps"], guidance=spec["guidance"], seeds=[spec["seed"]] * count,
-                      prompt_embeds=conditioning, progress=bar)
+                      prompt_embeds=conditioning, eta=spec["eta"], progress=bar)
     points = len(fractions)
     walked = common.final_pictures(walk)
     finals = np.concatenate([walked[:points], walked[:1], walked[points:-1], walked[points - 1:points],
@@ -98,7 +96,7 @@ def compute(model, spec, bar, root=None):
         "lerp_state_norm": "mean length of the real tokens' state vectors at each point of the straight path, (P,)",
         "slerp_state_norm": "the same on the spherical path, (P,)",
     }
-    reading = common.judge(model, np.concatenate([finals[:2 * points], finals[-1:]]))
+    reading = common.judge(spec["judge"], np.concatenate([finals[:2 * points], finals[-1:]]))
     objects = [common.named_object(a), common.named_object(b)]
     if reading is not None and None not in objects:
         columns = [common.object_index(o) for o in objects]

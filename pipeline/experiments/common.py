@@ -1,9 +1,13 @@
 """What every experiment shares: its settings from the command line, its spec, the cache, and the walks two experiments both need.
 
-An experiment module has NAME, DESCRIPTION, ARRAY_NAMES, its knobs as module constants,
-``make_spec(model, settings) -> dict`` and ``compute(model, spec, bar) -> (arrays, meanings,
-facts)``; ``capture()`` here does the rest: read back an identical spec, or compute, write
-atomically and read back what was written.
+An experiment module declares NAME, DESCRIPTION, OPTIONS (see ``pipeline.experiments``),
+ARRAY_NAMES and its knobs as module constants, and has ``make_spec(model, settings) -> dict``
+and ``compute(model, spec, bar, root) -> (arrays, meanings, facts)``. Every knob that changes
+what is computed goes into the spec, and ``compute`` reads it from there only, so a changed
+knob is a new spec hash, never a stale capture. ``capture()`` here does the rest: read back an
+identical spec, or compute, write atomically and read back what was written.
+
+Light to import (numpy and the data contract): the model and torch are loaded when used.
 """
 
 from __future__ import annotations
@@ -12,16 +16,28 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline import defaults
 from pipeline.contract import Capture, Fact, load_cached, read_capture, write_capture
 from pipeline.errors import UsageError
-from pipeline.experiments.models import Model, open_model
+
+if TYPE_CHECKING:
+    from pipeline.experiments.models import Model
 
 # Bumped when what an experiment computes changes, so old captures are not read back as new.
 CAPTURE_VERSION = 2
 MAX_SEED = 2**32 - 1
+# The independent judge's probability above which it counts a thing as there (in facts that count pictures).
+JUDGE_PRESENT_ABOVE = 0.5
+
+
+def model_options(prompt: str, seed: int = 0, steps: int = defaults.STEPS,
+                  guidance: float = defaults.GUIDANCE) -> dict:
+    """OPTIONS of an experiment that walks the model: its defaults, and the model (None: the embedded one)."""
+    return {"seed": seed, "prompt": prompt, "steps": steps, "guidance": guidance, "model": None}
 
 
 @dataclass(frozen=True)
@@ -36,10 +52,11 @@ class Settings:
 
 def settings(module, seed=None, prompt=None, steps=None, guidance=None) -> Settings:
     """The module's defaults with the overrides given, each checked (bad input is one clear line)."""
-    prompt = module.PROMPT if prompt is None else prompt
-    seed = module.SEED if seed is None else seed
-    steps = module.STEPS if steps is None else steps
-    guidance = module.GUIDANCE if guidance is None else guidance
+    own = module.OPTIONS
+    prompt = own["prompt"] if prompt is None else prompt
+    seed = own["seed"] if seed is None else seed
+    steps = own["steps"] if steps is None else steps
+    guidance = own["guidance"] if guidance is None else guidance
     if not isinstance(prompt, str) or not prompt.strip():
         raise UsageError("the prompt is empty: give some words")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
@@ -64,10 +81,13 @@ def versions() -> dict[str, str]:
             "transformers": transformers.__version__, "numpy": np.__version__}
 
 
-def base_spec(name: str, model: Model, **fields) -> dict:
-    """The parts every spec has: which experiment, which model (identity and scheduler), which versions."""
-    return {"experiment": name, "capture_version": CAPTURE_VERSION, "model": model.identity, **fields,
-            "versions": versions()}
+def base_spec(name: str, model: Model | None, **fields) -> dict:
+    """The parts every spec has: which experiment, which model (identity and scheduler; none for an
+    experiment that runs no model), which versions."""
+    spec = {"experiment": name, "capture_version": CAPTURE_VERSION}
+    if model is not None:
+        spec["model"] = model.identity
+    return {**spec, **fields, "versions": versions()}
 
 
 def capture(module, root: Path | str, seed: int | None = None, force: bool = False, progress: bool = True,
@@ -75,23 +95,29 @@ def capture(module, root: Path | str, seed: int | None = None, force: bool = Fal
             guidance: float | None = None) -> tuple[Capture, bool]:
     """The experiment's capture for these settings: read back if this exact spec was made before,
     otherwise computed and written. Returns (capture, whether it came from the cache)."""
+    from pipeline.experiments.models import open_model
+
     subject = open_model(model)
     spec = module.make_spec(subject, settings(module, seed=seed, prompt=prompt, steps=steps, guidance=guidance))
     return capture_spec(module, subject, spec, root, force=force, progress=progress)
 
 
-def capture_spec(module, subject: Model, spec: dict, root: Path | str, force: bool = False,
+def capture_spec(module, subject: Model | None, spec: dict, root: Path | str, force: bool = False,
                  progress: bool = True) -> tuple[Capture, bool]:
+    """The capture of this exact spec: read back from the cache, or computed by ``module.compute`` on
+    ``subject`` (None for an experiment that runs no model) and written. (capture, whether cached)."""
     if not force:
         cached = load_cached(root, module.NAME, spec, module.ARRAY_NAMES)
         if cached is not None:
             return cached, True
-    subject.pipe  # load it before announcing work: a folder that cannot be loaded is bad input, one line
+    if subject is not None:
+        _ = subject.pipe  # load it before announcing work: a folder that cannot be loaded is bad input, one line
     if progress:
         print(f"{module.NAME}: computing {module.DESCRIPTION}", file=sys.stderr)
     from tqdm import tqdm
 
-    with tqdm(desc=module.NAME, unit="picture-step", disable=not progress, leave=False, mininterval=1.0) as bar:
+    unit = getattr(module, "PROGRESS_UNIT", "picture-step")
+    with tqdm(desc=module.NAME, unit=unit, disable=not progress, leave=False, mininterval=1.0) as bar:
         arrays, meanings, facts = module.compute(subject, spec, bar, root)
     path = write_capture(root, module.NAME, spec, arrays, meanings, facts, versions=spec["versions"])
     return read_capture(path, expected_arrays=module.ARRAY_NAMES), False
@@ -110,16 +136,17 @@ def add_work(bar, picture_steps: int) -> None:
 _LAST_SEED_WALKS: dict[str, object] = {}
 
 
-def seed_walks(subject: Model, prompt: str, seeds: list[int], steps: int, guidance: float, bar):
-    """The prompt walked from each seed in one batch (deterministic DDIM as the model's scheduler has it)."""
+def seed_walks(subject: Model, prompt: str, seeds: list[int], steps: int, guidance: float, eta: float, bar):
+    """The prompt walked from each seed in one batch (the model's own scheduler; eta 0 is deterministic)."""
     from pipeline.contract import canonical_json
 
     key = canonical_json({"model": subject.identity, "prompt": prompt, "seeds": seeds, "steps": steps,
-                          "guidance": guidance})
+                          "guidance": guidance, "eta": eta})
     if _LAST_SEED_WALKS.get("key") != key:
         _LAST_SEED_WALKS.clear()
         add_work(bar, len(seeds) * steps)
-        walk = subject.walk(steps=steps, guidance=guidance, seeds=seeds, prompts=[prompt] * len(seeds), progress=bar)
+        walk = subject.walk(steps=steps, guidance=guidance, seeds=seeds, prompts=[prompt] * len(seeds), eta=eta,
+                            progress=bar)
         _LAST_SEED_WALKS.update(key=key, walk=walk)
     return _LAST_SEED_WALKS["walk"]
 
@@ -168,23 +195,41 @@ def fact(value, unit: str, meaning: str) -> Fact:
 
 # ----------------------------------------------------------------------------- the toy world's judge
 
-_JUDGE = []
+_JUDGE: dict[str, object] = {}
 
 
-def judge(subject: Model, pictures: np.ndarray) -> dict[str, np.ndarray] | None:
+def judge_spec(model: Model, **fields) -> dict | None:
+    """What a spec records of the independent judge (its weights, what counts as "there"), for an experiment
+    that asks it about the embedded model's pictures; None for a model whose pictures are not the toy world's."""
+    if not model.is_embedded:
+        return None
+    from pipeline.experiments.models import _folder_hashes
+    from pipeline.judge import DEFAULT_JUDGE_DIR
+
+    weights = DEFAULT_JUDGE_DIR / "judge.safetensors"
+    if not weights.is_file():
+        raise UsageError(f"no judge at {weights}: run `make judge`")
+    return {"weights_sha256": _folder_hashes(DEFAULT_JUDGE_DIR)[0], "present_above": JUDGE_PRESENT_ABOVE, **fields}
+
+
+def judge(spec_judge: dict | None, pictures: np.ndarray) -> dict[str, np.ndarray] | None:
     """The independent judge's reading of toy-world pictures (N, H, W, 3): "presence" (N, objects), the
     probability that each toy-world object is there, and its best guesses "object", "colour" and
-    "background" as names; None for a model whose pictures are not the toy world's."""
-    if not subject.is_embedded:
+    "background" as names; None where the spec has no judge (``judge_spec`` gave None)."""
+    if spec_judge is None:
         return None
-    from pipeline.judge import COLOUR_NAMES, load_judge, verdicts
+    from pipeline.judge import COLOUR_NAMES, DEFAULT_JUDGE_DIR, load_judge, verdicts
     from pipeline.toyworld import BACKGROUNDS, OBJECTS
 
-    if not _JUDGE:
-        _JUDGE.append(load_judge())
+    if _JUDGE.get("weights_sha256") != spec_judge["weights_sha256"]:
+        from pipeline.experiments.models import _folder_hashes
+
+        if _folder_hashes(DEFAULT_JUDGE_DIR)[0] != spec_judge["weights_sha256"]:
+            raise RuntimeError("the judge's weights changed since the spec was made")
+        _JUDGE.update(weights_sha256=spec_judge["weights_sha256"], judge=load_judge(DEFAULT_JUDGE_DIR))
     pictures = np.asarray(pictures)
     lead = pictures.shape[:-3]
-    reading = verdicts(_JUDGE[0], pictures.reshape(-1, *pictures.shape[-3:]))
+    reading = verdicts(_JUDGE["judge"], pictures.reshape(-1, *pictures.shape[-3:]))
     return {
         "presence": reading["presence"].reshape(*lead, len(OBJECTS)).astype(np.float32),
         "object": np.array(OBJECTS)[reading["object"]].reshape(lead),

@@ -16,17 +16,14 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import torch
 
 from pipeline.experiments import common, measures
-from pipeline.model import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 NAME = "explore"
 DESCRIPTION = "a grid of starting noises spanned by three seeds, and a loop through noise space"
-PROMPT = "a butterfly"  # leaves colour, background and place free, so moving the noise changes them
-SEED = 0  # the three seeds are SEED, SEED + 1 and SEED + 2
-STEPS = DEFAULT_STEPS
-GUIDANCE = DEFAULT_GUIDANCE
+# The prompt leaves colour, background and place free, so moving the noise changes them; the three
+# seeds are the seed, seed + 1 and seed + 2.
+OPTIONS = common.model_options(prompt="a butterfly", seed=0)
 GRID = 4  # 16 pictures and 12 loop frames keep `capture --all` within two minutes on two cores
 LOOP_FRAMES = 12
 
@@ -41,7 +38,8 @@ def make_spec(model, settings) -> dict:
                             seeds=[settings.seed, settings.seed + 1, settings.seed + 2],
                             grid={"size": GRID, "fractions": np.linspace(0, 1, GRID).round(6).tolist(),
                                   "path": "geodesic from seed A towards seeds B and C, lengths interpolated"},
-                            loop={"frames": LOOP_FRAMES, "path": "cos(angle) A + sin(angle) B"})
+                            loop={"frames": LOOP_FRAMES, "path": "cos(angle) A + sin(angle) B"},
+                            judge=common.judge_spec(model))
 
 
 def grid_noise(a: np.ndarray, b: np.ndarray, c: np.ndarray, fractions) -> np.ndarray:
@@ -78,17 +76,19 @@ def loop_noise(a: np.ndarray, b: np.ndarray, frames: int) -> tuple[np.ndarray, n
 
 
 def compute(model, spec, bar, root=None):
+    import torch
+
     seeds = spec["seeds"]
     noise = model.start_noise(seeds).double().numpy()
     fractions = spec["grid"]["fractions"]
     grid = grid_noise(noise[0], noise[1], noise[2], fractions)
     angles, loop = loop_noise(noise[0], noise[1], spec["loop"]["frames"])
-    size, frames = len(fractions), len(angles)
+    size = len(fractions)
     starts = torch.from_numpy(np.concatenate([grid.reshape(size * size, *noise.shape[1:]), loop]).astype(np.float32))
     count = len(starts)
     common.add_work(bar, count * spec["steps"])
     walk = model.walk(steps=spec["steps"], guidance=spec["guidance"], prompts=[spec["prompt"]] * count,
-                      latents=starts, progress=bar)
+                      latents=starts, eta=spec["eta"], progress=bar)
     finals = common.final_pictures(walk)
     noise_pictures = model.pictures(walk.trajectory[0])
     loop_finals = finals[size * size:]
@@ -114,7 +114,7 @@ def compute(model, spec, bar, root=None):
         "loop_change": "RMS brightness distance from each loop frame's picture to the next one's (the last to the "
                        "first), (F,) percent",
     }
-    reading = common.judge(model, finals[: size * size])
+    reading = common.judge(spec["judge"], finals[: size * size])
     named = common.named_object(spec["prompt"])
     if reading is not None and named is not None:
         arrays["grid_presence"] = reading["presence"][:, common.object_index(named)].reshape(size, size)
@@ -148,7 +148,8 @@ def _facts(spec, noise, arrays, named) -> dict:
                                  "change from the last loop frame back to the first"),
     }
     if "grid_presence" in arrays:
-        facts["grid_object_share"] = fact(rounded(100 * np.mean(arrays["grid_presence"] > 0.5)), "% of the grid",
+        present = arrays["grid_presence"] > spec["judge"]["present_above"]
+        facts["grid_object_share"] = fact(rounded(100 * np.mean(present)), "% of the grid",
                                           f"grid pictures the independent judge says show a {named}")
     return facts
 

@@ -13,14 +13,10 @@ import numpy as np
 
 from pipeline.errors import UsageError
 from pipeline.experiments import common, measures
-from pipeline.model import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 NAME = "guidance"
 DESCRIPTION = "one prompt and seed at guidance 0 to 12; the guesses with and without the prompt"
-PROMPT = "a red butterfly on grass"
-SEED = 0
-STEPS = DEFAULT_STEPS
-GUIDANCE = DEFAULT_GUIDANCE  # the scale whose two halves are shown step by step
+OPTIONS = common.model_options(prompt="a red butterfly on grass", seed=0)  # its guidance: the scale shown step by step
 SCALES = (0.0, 1.0, 2.0, 4.0, 7.5, 12.0)
 
 ARRAY_NAMES = (
@@ -32,7 +28,8 @@ ARRAY_NAMES = (
 
 def make_spec(model, settings) -> dict:
     scales = sorted({*SCALES, settings.guidance})
-    return common.base_spec(NAME, model, seed=settings.seed, **common.walk_spec(settings), scales=scales)
+    return common.base_spec(NAME, model, seed=settings.seed, **common.walk_spec(settings), scales=scales,
+                            judge=common.judge_spec(model))
 
 
 def compute(model, spec, bar, root=None):
@@ -41,7 +38,7 @@ def compute(model, spec, bar, root=None):
     for scale in scales:
         common.add_work(bar, steps)
         walks[scale] = model.walk(steps=steps, guidance=scale, seeds=[spec["seed"]], prompts=[spec["prompt"]],
-                                  progress=bar)
+                                  eta=spec["eta"], progress=bar)
     shown = walks[spec["guidance"]]
     if shown.unconditional_clean is None:
         raise UsageError(f"at guidance {spec['guidance']:g} the pipeline skips the unconditional half, so there is "
@@ -82,7 +79,7 @@ def compute(model, spec, bar, root=None):
         "guidance_direction_pictures": "that difference drawn on mid-grey (0.5 + difference), (S, H, W, 3) uint8",
         "direction_size": "RMS of the difference at each step, (S,) percent of full brightness",
     }
-    presence = common.judge(model, finals)
+    presence = common.judge(spec["judge"], finals)
     named = common.named_object(spec["prompt"])
     if presence is not None and named is not None:
         arrays["object_presence"] = presence["presence"][:, common.object_index(named)]

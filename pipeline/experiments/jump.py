@@ -12,14 +12,10 @@ import sys
 import numpy as np
 
 from pipeline.experiments import common, measures
-from pipeline.model import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 NAME = "jump"
 DESCRIPTION = "the first guess beside the mean of many seeds' pictures; walks of 1 to 50 steps"
-PROMPT = "a butterfly"  # the same prompt and seeds as `seeds`, whose walks it reuses within one run
-SEED = 0
-STEPS = DEFAULT_STEPS
-GUIDANCE = DEFAULT_GUIDANCE
+OPTIONS = common.model_options(prompt="a butterfly", seed=0)  # as `seeds`, whose walks it reuses within one run
 SEED_COUNT = 32
 LADDER = (1, 2, 5, 10, 25, 50)
 LADDER_SEEDS = 3  # sharpness of one picture is noisy; the mean over a few seeds is what is quoted
@@ -39,11 +35,12 @@ def make_spec(model, settings) -> dict:
         ladder={"steps": list(LADDER), "seeds": list(range(settings.seed, settings.seed + LADDER_SEEDS))},
         sharpness={"measure": "mean brightness step between neighbouring pixels",
                    "toyworld_reference_seeds": [_TOYWORLD_SEEDS_FROM, TOYWORLD_REFERENCE] if model.is_embedded else None},
+        judge=common.judge_spec(model),
     )
 
 
 def compute(model, spec, bar, root=None):
-    walk = common.seed_walks(model, spec["prompt"], spec["seeds"], spec["steps"], spec["guidance"], bar)
+    walk = common.seed_walks(model, spec["prompt"], spec["seeds"], spec["steps"], spec["guidance"], spec["eta"], bar)
     finals = common.final_pictures(walk)
     first_guesses = model.pictures(walk.predicted_clean[0])
     mean_of_finals = measures.brightness(finals).mean(axis=0)
@@ -56,7 +53,7 @@ def compute(model, spec, bar, root=None):
             continue
         common.add_work(bar, count * len(ladder_seeds))
         short = model.walk(steps=count, guidance=spec["guidance"], seeds=ladder_seeds,
-                           prompts=[spec["prompt"]] * len(ladder_seeds), progress=bar)
+                           prompts=[spec["prompt"]] * len(ladder_seeds), eta=spec["eta"], progress=bar)
         ladder.append(common.final_pictures(short))
     ladder = np.stack(ladder)
     ladder_sharpness = measures.sharpness(ladder)
@@ -93,7 +90,7 @@ def compute(model, spec, bar, root=None):
         "ladder_distance_to_longest": "RMS brightness distance of each ladder picture from the longest walk's "
                                       "picture of the same seed, (L, R) percent",
     }
-    reading = common.judge(model, ladder)
+    reading = common.judge(spec["judge"], ladder)
     named = common.named_object(spec["prompt"])
     if reading is not None and named is not None:
         arrays["ladder_presence"] = reading["presence"][..., common.object_index(named)]

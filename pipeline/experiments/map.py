@@ -11,17 +11,18 @@ where similar prompts sit together. A scene places any picture p (uint8, H x W x
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 import numpy as np
 
+from pipeline import maps
 from pipeline.contract import spec_hash
-from pipeline.experiments import common, measures
-from pipeline.experiments.models import open_model
+from pipeline.experiments import common
 
 NAME = "map"
 DESCRIPTION = "2-D maps of pictures and prompt vectors, fitted once over the capture set"
-INPUTS = ("walk", "seeds", "jump", "guidance", "words", "blend", "explore")
+# Passed on to the captures it is fitted over; None: each one's own default (and the embedded model).
+OPTIONS = {"seed": None, "prompt": None, "steps": None, "guidance": None, "model": None}
 ATLAS_SETTINGS = {"day": "in the day", "night": "at night", "grass": "on grass", "sea": "at sea"}
 
 ARRAY_NAMES = (
@@ -46,8 +47,17 @@ def atlas() -> list[tuple[str, str, str, str]]:
     return entries
 
 
+def inputs() -> tuple[str, ...]:
+    """The captures the maps are fitted over: every experiment before the map in the registry that runs the model."""
+    from pipeline.experiments import registry
+
+    return tuple(e.name for e in registry() if e.runs_model and e.name != NAME)
+
+
 def _inputs():
-    return {name: importlib.import_module(f"pipeline.experiments.{name}") for name in INPUTS}
+    from pipeline.experiments import experiment
+
+    return {name: experiment(name).module for name in inputs()}
 
 
 def _input_specs(model, overrides: dict) -> dict:
@@ -63,34 +73,33 @@ def check_prompt(prompt: str | None) -> None:
 
 def capture(root, seed=None, force=False, progress=True, model=None, prompt=None, steps=None, guidance=None):
     """The map over the captures that the same settings make (computed first where missing)."""
+    from pipeline.experiments.models import open_model
+
     subject = open_model(model)
     overrides = {"seed": seed, "prompt": prompt, "steps": steps, "guidance": guidance}
-    return common.capture_spec(_module(), subject, make_spec(subject, overrides), root, force=force,
+    return common.capture_spec(sys.modules[__name__], subject, make_spec(subject, overrides), root, force=force,
                                progress=progress)
-
-
-def _module():
-    import sys
-
-    return sys.modules[__name__]
 
 
 def make_spec(model, overrides: dict) -> dict:
     specs = _input_specs(model, overrides)
     return common.base_spec(NAME, model, overrides={k: v for k, v in overrides.items() if v is not None},
-                            inputs={name: spec_hash(spec) for name, spec in specs.items()},
-                            atlas=[entry[0] for entry in atlas()],
+                            inputs=[[name, spec_hash(spec)] for name, spec in specs.items()],
+                            atlas=[list(entry) for entry in atlas()],
                             fit={"pictures": "PCA over brightness 0-1, flattened", "prompts": "PCA over pooled vectors"})
 
 
 def compute(model, spec, bar, root):
     modules = _inputs()
     specs = _input_specs(model, spec["overrides"])
+    if [name for name, _ in spec["inputs"]] != list(modules):
+        raise RuntimeError("the experiments the map is fitted over changed while the map was being made")
     captures = {}
-    for name, module in modules.items():
-        if spec_hash(specs[name]) != spec["inputs"][name]:
+    for name, expected in spec["inputs"]:
+        if spec_hash(specs[name]) != expected:
             raise RuntimeError(f"the {name} spec changed while the map was being made")
-        captures[name], _ = common.capture_spec(module, model, specs[name], root, progress=not bar.disable)
+        captures[name], _ = common.capture_spec(modules[name], model, specs[name], root, progress=not bar.disable)
+    names = list(captures)
     a = {name: c.arrays for name, c in captures.items()}
 
     picture_sets = [a["walk"]["trajectory_pictures"], a["walk"]["predicted_clean_pictures"], a["seeds"]["finals"],
@@ -100,22 +109,21 @@ def compute(model, spec, bar, root):
                     a["blend"]["combined_final"][None], a["explore"]["grid_finals"], a["explore"]["loop_finals"]]
     side = a["walk"]["final_picture"].shape
     pictures = np.concatenate([p.reshape(-1, *side) for p in picture_sets])
-    picture_mean, picture_basis, picture_share = measures.fit_plane(measures.brightness(pictures))
+    picture_mean, picture_basis, picture_share = maps.fit_plane(maps.brightness(pictures))
 
-    entries = atlas()
+    entries = [tuple(entry) for entry in spec["atlas"]]
     atlas_pooled = model.encode([e[0] for e in entries]).pooled.numpy()
     prompt_sets = [a["walk"]["pooled"][None], a["words"]["growth_pooled"], a["words"]["variant_pooled"],
                    a["blend"]["pooled"], atlas_pooled]
-    prompt_mean, prompt_basis, prompt_share = measures.fit_plane(np.concatenate(prompt_sets))
+    prompt_mean, prompt_basis, prompt_share = maps.fit_plane(np.concatenate(prompt_sets))
 
     def place(pictures_or_vectors, prompt=False):
         if prompt:
-            return measures.project(pictures_or_vectors, prompt_mean, prompt_basis).astype(np.float32)
-        return measures.project(measures.brightness(pictures_or_vectors), picture_mean,
-                                picture_basis).astype(np.float32)
+            return maps.project(pictures_or_vectors, prompt_mean, prompt_basis).astype(np.float32)
+        return maps.place_pictures(pictures_or_vectors, picture_mean, picture_basis).astype(np.float32)
 
     arrays = {
-        "input_captures": common.strings([captures[n].path.name for n in INPUTS]),
+        "input_captures": common.strings([captures[n].path.name for n in names]),
         "picture_mean": picture_mean.astype(np.float32),
         "picture_basis": picture_basis.astype(np.float32),
         "picture_variance_share": picture_share.astype(np.float32),
@@ -148,7 +156,7 @@ def compute(model, spec, bar, root):
         "atlas_xy": place(atlas_pooled, prompt=True),
     }
     meanings = {
-        "input_captures": "the capture folders the maps were fitted over, in the order " + ", ".join(INPUTS),
+        "input_captures": "the capture folders the maps were fitted over, in the order " + ", ".join(names),
         "picture_mean": "the picture map's centre: mean picture, brightness 0-1 flattened (H x W x 3,) float32",
         "picture_basis": "the picture map's two axes, orthonormal rows over the flattened picture, (2, H x W x 3)",
         "picture_variance_share": "share of the pictures' variance along each axis, (2,)",

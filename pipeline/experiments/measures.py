@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.maps import brightness, fit_plane, project  # noqa: F401  (the film's measures, with the map's)
+
 LAYOUT_BLOCKS = 8  # the layout is the picture seen as 8 x 8 blocks: where things are and their colours
-
-
-def brightness(pictures: np.ndarray) -> np.ndarray:
-    """uint8 pictures to float64 brightness in [0, 1]; floats pass through."""
-    pictures = np.asarray(pictures)
-    if pictures.dtype == np.uint8:
-        return pictures.astype(np.float64) / 255.0
-    return pictures.astype(np.float64)
 
 
 def picture_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -109,40 +103,3 @@ def off_path(a: np.ndarray, b: np.ndarray, point: np.ndarray) -> tuple[float, fl
     along = float((p - a) @ path) / length_sq
     closest = a + along * path
     return float(np.linalg.norm(p - closest) / np.sqrt(length_sq)), along
-
-
-def fit_plane(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A 2-D PCA: (mean (D,), basis (2, D) with orthonormal rows, share of the variance each row explains (2,)).
-
-    The sign of each row is fixed (its largest entry is positive) so a refit gives the same map.
-    """
-    x = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
-    mean = x.mean(axis=0)
-    centred = x - mean
-    # the top axes from the small points x points Gram matrix: the same as an SVD, several times faster
-    # for a thousand pictures of three thousand numbers each
-    eigenvalues, eigenvectors = np.linalg.eigh(centred @ centred.T)
-    top = np.argsort(eigenvalues)[::-1][:2]
-    basis = (eigenvectors[:, top].T @ centred) / np.sqrt(eigenvalues[top])[:, None]
-    signs = np.sign(basis[np.arange(2), np.abs(basis).argmax(axis=1)])
-    basis = basis * signs[:, None]
-    share = eigenvalues[top] / np.sum(np.clip(eigenvalues, 0, None))
-    return mean, basis, share
-
-
-def project(points: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """Points (..., D) or pictures flattened to D, placed on a fitted plane: (..., 2)."""
-    d = basis.shape[1]
-    x = np.asarray(points, dtype=np.float64)
-    lead = x.shape[: x.ndim - _trailing_dims(x.shape, d)]
-    return ((x.reshape(*lead, d) - mean) @ basis.T)
-
-
-def _trailing_dims(shape: tuple, size: int) -> int:
-    """How many trailing axes of ``shape`` multiply to ``size`` (a picture's H, W, 3 or a vector's D)."""
-    product = 1
-    for count, axis in enumerate(reversed(shape), start=1):
-        product *= axis
-        if product == size:
-            return count
-    raise ValueError(f"no trailing axes of {shape} hold {size} numbers")

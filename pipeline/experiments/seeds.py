@@ -27,16 +27,15 @@ import sys
 import numpy as np
 
 from pipeline.experiments import common, measures
-from pipeline.model import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 NAME = "seeds"
 DESCRIPTION = "one prompt from many seeds: when the layout is fixed, and forks of one walk with fresh noise"
-PROMPT = "a butterfly"  # names the object only: colour, background, size and place are the seed's to choose
-SEED = 0  # the first of SEED_COUNT consecutive seeds
-STEPS = DEFAULT_STEPS
-GUIDANCE = DEFAULT_GUIDANCE
+# The prompt names the object only: colour, background, size and place are the seed's to choose.
+# The seed is the first of SEED_COUNT consecutive seeds.
+OPTIONS = common.model_options(prompt="a butterfly", seed=0)
 SEED_COUNT = 32
 COMMIT_BELOW = 0.2
+RECOGNISED_SHARE = 0.9  # a step is "recognisable" once this share of the seeds' guesses is nearest their own ending
 # Where the forks happen, as fractions of the walk (after 0, 3, 6, 9, 13 and 18 of 25 steps)
 FORK_FRACTIONS = (0.0, 0.12, 0.24, 0.36, 0.52, 0.72)
 BRANCHES = 3
@@ -60,9 +59,9 @@ def make_spec(model, settings) -> dict:
     return common.base_spec(
         NAME, model, **common.walk_spec(settings),
         seeds=list(range(settings.seed, settings.seed + SEED_COUNT)),
-        layout={"blocks": measures.LAYOUT_BLOCKS, "commit_below": COMMIT_BELOW},
+        layout={"blocks": measures.LAYOUT_BLOCKS, "commit_below": COMMIT_BELOW, "recognised_share": RECOGNISED_SHARE},
         # what the independent judge is asked of every seed's final picture (embedded model only)
-        judge={"reads": ["object", "colour", "background"]},
+        judge=common.judge_spec(model, reads=["object", "colour", "background"]),
         forks={"seed": settings.seed, "sampler": "DDIMScheduler", "eta": FORK_ETA, "fork_steps": forks,
                "branch_seeds": [[_BRANCH_SEEDS_FROM + 1000 * k + r for r in range(BRANCHES)] for k in forks]},
     )
@@ -78,12 +77,13 @@ def _commit_steps(below: np.ndarray) -> np.ndarray:
 
 def compute(model, spec, bar, root=None):
     seeds, steps = spec["seeds"], spec["steps"]
-    walk = common.seed_walks(model, spec["prompt"], seeds, steps, spec["guidance"], bar)
+    walk = common.seed_walks(model, spec["prompt"], seeds, steps, spec["guidance"], spec["eta"], bar)
     finals = common.final_pictures(walk)
     clean = model.pictures(walk.predicted_clean)  # (S, N, H, W, 3)
 
-    final_layout = measures.layout(finals)
-    clean_layout = measures.layout(clean)
+    blocks = spec["layout"]["blocks"]
+    final_layout = measures.layout(finals, blocks)
+    clean_layout = measures.layout(clean, blocks)
     between = measures.picture_distance(final_layout[:, None], final_layout[None, :])  # (N, N)
     spread = between.sum(axis=1) / (len(seeds) - 1)  # mean distance to the other seeds' final layouts
     to_all = measures.picture_distance(clean_layout[:, :, None], final_layout[None, None])  # (S, N, N)
@@ -139,7 +139,7 @@ def compute(model, spec, bar, root=None):
                        "(K,) percent of full brightness",
         "fork_change_share": "fork_change as a share of the mean distance between different seeds' pictures, (K,)",
     }
-    reading = common.judge(model, finals)
+    reading = common.judge(spec["judge"], finals)
     named = common.named_object(spec["prompt"])
     if reading is not None and named is not None:
         arrays["judged_presence"] = reading["presence"][:, common.object_index(named)]
@@ -159,7 +159,8 @@ def _forks(model, spec, bar) -> dict:
     forks = spec["forks"]
     steps = spec["steps"]
     branch_seeds = [s for row in forks["branch_seeds"] for s in row]
-    shares = [k for k in forks["fork_steps"] for _ in range(BRANCHES)]
+    branches = len(forks["branch_seeds"][0])
+    shares = [k for k, row in zip(forks["fork_steps"], forks["branch_seeds"]) for _ in row]
     count = 1 + len(branch_seeds)
     # a fork at step 0 shares only the starting noise; later ones share the step noise up to the fork too
     generators = [model.generators([forks["seed"]])[0]]
@@ -187,7 +188,7 @@ def _forks(model, spec, bar) -> dict:
         "reference_pictures": model.pictures(walk.trajectory[:, 0]),
         "reference_clean_pictures": model.pictures(walk.predicted_clean[:, 0]),
         "reference_final": finals[0],
-        "finals": finals[1:].reshape(len(forks["fork_steps"]), BRANCHES, *finals.shape[1:]),
+        "finals": finals[1:].reshape(len(forks["fork_steps"]), branches, *finals.shape[1:]),
     }
 
 
@@ -198,7 +199,8 @@ def _facts(spec, arrays, seed_spread: float, named: str | None) -> dict:
     commits = arrays["commit_steps"]
     commit_step = int(np.ceil(np.median(commits)))
     match = arrays["own_final_match"]
-    recognised = np.flatnonzero(match >= 0.9)
+    recognisable = spec["layout"]["recognised_share"]
+    recognised = np.flatnonzero(match >= recognisable)
     share = arrays["fork_change_share"]
     settled = np.flatnonzero(share < threshold)
     forks = arrays["fork_steps"]
@@ -229,9 +231,10 @@ def _facts(spec, arrays, seed_spread: float, named: str | None) -> dict:
         "own_final_match_at_step_1": fact(rounded(100 * match[0]), "% of seeds",
                                           "seeds whose first guess is already nearest their own ending's layout"),
         "recognisable_step": fact(int(recognised[0]) + 1 if recognised.size else steps + 1, "step",
-                                  "first step at which 90% of the seeds' guesses are nearest their own ending's layout"),
+                                  f"first step at which {100 * recognisable:g}% of the seeds' guesses are nearest "
+                                  "their own ending's layout"),
         "fork_count": fact(int(len(forks)), "forks", "steps at which the stochastic walk is forked"),
-        "fork_branches": fact(BRANCHES, "branches", "fresh-noise branches per fork"),
+        "fork_branches": fact(len(spec["forks"]["branch_seeds"][0]), "branches", "fresh-noise branches per fork"),
         "fork_eta": fact(spec["forks"]["eta"], "eta", "DDIM's eta for the forked walks: 1 adds fresh noise every step"),
         "fork_first_change": fact(rounded(arrays["fork_change"][0]), "% brightness (RMS)",
                                   f"how much the ending changes when the walk is forked after step {int(forks[0])}"),
@@ -248,7 +251,8 @@ def _facts(spec, arrays, seed_spread: float, named: str | None) -> dict:
     }
     if "judged_presence" in arrays:
         # "Equally good answers", measured: what a classifier trained apart from the model sees in them.
-        facts["judged_object_share"] = fact(rounded(100 * np.mean(arrays["judged_presence"] > 0.5)), "% of seeds",
+        present = arrays["judged_presence"] > spec["judge"]["present_above"]
+        facts["judged_object_share"] = fact(rounded(100 * np.mean(present)), "% of seeds",
                                             f"seeds' final pictures the independent judge says show a {named}")
         facts["judged_colour_count"] = fact(len(set(arrays["judged_colours"])), "colours",
                                             "different colours the judge sees among the seeds' final pictures")

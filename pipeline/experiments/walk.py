@@ -11,14 +11,10 @@ import sys
 import numpy as np
 
 from pipeline.experiments import common, measures
-from pipeline.model import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 NAME = "walk"
 DESCRIPTION = "one prompt, one seed: x_t and the guess of the final picture at every step"
-PROMPT = "a red butterfly on grass"
-SEED = 0
-STEPS = DEFAULT_STEPS
-GUIDANCE = DEFAULT_GUIDANCE
+OPTIONS = common.model_options(prompt="a red butterfly on grass", seed=0)
 CLOSE_WITHIN = 5.0  # % RMS brightness: a guess this close to the final picture looks the same at a glance
 
 ARRAY_NAMES = (
@@ -32,13 +28,13 @@ ARRAY_NAMES = (
 
 
 def make_spec(model, settings) -> dict:
-    return common.base_spec(NAME, model, seed=settings.seed, **common.walk_spec(settings))
+    return common.base_spec(NAME, model, seed=settings.seed, **common.walk_spec(settings), close_within=CLOSE_WITHIN)
 
 
 def compute(model, spec, bar, root=None):
     common.add_work(bar, spec["steps"])
     walk = model.walk(steps=spec["steps"], guidance=spec["guidance"], seeds=[spec["seed"]],
-                      prompts=[spec["prompt"]], progress=bar)
+                      prompts=[spec["prompt"]], eta=spec["eta"], progress=bar)
     final_picture = common.final_pictures(walk)[0]
     clean_pictures = model.pictures(walk.predicted_clean[:, 0])
     guess_distance = measures.picture_distance(clean_pictures, final_picture).astype(np.float32)
@@ -106,7 +102,8 @@ def compute(model, spec, bar, root=None):
 def _facts(spec, walk, arrays) -> dict:
     steps = spec["steps"]
     distance = arrays["guess_distance"]
-    close = np.flatnonzero(distance <= CLOSE_WITHIN)
+    close_within = spec["close_within"]
+    close = np.flatnonzero(distance <= close_within)
     close_step = int(close[0]) + 1 if close.size else steps
     halfway = steps // 2
     tokens = arrays["tokens"]
@@ -137,9 +134,9 @@ def _facts(spec, walk, arrays) -> dict:
                                        "% brightness (RMS)",
                                        f"how far the guess after step {max(halfway, 1)} is from the final picture"),
         "halfway_step": fact(max(halfway, 1), "step", "the step halfway through the walk"),
-        "close_step": fact(close_step, "step", f"first step whose guess is within {CLOSE_WITHIN:g}% (RMS brightness) "
+        "close_step": fact(close_step, "step", f"first step whose guess is within {close_within:g}% (RMS brightness) "
                                                "of the final picture"),
-        "close_within": fact(CLOSE_WITHIN, "% brightness (RMS)", "what counts as close for close_step"),
+        "close_within": fact(close_within, "% brightness (RMS)", "what counts as close for close_step"),
     }
 
 

@@ -14,14 +14,10 @@ import numpy as np
 
 from pipeline.errors import UsageError
 from pipeline.experiments import common, measures
-from pipeline.model import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 NAME = "words"
 DESCRIPTION = "a prompt grown one word at a time, and its words reordered, seed fixed"
-PROMPT = "a red butterfly on grass"
-SEED = 0
-STEPS = DEFAULT_STEPS
-GUIDANCE = DEFAULT_GUIDANCE
+OPTIONS = common.model_options(prompt="a red butterfly on grass", seed=0)
 YARDSTICK_SEEDS = 3
 
 ARRAY_NAMES = (
@@ -64,7 +60,8 @@ def make_spec(model, settings) -> dict:
     growth = [""] + [" ".join(words[:i]) for i in range(1, len(words) + 1)]
     return common.base_spec(NAME, model, seed=settings.seed, **common.walk_spec(settings),
                             growth=growth, variants=word_orders(settings.prompt),
-                            yardstick_seeds=[settings.seed + i for i in range(1, YARDSTICK_SEEDS + 1)])
+                            yardstick_seeds=[settings.seed + i for i in range(1, YARDSTICK_SEEDS + 1)],
+                            judge=common.judge_spec(model))
 
 
 def compute(model, spec, bar, root=None):
@@ -72,7 +69,8 @@ def compute(model, spec, bar, root=None):
     prompts = growth + variants + [spec["prompt"]] * len(yardstick)
     seeds = [spec["seed"]] * (len(growth) + len(variants)) + yardstick
     common.add_work(bar, len(prompts) * spec["steps"])
-    walk = model.walk(steps=spec["steps"], guidance=spec["guidance"], seeds=seeds, prompts=prompts, progress=bar)
+    walk = model.walk(steps=spec["steps"], guidance=spec["guidance"], seeds=seeds, prompts=prompts, eta=spec["eta"],
+                      progress=bar)
     finals = common.final_pictures(walk)
     pooled = walk.prompt.pooled.numpy()
     states = walk.prompt.token_states.numpy()
@@ -116,7 +114,7 @@ def compute(model, spec, bar, root=None):
         "yardstick_seeds": "other seeds of the whole prompt, (Y,)",
         "yardstick_finals": "their final pictures: what a different seed changes, (Y, H, W, 3) uint8",
     }
-    reading = common.judge(model, growth_finals)
+    reading = common.judge(spec["judge"], growth_finals)
     if reading is not None:
         for key in ("object", "colour", "background"):
             arrays[f"growth_judged_{key}"] = common.strings(reading[key])

@@ -1,8 +1,15 @@
-"""The base scene of every narrated chapter: it picks the voice, speaks the chapter's narration blocks, and writes their subtitles.
+"""The base scene of every chapter: it reads the captures the chapter declares, speaks its narration blocks, writes their subtitles, and closes the chapter.
 
-A chapter subclasses ``NarratedScene``, calls ``self.use_narration(path, facts)`` once it has
-read its capture, and wraps animations in ``with self.narrate("block") as tracker:``. The voice
-comes from ``LATENT_WALK_VOICE`` (piper, the default, or silent); chapters never choose it.
+A chapter is ``scenes/chNN_name.py`` with one ``NarratedScene`` subclass, and
+``scenes/chNN_name.narration.toml`` with its ``[chapter]`` table and its ``[blocks]``
+(``scenes/chapters.py``). Before the chapter plays, the base scene reads every capture the
+table names (``self.captures[name]``; the chapter's own, the first, is also ``self.capture``,
+with its ``self.facts`` and ``self.arrays``), refuses a read of any other, and fills the
+narration's placeholders from all of them: ``{fact}`` from the chapter's own capture,
+``{capture.fact}`` from any it reads. The chapter writes ``tell()``, wrapping its animations in
+``with self.narrate("block") as tracker:``; the base scene then holds the last picture and
+closes. The voice comes from ``LATENT_WALK_VOICE`` (piper, the default, or silent).
+
 When the scene ends, ``<media_dir>/subtitles/<Scene>.vtt`` and ``.srt`` hold every block,
 timed where it actually plays in the video, and ``<Scene>.marks.json`` says where each block
 starts and where its animations end: the clips take their posters from it and the slide deck
@@ -11,26 +18,54 @@ its slide boundaries.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
-import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from manim import config, logger
 from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
-from pipeline.contract import Capture, read_capture
-from scenes.chapters import CAPTURES_READ, MARKS_SCHEMA
-from scenes.helpers import captures_root
+from pipeline.contract import Capture, CaptureError, Fact, read_capture
+from pipeline.files import write_whole
+from scenes.chapters import MARKS_SCHEMA, Chapter, read_chapter
+from scenes.numbers import spoken
 from scenes.style import BACKGROUND
 
 from .script import Narration, NarrationError, load_narration
 from .speech import service_from_env, spoken_text
 from .subtitles import Cue, block_cues, write_subtitles
+
+
+def captures_root() -> Path:
+    """Where captures live: ``<media_dir>/captures``, so ``--media_dir`` moves a render and its data together."""
+    return Path(config.media_dir) / "captures"
+
+
+class _Arrays(dict):
+    """A capture's arrays; asking for one it lacks is one line naming the capture and the fix, not a KeyError."""
+
+    def __init__(self, capture: Capture) -> None:
+        super().__init__(capture.arrays)
+        self.capture = capture
+
+    def __missing__(self, key: str) -> np.ndarray:
+        raise CaptureError(f"{self.capture.path}: the {self.capture.name} capture has no array {key!r}, which this "
+                           f"chapter reads; run: python -m pipeline capture {self.capture.name} --force")
+
+
+def narration_facts(captures: Mapping[str, Capture], own: str) -> dict[str, str]:
+    """What narration placeholders are filled with: ``fact`` for the facts of the chapter's own capture,
+    ``capture.fact`` for those of every capture it reads (its own included), each in its spoken form."""
+    facts: dict[str, Fact] = {f"{name}.{fact}": value for name, capture in captures.items()
+                              for fact, value in capture.facts.items()}
+    facts.update(captures[own].facts)
+    return {name: spoken(fact) for name, fact in facts.items()}
 
 
 @dataclass(frozen=True)
@@ -53,14 +88,20 @@ def subtitles_folder() -> Path:
 
 
 class NarratedScene(VoiceoverScene):
-    """A VoiceoverScene with the project's voice, narration read from a file, and subtitles written at the end."""
+    """A VoiceoverScene that reads its chapter's captures and narration, speaks it, and writes its subtitles."""
 
     # Seconds the last picture stays on screen after the last words, before the chapter cuts.
     closing_hold = 1.0
-    # The chapter's title as the screen shows it, and the capture it reads (set by each chapter).
-    title = ""
-    capture_name = ""
-    expected_arrays: Sequence[str] = ()
+
+    @classmethod
+    def chapter(cls) -> Chapter:
+        """What the chapter's narration file says of it (the file beside the class's own)."""
+        source = Path(inspect.getfile(cls))
+        chapter = read_chapter(source.with_name(source.stem + ".narration.toml"))
+        if chapter.scene != cls.__name__:
+            raise NarrationError(f"{chapter.narration}: [chapter] scene = {chapter.scene!r}, but {source.name} "
+                                 f"renders {cls.__name__}: make them agree")
+        return chapter
 
     def setup(self) -> None:
         super().setup()
@@ -70,37 +111,43 @@ class NarratedScene(VoiceoverScene):
         # voice (added at the clock's time) out of step with the pictures. Render every frame.
         config.disable_caching = True
         self.set_speech_service(service_from_env(), create_subcaption=False)
-        self.narration: Narration | None = None
-        self.narration_text: dict[str, str] = {}
         self.spoken: list[SpokenBlock] = []
         # Where each block's animations end (the scene's clock when its `narrate` closes).
         self.block_ends: dict[str, float] = {}
         self._block_name: str | None = None
+        self.about = self.chapter()
+        self.title = self.about.title
+        self.captures = {name: self._read(name) for name in self.about.reads}
+        self.capture = self.captures[self.about.capture]
+        self.facts, self.arrays = self.capture.facts, self.capture.arrays
+        self.narration: Narration = load_narration(self.about.narration)
+        self.narration_text = self.narration.filled(narration_facts(self.captures, self.about.capture))
 
-    def read_capture(self, name: str | None = None, arrays: Sequence[str] | None = None) -> Capture:
-        """Read a capture from ``<media_dir>/captures``: the chapter's own (``capture_name``) unless named."""
-        if name is None:
-            name = self.capture_name
-            arrays = self.expected_arrays if arrays is None else arrays
-        module = Path(inspect.getfile(type(self))).stem
-        declared = CAPTURES_READ.get(module)
-        if declared is not None and name not in declared:
-            # The Makefile re-renders a chapter only when a capture CAPTURES_READ names changes.
-            raise NarrationError(f"{module} reads the {name} capture, which CAPTURES_READ in scenes/chapters.py "
-                                 f"does not name for it ({', '.join(declared)}): add it there")
-        return read_capture(captures_root(), name=name, expected_arrays=tuple(arrays or ()))
+    def _read(self, name: str) -> Capture:
+        capture = read_capture(captures_root(), name=name)
+        return dataclasses.replace(capture, arrays=_Arrays(capture))
 
-    def use_narration(self, path: Path | str, facts: Mapping[str, str]) -> None:
-        """Read the chapter's narration file and fill its placeholders with the capture's facts."""
-        self.narration = load_narration(path)
-        self.narration_text = self.narration.filled(facts)
+    def read_capture(self, name: str) -> Capture:
+        """A capture the chapter declares (already read); any other is refused, since the Makefile re-renders
+        a chapter only when a capture its ``[chapter]`` table names changes."""
+        if name not in self.captures:
+            raise NarrationError(f"{self.about.module} reads the {name} capture, which {self.about.narration.name} "
+                                 f"does not name (reads = {list(self.about.reads)}): add it there")
+        return self.captures[name]
+
+    def construct(self) -> None:
+        self.tell()
+        self.finish()
+
+    def tell(self) -> None:
+        """The chapter's animations, block by block (each chapter writes its own)."""
+        raise NotImplementedError(f"{type(self).__name__} must define tell()")
 
     @contextmanager
     def narrate(self, block: str) -> Iterator[VoiceoverTracker]:
         """Speak one named block of the narration while the body animates; waits for the voice to finish."""
         if block not in self.narration_text:
-            where = self.narration.path if self.narration else "no narration file (call use_narration first)"
-            raise NarrationError(f"{where}: has no block {block!r}")
+            raise NarrationError(f"{self.narration.path}: has no block {block!r}")
         self._block_name = block
         try:
             with self.voiceover(text=self.narration_text[block]) as tracker:
@@ -129,7 +176,7 @@ class NarratedScene(VoiceoverScene):
 
     def tear_down(self) -> None:
         super().tear_down()
-        if self.narration is not None:
+        if getattr(self, "narration", None) is not None:
             said = [block.name for block in self.spoken]
             unsaid = [name for name in self.narration.blocks if name not in said]
             if unsaid or said != list(self.narration.blocks):
@@ -154,8 +201,4 @@ class NarratedScene(VoiceoverScene):
                         "end": round(self.block_ends.get(block.name, block.end), 4),
                         "text": block.text} for block in self.spoken],
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        os.replace(partial, path)
-        return path
+        return write_whole(path, json.dumps(data, indent=1) + "\n")

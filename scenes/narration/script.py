@@ -1,13 +1,16 @@
 """A chapter's narration as data: named blocks of text for the ear, with bookmarks and ``{placeholders}`` for captured facts.
 
-The file sits beside its scene (``scenes/ch04_noise.narration.toml``) and holds one table,
-``[blocks]``, of named texts in the order they are spoken:
+The file sits beside its scene (``scenes/ch04_noise.narration.toml``). Its ``[chapter]`` table
+says what the chapter is (``scenes/chapters.py`` reads it); its ``[blocks]`` table holds the named
+texts in the order they are spoken:
 
     [blocks]
     opening = \"\"\"Here is a picture. <bookmark mark="noise"/> Now add noise.\"\"\"
 
-No number is typed into a narration: every number is a placeholder such as ``{lost_step}``,
-filled from the facts of the capture the chapter reads.
+No number is typed into a narration: every number is a placeholder filled from the facts of
+the captures the chapter reads. ``{lost_step}`` names a fact of the chapter's own capture (the
+first it reads); ``{map.picture_numbers}`` names a fact of another capture it reads, so two
+captures' facts can never be taken for each other.
 """
 
 from __future__ import annotations
@@ -49,12 +52,24 @@ class Narration:
         return {name for text in self.blocks.values() for name in placeholders_in(text)}
 
     def filled(self, facts: Mapping[str, str]) -> dict[str, str]:
-        """Each block with its placeholders replaced by the facts' spoken forms."""
+        """Each block with its placeholders replaced by the facts' spoken forms (keyed ``fact`` or ``capture.fact``)."""
         missing = sorted(self.placeholders() - set(facts))
         if missing:
-            raise NarrationError(f"{self.path}: placeholders {missing} name no fact of the capture "
-                                 f"(it has: {', '.join(sorted(facts))})")
-        return {name: text.format_map(facts) for name, text in self.blocks.items()}
+            raise NarrationError(f"{self.path}: placeholders {missing} name no fact of the captures the chapter "
+                                 f"reads (it has: {', '.join(sorted(facts))})")
+        return {name: _fill(text, facts) for name, text in self.blocks.items()}
+
+
+def _fill(text: str, facts: Mapping[str, str]) -> str:
+    # Not str.format_map: it would read {map.fact} as an attribute of a "map" fact.
+    return "".join(literal + (facts[field] if field is not None else "")
+                   for literal, field, _, _ in string.Formatter().parse(text))
+
+
+def _fact_name(field: str) -> bool:
+    """``fact`` or ``capture.fact``, each part a plain name."""
+    parts = field.split(".")
+    return len(parts) <= 2 and all(part.isidentifier() for part in parts)
 
 
 def load_narration(path: Path | str) -> Narration:
@@ -77,8 +92,9 @@ def load_narration(path: Path | str) -> Narration:
         except ValueError as e:
             raise NarrationError(f"{path}: block {name!r} has a broken placeholder ({e})") from None
         for _, field, spec, conversion in fields:
-            if field is not None and (not field.isidentifier() or spec or conversion):
-                raise NarrationError(f"{path}: block {name!r}: placeholder {{{field}}} must be a plain fact name")
+            if field is not None and (not _fact_name(field) or spec or conversion):
+                raise NarrationError(f"{path}: block {name!r}: placeholder {{{field}}} must be a fact's name "
+                                     f"(or capture.fact)")
         marks = BOOKMARK.findall(text)
         if len(marks) != len(set(marks)):
             raise NarrationError(f"{path}: block {name!r} uses a bookmark name twice")

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import wave
 from abc import abstractmethod
 from dataclasses import asdict, dataclass
@@ -29,6 +28,8 @@ import numpy as np
 from manim_voiceover.services.base import SpeechService
 from manim_voiceover.tracker import AUDIO_OFFSET_RESOLUTION
 from slugify import slugify
+
+from pipeline.files import write_whole, written
 
 # The pattern manim-voiceover's tracker splits on (tracker.py): a mark name is \w*.
 BOOKMARK = re.compile(r"<bookmark\s*mark\s*=['\"](\w*)[\"']\s*/>")
@@ -136,32 +137,17 @@ def timing_data(text: str, content: str, segments: list[Segment], duration: floa
 
 
 def _write_wav_atomic(path: Path, samples: np.ndarray, sample_rate: int) -> None:
-    """16-bit mono WAV, written to a temporary name and renamed, so parallel renders never read half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wav")
-    os.close(fd)
-    try:
-        with wave.open(tmp, "wb") as out:
+    """16-bit mono WAV, written whole, so parallel renders never read half a file."""
+    with written(path) as tmp:
+        with wave.open(str(tmp), "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(sample_rate)
             out.writeframes(samples.astype("<i2").tobytes())
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; the cache is an ordinary shared folder
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=1)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_whole(path, json.dumps(data, indent=1))
 
 
 class ExactTimingService(SpeechService):

@@ -9,14 +9,14 @@ proportion to the characters before it, between that segment's exact ends.
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from pipeline.files import write_whole
 
 # Broadcast habit: at most two lines of about 42 characters on screen at once.
 LINE_CHARS = 42
@@ -131,24 +131,11 @@ def to_srt(cues: Sequence[Cue]) -> str:
     return "\n".join(parts)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-" + path.name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; subtitles are served beside the video
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_subtitles(folder: Path, name: str, cues: Sequence[Cue]) -> tuple[Path, Path]:
     """Write ``<folder>/<name>.vtt`` and ``<folder>/<name>.srt``; returns their paths."""
     vtt, srt = Path(folder) / f"{name}.vtt", Path(folder) / f"{name}.srt"
-    _write_atomic(vtt, to_vtt(cues))
-    _write_atomic(srt, to_srt(cues))
+    write_whole(vtt, to_vtt(cues))
+    write_whole(srt, to_srt(cues))
     return vtt, srt
 
 

@@ -20,12 +20,16 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import toyworld
-from pipeline.contract import Capture, Fact, load_cached, read_capture, write_capture
+from pipeline.contract import Capture, Fact
 from pipeline.errors import UsageError
+from pipeline.experiments import common
 
 NAME = "forward"
 DESCRIPTION = "a toy-world picture dissolved into noise by DDPM's own add_noise, over its full schedule"
-DEFAULT_SEED = 3  # "a big purple butterfly": one large object on a plain sky, easy to follow as it dissolves
+# It runs a scheduler, no model: the seed picks the toy-world picture and its noise. Seed 3 is
+# "a big purple butterfly": one large object on a plain sky, easy to follow as it dissolves.
+OPTIONS = {"seed": 3}
+PROGRESS_UNIT = "frame"
 
 NUM_TRAIN_TIMESTEPS = 1000
 BETA_SCHEDULE = "squaredcos_cap_v2"
@@ -49,16 +53,17 @@ def frame_timesteps() -> list[int]:
 
 
 def _scheduler():
+    """DDPM's scheduler as this module sets it up, for a new spec (which records its whole config)."""
     from diffusers import DDPMScheduler
 
     return DDPMScheduler(num_train_timesteps=NUM_TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE)
 
 
-def _versions() -> dict[str, str]:
+def _recorded_scheduler(spec: dict):
+    """The scheduler a spec records, rebuilt from its config: what compute runs."""
     import diffusers
-    import torch
 
-    return {"diffusers": diffusers.__version__, "torch": torch.__version__, "numpy": np.__version__}
+    return getattr(diffusers, spec["scheduler"]["class"]).from_config(spec["scheduler"]["config"])
 
 
 def _distractor_seeds(own_kinds: set[str], count: int) -> list[int]:
@@ -78,17 +83,17 @@ def _digest(pictures: np.ndarray) -> str:
 def make_spec(seed: int | None = None) -> dict:
     """Everything that decides the capture's numbers, pictures included by their checksum,
     so that a change to the toy world's drawing makes a new capture rather than a stale one."""
-    seed = DEFAULT_SEED if seed is None else int(seed)
-    if not 0 <= seed < 2**32:
-        raise UsageError(f"seed must be from 0 to {2**32 - 1}; got {seed}")
+    seed = OPTIONS["seed"] if seed is None else int(seed)
+    if not 0 <= seed <= common.MAX_SEED:
+        raise UsageError(f"seed must be from 0 to {common.MAX_SEED}; got {seed}")
     scene = toyworld.sample_scene(seed)
     distractors = _distractor_seeds(set(scene.object_kinds), CANDIDATES - 1)
     scheduler = _scheduler()
     config = {k: v for k, v in dict(scheduler.config).items() if not k.startswith("_")}
-    return {
-        "experiment": NAME,
-        "scheduler": {"class": type(scheduler).__name__, "config": config},
-        "picture": {
+    return common.base_spec(
+        NAME, None,
+        scheduler={"class": type(scheduler).__name__, "config": config},
+        picture={
             "generator": "pipeline.toyworld",
             "seed": seed,
             "caption": scene.caption,
@@ -97,9 +102,11 @@ def make_spec(seed: int | None = None) -> dict:
             "size": toyworld.SIZE,
             "sha256": _digest(toyworld.render(scene)),
         },
-        "noise_seed": seed,
-        "frame_timesteps": frame_timesteps(),
-        "measure": {
+        noise_seed=seed,
+        frame_every=FRAME_EVERY,
+        frame_timesteps=frame_timesteps(),
+        half_step=HALF_STEP,
+        measure={
             "name": "nearest-picture match",
             "candidates": CANDIDATES,
             "distractor_seeds": distractors,
@@ -108,8 +115,7 @@ def make_spec(seed: int | None = None) -> dict:
             "score": "Pearson correlation over all pixels and channels",
             "lost_below": LOST_BELOW,
         },
-        "versions": _versions(),
-    }
+    )
 
 
 def _model_space(pictures: np.ndarray) -> np.ndarray:
@@ -129,12 +135,11 @@ def _unit_rows(x):
     return x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def compute(spec: dict, progress: bool = True) -> tuple[dict, dict, dict]:
-    """Run the forward process the spec describes: (arrays, meanings, facts)."""
+def compute(model, spec: dict, bar, root=None) -> tuple[dict, dict, dict]:
+    """Run the forward process the spec describes: (arrays, meanings, facts). It runs no model (``model`` is None)."""
     import torch
-    from tqdm import tqdm
 
-    scheduler = _scheduler()
+    scheduler = _recorded_scheduler(spec)
     picture = spec["picture"]
     measure = spec["measure"]
     scene = toyworld.sample_scene(picture["seed"])
@@ -161,12 +166,13 @@ def compute(spec: dict, progress: bool = True) -> tuple[dict, dict, dict]:
     draws = measure["draws_per_frame"]
     match_rate = np.zeros(frames_count)
     many_clean = clean.expand(draws, *clean.shape).contiguous()
-    for i in tqdm(range(frames_count), desc="forward: nearest-picture match", unit="frame",
-                  disable=not progress, leave=False):
+    common.add_work(bar, frames_count)
+    for i in range(frames_count):
         draw_noise = torch.randn(many_clean.shape, generator=generator, dtype=torch.float32)
         mixed = scheduler.add_noise(many_clean, draw_noise, steps[i].repeat(draws))
         best = (_unit_rows(mixed) @ candidates.T).argmax(dim=1)
         match_rate[i] = float((best == 0).double().mean())
+        bar.update(1)
 
     arrays = {
         "clean": clean.numpy(),
@@ -203,7 +209,8 @@ def _facts(spec: dict, scheduler, arrays: dict) -> dict[str, Fact]:
     candidates = spec["measure"]["candidates"]
     below = np.flatnonzero(match < spec["measure"]["lost_below"])
     lost = int(below[0]) if below.size else len(steps) - 1
-    half = int(np.flatnonzero(steps == HALF_STEP)[0])
+    half_step, every = spec["half_step"], spec["frame_every"]
+    half = int(np.flatnonzero(steps == half_step)[0])
     alphas_cumprod = scheduler.alphas_cumprod.double().numpy()
     louder = int(np.flatnonzero(alphas_cumprod < 0.5)[0])  # noise amplitude first exceeds the picture's
 
@@ -214,8 +221,8 @@ def _facts(spec: dict, scheduler, arrays: dict) -> dict[str, Fact]:
         "caption": Fact(spec["picture"]["caption"], "", "the toy-world caption of the picture being noised"),
         "num_train_timesteps": Fact(int(scheduler.config.num_train_timesteps), "steps",
                                     "steps in the scheduler's full schedule, from clean picture to pure noise"),
-        "num_frames": Fact(int(len(steps)), "frames", "frames recorded: every 10th step and the last"),
-        "frame_every": Fact(FRAME_EVERY, "steps", "steps between two recorded frames"),
+        "num_frames": Fact(int(len(steps)), "frames", f"frames recorded: every {every}th step and the last"),
+        "frame_every": Fact(every, "steps", "steps between two recorded frames"),
         "lost_step": Fact(int(steps[lost]), "step",
                           "first recorded step at which the nearest-picture match finds the right picture "
                           "in fewer than half of the noise draws"),
@@ -225,11 +232,11 @@ def _facts(spec: dict, scheduler, arrays: dict) -> dict[str, Fact]:
                                            "the noise's share of the frame's amplitude at the lost step"),
         "signal_power_percent_at_lost_step": Fact(percent(signal[lost] ** 2), "% of power",
                                                   "the picture's share of the frame's power (alpha_bar) at the lost step"),
-        "half_step": Fact(HALF_STEP, "step", "the step halfway through the schedule"),
+        "half_step": Fact(half_step, "step", "the step halfway through the schedule"),
         "signal_percent_at_half": Fact(percent(signal[half]), "% of amplitude",
-                                       "the picture's share of the frame's amplitude at step 500"),
+                                       f"the picture's share of the frame's amplitude at step {half_step}"),
         "noise_percent_at_half": Fact(percent(noise[half]), "% of amplitude",
-                                      "the noise's share of the frame's amplitude at step 500"),
+                                      f"the noise's share of the frame's amplitude at step {half_step}"),
         "noise_louder_step": Fact(louder, "step",
                                   "first step at which the noise's amplitude exceeds the picture's (alpha_bar < 0.5)"),
         "signal_percent_at_end": Fact(round(100.0 * float(signal[-1]), 3), "% of amplitude",
@@ -250,13 +257,4 @@ def capture(root: Path | str, seed: int | None = None, force: bool = False,
             progress: bool = True) -> tuple[Capture, bool]:
     """The forward capture for this seed: read back if this exact spec was made before,
     otherwise computed and written. Returns (capture, whether it came from the cache)."""
-    spec = make_spec(seed)
-    if not force:
-        cached = load_cached(root, NAME, spec, ARRAY_NAMES)
-        if cached is not None:
-            return cached, True
-    if progress:
-        print(f"{NAME}: computing {DESCRIPTION}", file=sys.stderr)
-    arrays, meanings, facts = compute(spec, progress=progress)
-    path = write_capture(root, NAME, spec, arrays, meanings, facts, versions=spec["versions"])
-    return read_capture(path, expected_arrays=ARRAY_NAMES), False
+    return common.capture_spec(sys.modules[__name__], None, make_spec(seed), root, force=force, progress=progress)

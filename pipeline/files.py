@@ -1,0 +1,75 @@
+"""Writing a file whole: a reader sees the old file or the new one, never half of either.
+
+Every writer in the project (captures, pointers, weights, subtitles, marks, clips, pages)
+goes through here: the bytes go to a temporary file beside the target (same folder, so the
+rename cannot cross file systems), are flushed to disk, and the temporary file is renamed
+over the target. A write that fails or is interrupted removes its temporary file.
+
+Standard library only, so that the scenes, the exports and the pipeline may all import it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# A leading dot keeps half-written files out of every "<name>*" glob; the prefix names what they are.
+TMP_PREFIX = ".tmp-"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def fsync_dir(path: Path | str) -> None:
+    """Flush a folder's entries (a rename in it) to disk; a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def written(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a writer that needs a file name (ffmpeg, torch, safetensors):
+    when the block ends normally the file is flushed and renamed to ``path``; otherwise it is removed.
+
+    ``suffix`` (default: ``path``'s own) is kept at the end of the temporary name, for tools that
+    choose a format by it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix if suffix is None else suffix
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.stem}.", suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; what the project writes is for every reader
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_whole(path: Path | str, data: bytes | str) -> Path:
+    """Write ``data`` (text is UTF-8) to ``path`` whole: temporary file, fsync, rename."""
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    with written(path) as tmp:
+        tmp.write_bytes(payload)
+    return path

@@ -1,0 +1,127 @@
+"""Words on screen: text in the film's font, titles, the typed prompt, step counters and live readouts.
+
+Nothing here uses LaTeX: all words and numbers are ``Text`` in Computer Modern.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    Line,
+    Rectangle,
+    RoundedRectangle,
+    Text,
+    VGroup,
+)
+
+from scenes import style
+
+
+def words(text: str, size: float = style.BODY_SIZE, color=style.INK, **kwargs) -> Text:
+    """Text in the film's font."""
+    return Text(text, font=style.FONT, font_size=size, color=color, **kwargs)
+
+
+def words_on_baseline(text: str, size: float = style.BODY_SIZE, color=style.INK, **kwargs) -> tuple[Text, float]:
+    """Text, and how far its baseline sits above its lowest point, so that words can share a baseline.
+
+    manim crops a Text to its ink, so "big" and "a" have different bottoms; an "x" set in front
+    of the word (and then taken away) marks where the baseline is.
+    """
+    probe = words("x" + text, size=size, color=color, **kwargs)
+    marker = probe[0]
+    drop = marker.get_bottom()[1] - probe.get_bottom()[1]
+    probe.remove(marker)
+    return probe, drop
+
+
+class ChapterTitle(VGroup):
+    """A chapter's name with a short rule under it, 3Blue1Brown's title card."""
+
+    def __init__(self, title: str, size: float = style.TITLE_SIZE, **kwargs) -> None:
+        name = words(title, size=size)
+        rule = Line(LEFT, RIGHT, color=style.MUTED, stroke_width=style.AXIS_STROKE)
+        rule.width = name.width * 1.1
+        rule.next_to(name, DOWN, buff=0.2)
+        super().__init__(name, rule, **kwargs)
+
+
+class PromptBox(VGroup):
+    """A prompt as it is typed: the words in a rounded box, left-aligned, with a text cursor after them.
+
+    ``text`` is the prompt (a ``Text`` to type in with ``TypeWithCursor``), ``cursor`` the bar
+    that follows it. The box is as wide as ``width`` or the prompt needs, whichever is more.
+    """
+
+    def __init__(self, prompt: str, width: float = 7.0, size: float = style.BODY_SIZE, color=style.INK,
+                 padding: float = 0.35, **kwargs) -> None:
+        self.prompt = prompt
+        self.text = words(prompt, size=size, color=color)
+        # One line's height whatever the letters: "a" alone and "by" alone would give different boxes.
+        line_height = words("Hg", size=size).height
+        self.box = RoundedRectangle(corner_radius=0.15, width=max(width, self.text.width + 2 * padding + 0.3),
+                                    height=line_height + 2 * padding, color=style.MUTED,
+                                    stroke_width=style.FRAME_STROKE)
+        self.text.move_to(self.box).align_to(self.box, LEFT).shift(padding * RIGHT)
+        self.cursor = Rectangle(width=0.05, height=line_height * 1.1, color=color, fill_color=color,
+                                fill_opacity=1.0, stroke_width=0)
+        self.cursor.move_to(self.text.get_left()).set_y(self.box.get_y())
+        super().__init__(self.box, self.text, self.cursor, **kwargs)
+
+
+class StepCounter(VGroup):
+    """'step 420': a word and a number that changes while the film plays, the number's left edge fixed."""
+
+    def __init__(self, value: int = 0, label: str = "step", size: float = style.BODY_SIZE,
+                 color=style.INK, **kwargs) -> None:
+        self.size, self.color_of_number = size, color
+        self.label = words(label, size=size, color=style.MUTED)
+        self.number = self._number(value).next_to(self.label, RIGHT, buff=0.2)
+        self.value = value
+        super().__init__(self.label, self.number, **kwargs)
+
+    def _number(self, value: int) -> Text:
+        return Text(str(int(value)), font=style.NUMBER_FONT, font_size=self.size, color=self.color_of_number)
+
+    def set_value(self, value: int) -> StepCounter:
+        value = int(value)
+        if value != self.value:
+            number = self._number(value)
+            # Align on the baseline of the word, left edge where the old number began.
+            number.next_to(self.label, RIGHT, buff=0.2).align_to(self.number, LEFT).align_to(self.label, DOWN)
+            number.set_opacity(self.number.get_fill_opacity())
+            # become, not a swap: the scene keeps references to the number it is drawing.
+            self.number.become(number)
+            self.value = value
+        return self
+
+
+class LiveText(Text):
+    """Words made afresh from ``text_of()`` whenever they change (a readout that follows the film).
+
+    Call ``refresh()`` from an updater; it rebuilds only when the words differ, keeping the
+    place's left edge and the current opacity, so a fade in progress stays a fade.
+    """
+
+    def __init__(self, text_of, size: float = style.SMALL_SIZE, color=style.INK, **kwargs) -> None:
+        self.text_of, self.size, self.colour = text_of, size, color
+        self.shown_text = text_of()
+        super().__init__(self.shown_text, font=style.FONT, font_size=size, color=color, **kwargs)
+
+    def refresh(self, force: bool = False) -> LiveText:
+        text = self.text_of()
+        if force or text != self.shown_text:
+            fresh = Text(text, font=style.FONT, font_size=self.size, color=self.colour)
+            fresh.move_to(self)
+            fresh.set_opacity(self.get_fill_opacity())
+            self.become(fresh)
+            self.shown_text = text
+        return self
+
+
+def readout(text: str, near: np.ndarray, direction=RIGHT, color=style.INK, buff: float = 0.15) -> Text:
+    """A small number beside a point on a chart."""
+    return words(text, size=style.SMALL_SIZE, color=color).next_to(near, direction, buff=buff)
