@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.files import TMP_PREFIX as _TMP_PREFIX  # a leading dot keeps half-written folders out of globs
-from pipeline.files import fsync_dir, write_whole
+from pipeline.files import fsync_dir, sweep_leftovers, tmp_prefix, write_whole
 
-SCHEMA_VERSION = 1
+# 2: the checksum covers the manifest's own content (spec, facts, meanings) as well as the arrays
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
 POINTER_SUFFIX = ".current"
@@ -43,6 +43,10 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 class CaptureError(Exception):
     """A capture is missing or cannot be trusted; the message is one line naming the file and the fix."""
+
+
+class NewerCaptureError(CaptureError):
+    """A capture written by a newer latent-walk: kept as it is (it is not damaged), and not read."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,15 @@ def capture_path(root: Path | str, name: str, spec: dict) -> Path:
     return Path(root) / f"{name}-{spec_hash(spec)}"
 
 
+def check_pointer(root: Path | str, name: str) -> Path:
+    """The pointer's path, once it is sure it can be written: a folder in its place is one line, before any work."""
+    pointer = pointer_path(root, name)
+    if pointer.is_dir():
+        raise CaptureError(f"{pointer}: is a folder, where latent-walk keeps the file naming the current {name} "
+                           "capture; move it away and run again")
+    return pointer
+
+
 def pointer_path(root: Path | str, name: str) -> Path:
     """The small text file naming the capture folder that is current for ``name``."""
     return Path(root) / f"{name}{POINTER_SUFFIX}"
@@ -151,7 +164,7 @@ def set_current(root: Path | str, name: str, folder: Path | str, touch: bool = F
     Make compares the pointer's time with the chapters built from it, so an unchanged
     pointer must keep its time; ``touch`` rewrites it anyway, for a capture recomputed in place.
     """
-    pointer = pointer_path(root, name)
+    pointer = check_pointer(root, name)
     text = Path(folder).name + "\n"
     try:
         unchanged = pointer.read_text(encoding="utf-8") == text
@@ -185,13 +198,17 @@ def write_capture(root: Path | str, name: str, spec: dict, arrays: dict[str, np.
         if not isinstance(fact, Fact):
             raise TypeError(f"fact {key!r} must be a Fact(value, unit, meaning), not {type(fact).__name__}")
     spec = json.loads(canonical_json(spec))  # what is stored is exactly what was hashed
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    _refuse_non_finite(name, arrays, facts)
     final = root / f"{name}-{spec_hash(spec)}"
     root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f"{_TMP_PREFIX}{final.name}."))
+    # what writers of this capture that were killed left behind (a live writer's work is left alone)
+    sweep_leftovers(root, f"{name}-*")
+    sweep_leftovers(root, pointer_path(root, name).name)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=tmp_prefix(final.name)))
     old = None
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a capture is for every reader
-        arrays = {k: np.asarray(v) for k, v in arrays.items()}
         _write_npz(tmp / ARRAYS, arrays)
         manifest = {
             "schema_version": SCHEMA_VERSION,
@@ -205,8 +222,11 @@ def write_capture(root: Path | str, name: str, spec: dict, arrays: dict[str, np.
                 for k, a in sorted(arrays.items())
             },
             "facts": {k: {"value": f.value, "unit": f.unit, "meaning": f.meaning} for k, f in sorted(facts.items())},
-            "checksum": {"file": ARRAYS, "sha256": _sha256(tmp / ARRAYS)},
         }
+        # Both the arrays' bytes and everything the manifest says of them (spec, facts, meanings):
+        # an edited number is a damaged capture, not a cached one.
+        manifest["checksum"] = {"file": ARRAYS, "sha256": _sha256(tmp / ARRAYS),
+                                "manifest_sha256": _manifest_sha256(manifest)}
         text = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False, default=_plain)
         with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
             f.write(text + "\n")
@@ -216,14 +236,17 @@ def write_capture(root: Path | str, name: str, spec: dict, arrays: dict[str, np.
         if final.exists():
             # A recomputation of the same spec (--force, or a damaged one): move the old one
             # aside first, since a folder cannot be renamed onto a folder that has files.
-            old = root / f"{_TMP_PREFIX}{final.name}.old-{os.getpid()}"
+            old = Path(str(tmp) + ".old")
             os.rename(final, old)
         os.rename(tmp, final)
         fsync_dir(root)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None and not final.exists():
             os.rename(old, final)  # put the old capture back rather than leave nothing
+        if isinstance(error, OSError):
+            raise CaptureError(f"{root}: the {name} capture could not be written ({error.strerror or error}); "
+                               "nothing was kept") from None
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
@@ -232,6 +255,26 @@ def write_capture(root: Path | str, name: str, spec: dict, arrays: dict[str, np.
 
 
 # ----------------------------------------------------------------------------- reading
+
+
+def _manifest_sha256(manifest: dict) -> str:
+    """sha256 of the manifest's own content: every field but the checksum, as canonical JSON."""
+    content = {k: v for k, v in manifest.items() if k != "checksum"}
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def _refuse_non_finite(name: str, arrays: Mapping[str, np.ndarray], facts: Mapping[str, Fact]) -> None:
+    """A run that produced NaN or infinity is no record of anything: it is refused, never written."""
+    for key, array in sorted(arrays.items()):
+        if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+            bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+            raise CaptureError(f"the {name} run produced {bad} numbers that are not finite (NaN or infinity) in "
+                               f"{key!r}, so nothing was written; a setting is out of range (a guidance this "
+                               "large overflows, for one)")
+    for key, fact in sorted(facts.items()):
+        value = fact.value
+        if isinstance(value, float) and not np.isfinite(value):
+            raise CaptureError(f"the {name} run's fact {key!r} is {value}, so nothing was written")
 
 
 def _resolve(path_or_root: Path | str, name: str | None) -> Path:
@@ -285,7 +328,7 @@ def read_capture(path_or_root: Path | str, name: str | None = None,
     if not isinstance(version, int):
         raise CaptureError(f"{manifest_file}: has no schema_version; run: {redo}")
     if version > SCHEMA_VERSION:
-        raise CaptureError(f"{manifest_file}: schema {version} was made by a newer latent-walk "
+        raise NewerCaptureError(f"{manifest_file}: schema {version} was made by a newer latent-walk "
                            f"(this one reads schema {SCHEMA_VERSION}); update latent-walk, or run: {redo}")
     if version < SCHEMA_VERSION:
         raise CaptureError(f"{manifest_file}: schema {version} was made by an older latent-walk "
@@ -294,6 +337,9 @@ def read_capture(path_or_root: Path | str, name: str | None = None,
         if not isinstance(manifest.get(key), kind):
             raise CaptureError(f"{manifest_file}: field {key!r} is missing or malformed; run: {redo}")
 
+    if manifest["checksum"].get("manifest_sha256") != _manifest_sha256(manifest):
+        raise CaptureError(f"{manifest_file}: its spec, facts or meanings do not match its checksum (damaged or "
+                           f"edited); run: {redo}")
     expected_sum = manifest["checksum"].get("sha256")
     try:
         actual_sum = _sha256(arrays_file)
@@ -340,7 +386,8 @@ def read_capture(path_or_root: Path | str, name: str | None = None,
 def load_cached(root: Path | str, name: str, spec: dict, expected_arrays: Iterable[str] = ()) -> Capture | None:
     """The capture of exactly this spec if it is on disk and sound, else None.
 
-    A damaged one is reported on stderr and removed, so the caller recomputes it. A hit
+    A damaged one is reported on stderr and removed, so the caller recomputes it; one made by a newer
+    latent-walk is left as it is, and the NewerCaptureError says to update. A hit
     becomes the current capture of ``name``: it is what the caller asked for.
     """
     path = capture_path(root, name, spec)
@@ -350,6 +397,8 @@ def load_cached(root: Path | str, name: str, spec: dict, expected_arrays: Iterab
         capture = read_capture(path, expected_arrays=expected_arrays)
         if canonical_json(capture.spec) != canonical_json(spec):
             raise CaptureError(f"{path / MANIFEST}: its spec is not the one its name stands for")
+    except NewerCaptureError:
+        raise  # not damaged: a newer latent-walk's, kept for it; this one says to update
     except CaptureError as e:
         print(f"damaged capture {path}: {e}; recomputing", file=sys.stderr)
         shutil.rmtree(path, ignore_errors=True)

@@ -20,6 +20,46 @@ from pathlib import Path
 TMP_PREFIX = ".tmp-"
 
 
+def tmp_prefix(stem: str) -> str:
+    """The start of a temporary name for ``stem`` made by this process: ``.tmp-<pid>-<stem>.``, so that a
+    later run can tell a dead writer's leftovers (which it removes) from a live writer's work (which it leaves)."""
+    return f"{TMP_PREFIX}{os.getpid()}-{stem}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_leftovers(folder: Path | str, stem: str) -> list[Path]:
+    """Remove what writers that no longer run left in ``folder`` (killed mid-write) for names matching the
+    glob ``stem``: only entries named ``.tmp-<pid>-<stem>.*``, which nothing but this module makes, and whose
+    process is gone; returns what it removed."""
+    import shutil
+
+    removed = []
+    folder = Path(folder)
+    try:
+        entries = list(folder.glob(f"{TMP_PREFIX}*-{stem}.*"))
+    except OSError:
+        return removed
+    for entry in entries:
+        pid = entry.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -51,7 +91,7 @@ def written(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix if suffix is None else suffix
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.stem}.", suffix=suffix)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=tmp_prefix(path.name), suffix=suffix)
     os.close(fd)
     tmp = Path(name)
     try:

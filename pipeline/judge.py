@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from pipeline import options
 from pipeline.errors import UsageError
 from pipeline.files import write_whole, written
 from pipeline.model import REPO_ROOT
@@ -189,21 +190,23 @@ def load_judge(folder: Path | None = None) -> Judge:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=DEFAULT_JUDGE_DIR)
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--steps", type=options.whole("--steps", 1, 10**6), default=1500)
+    parser.add_argument("--batch-size", type=options.whole("--batch-size", 1, 65536), default=128)
+    parser.add_argument("--seed", type=options.seed, default=0)
+    parser.add_argument("--out", type=options.folder_to_write("--out"), default=DEFAULT_JUDGE_DIR)
+    parser.add_argument("--device", type=options.device, default="auto")
 
 
 def run(args) -> int:
-    if args.steps < 1:
-        raise UsageError(f"--steps must be at least 1, got {args.steps}")
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    device = str(options.torch_device(args.device))
     t0 = time.time()
     judge = train_judge(args.steps, args.batch_size, args.seed, device)
     seconds = time.time() - t0
     scores = accuracy(judge)
+    if not all(np.isfinite(v) for v in scores.values()) or not all(
+            torch.isfinite(t).all() for t in judge.state_dict().values()):
+        raise UsageError(f"the judge's training diverged (its weights or scores are not finite); {args.out} was "
+                         "left as it was")
     record = {"steps": args.steps, "batch_size": args.batch_size, "seed": args.seed, "training_seconds": round(seconds, 1),
               "device": device, "accuracy_on_fresh_pictures": scores,
               "parameters": int(sum(p.numel() for p in judge.parameters()))}

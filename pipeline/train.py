@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from pipeline import options
 from pipeline.errors import UsageError
 from pipeline.files import write_whole, written
 from pipeline.model import (
@@ -80,48 +81,110 @@ def batch_loss(unet, encoder: TextEncoder, alphas: torch.Tensor, clean: torch.Te
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # the defaults are the recipe of the shipped weights (MODEL_CARD.md)
-    parser.add_argument("--steps", type=int, default=3018, help="training steps (default 3018)")
-    parser.add_argument("--batch-size", type=int, default=512, help="pictures a step (default 512)")
-    parser.add_argument("--lr", type=float, default=1.5e-3, help="peak learning rate (default 1.5e-3)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR, help="model folder to write")
-    parser.add_argument("--checkpoints", type=Path, default=REPO_ROOT / "checkpoints",
-                        help="folder for resumable training state")
-    parser.add_argument("--checkpoint-every", type=int, default=250)
+    parser.add_argument("--steps", type=options.whole("--steps", 1, 10**7), default=3018,
+                        help="training steps (default 3018)")
+    parser.add_argument("--batch-size", type=options.whole("--batch-size", 1, 65536), default=512,
+                        help="pictures a step (default 512)")
+    parser.add_argument("--lr", type=options.number("--lr", above=0.0, high=1.0), default=1.5e-3,
+                        help="peak learning rate, above 0 and at most 1 (default 1.5e-3)")
+    parser.add_argument("--seed", type=options.seed, default=0)
+    parser.add_argument("--out", type=options.folder_to_write("--out"), default=DEFAULT_MODEL_DIR,
+                        help="model folder to write")
+    parser.add_argument("--checkpoints", type=options.folder_to_write("--checkpoints"),
+                        default=REPO_ROOT / "checkpoints", help="folder for resumable training state")
+    parser.add_argument("--checkpoint-every", type=options.whole("--checkpoint-every", 1), default=250)
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start again")
-    parser.add_argument("--device", default="auto", help="cuda, cpu or auto (cuda when there is one)")
-    parser.add_argument("--workers", type=int, default=None, help="picture-making processes (default: cores - 1)")
-    parser.add_argument("--time-budget", type=float, default=None,
+    parser.add_argument("--device", type=options.device, default="auto",
+                        help="cuda, cpu or auto (cuda when there is one)")
+    parser.add_argument("--workers", type=options.whole("--workers", 0, 64), default=None,
+                        help="picture-making processes (default: cores - 1)")
+    parser.add_argument("--time-budget", type=options.number("--time-budget", above=0.0), default=None,
                         help="seconds to train: sets --steps from the speed measured over the first steps")
 
 
-def _check(args) -> None:
-    if args.steps < 1:
-        raise UsageError(f"--steps must be at least 1, got {args.steps}")
-    if args.batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be 0 or more, got {args.seed}")
-    if not (args.lr > 0):
-        raise UsageError(f"--lr must be positive, got {args.lr}")
+# The resumable state: tensors in safetensors (no pickle: a crafted file cannot run code), the rest in
+# JSON beside it, which names the tensors' sha256 so that a torn pair is refused, not half-loaded.
+STATE_TENSORS = "train-state.safetensors"
+STATE_JSON = "train-state.json"
 
 
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda was asked for, but this machine has no CUDA GPU: use --device cpu")
-    return torch.device(name)
+def save_state(folder: Path, tensors: dict[str, torch.Tensor], record: dict) -> None:
+    """Write the training state whole: the tensors, then the record that names their checksum."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    with written(folder / STATE_TENSORS) as tmp:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
+        digest = _sha256(tmp)
+    write_whole(folder / STATE_JSON, json.dumps({**record, "tensors_sha256": digest}, indent=1) + "\n")
 
 
-def _save_atomic(obj, path: Path) -> None:
-    with written(path) as tmp:
-        torch.save(obj, tmp)
+def load_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict] | None:
+    """The saved training state, checked; None when there is none. Damage is one line naming the fix."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    record_path, tensor_path = folder / STATE_JSON, folder / STATE_TENSORS
+    if not record_path.exists():
+        return None
+    fix = f"remove {folder} or pass --fresh to start again"
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict) or _sha256(tensor_path) != record.get("tensors_sha256"):
+            raise ValueError("its tensors do not match its record")
+        tensors = load_file(str(tensor_path))
+    except (OSError, ValueError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"checkpoint {record_path} is damaged ({str(e).splitlines()[0][:120]}): {fix}") from None
+    except Exception as e:  # safetensors' own errors for a truncated or foreign file
+        raise UsageError(f"checkpoint {tensor_path} is damaged ({type(e).__name__}): {fix}") from None
+    return tensors, record
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def optimiser_tensors(optimiser: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """An optimiser's state as named tensors and a JSON-able rest (its param groups and plain numbers)."""
+    state = optimiser.state_dict()
+    tensors, plain = {}, {}
+    for index, slots in state["state"].items():
+        for key, value in slots.items():
+            if torch.is_tensor(value):
+                tensors[f"optimiser.{index}.{key}"] = value
+            else:
+                plain[f"{index}.{key}"] = value
+    return tensors, {"param_groups": state["param_groups"], "plain": plain}
+
+
+def restore_optimiser(optimiser: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], rest: dict) -> None:
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        if name.startswith("optimiser."):
+            index, key = name[len("optimiser."):].split(".", 1)
+            state.setdefault(int(index), {})[key] = value
+    for name, value in rest["plain"].items():
+        index, key = name.split(".", 1)
+        state.setdefault(int(index), {})[key] = value
+    optimiser.load_state_dict({"state": state, "param_groups": rest["param_groups"]})
+
+
+def all_finite(module: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in module.state_dict().values() if p.is_floating_point())
 
 
 def export_model(unet, out: Path, record: dict) -> None:
-    """Writes the model folder next to the old one, then swaps it in, so a failure never loses the old weights."""
+    """Writes the model folder next to the old one, then swaps it in, so a failure never loses the old weights;
+    weights that are not all finite never replace anything."""
     out = Path(out)
+    if not all_finite(unet):
+        raise UsageError(f"the trained weights are not all finite numbers; {out} was left as it was")
     staging = out.with_name(out.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     ToyWorldPipeline(unet=unet, scheduler=sampling_scheduler()).save_pretrained(str(staging), safe_serialization=True)
@@ -135,8 +198,7 @@ def export_model(unet, out: Path, record: dict) -> None:
 
 
 def train(args) -> dict:
-    _check(args)
-    device = _device(args.device)
+    device = options.torch_device(args.device)
     torch.manual_seed(args.seed)
     if device.type == "cpu":
         torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -149,17 +211,25 @@ def train(args) -> dict:
     alphas = scheduler.alphas_cumprod.to(device)
     encoder = TextEncoder(device=device)
 
-    state_path = Path(args.checkpoints) / "train-state.pt"
+    state_path = Path(args.checkpoints) / STATE_JSON
     start, elapsed_before, total = 0, 0.0, args.steps
     identity = {"batch_size": args.batch_size, "lr": args.lr, "seed": args.seed}
-    if state_path.exists() and not args.fresh:
-        state = torch.load(state_path, map_location=device, weights_only=False)
-        if state.get("identity") == identity:
-            unet.load_state_dict(state["unet"])
-            ema.load_state_dict(state["ema"])
-            optimiser.load_state_dict(state["optimiser"])
-            start, elapsed_before = state["step"], state["elapsed"]
-            total = state["total"] if args.time_budget is not None else args.steps
+    if (Path(args.checkpoints) / "train-state.pt").exists():
+        print(f"{Path(args.checkpoints) / 'train-state.pt'} is an older pickle checkpoint, which is never loaded "
+              "(it could run code); training starts afresh")
+    saved = None if args.fresh else load_state(Path(args.checkpoints))
+    if saved is not None:
+        tensors, record = saved
+        if record.get("identity") == identity:
+            try:
+                unet.load_state_dict({k[len("unet."):]: v for k, v in tensors.items() if k.startswith("unet.")})
+                ema.load_state_dict({k[len("ema."):]: v for k, v in tensors.items() if k.startswith("ema.")})
+                restore_optimiser(optimiser, tensors, record["optimiser"])
+                start, elapsed_before = int(record["step"]), float(record["elapsed"])
+                total = int(record["total"]) if args.time_budget is not None else args.steps
+            except (KeyError, ValueError, TypeError, RuntimeError) as e:
+                raise UsageError(f"checkpoint {state_path} does not fit this model ({str(e).splitlines()[0][:100]}): "
+                                 "remove it or pass --fresh") from None
             print(f"resuming from step {start} of {total} ({state_path})")
         else:
             print(f"checkpoint {state_path} belongs to other settings; starting afresh (use --fresh to silence)")
@@ -177,21 +247,25 @@ def train(args) -> dict:
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("now", True))
 
     def save(step):
-        _save_atomic({"identity": identity, "unet": unet.state_dict(), "ema": ema.state_dict(),
-                      "optimiser": optimiser.state_dict(), "step": step, "total": total,
-                      "elapsed": elapsed_before + time.time() - t0}, state_path)
+        tensors, rest = optimiser_tensors(optimiser)
+        tensors.update({f"unet.{k}": v for k, v in unet.state_dict().items()})
+        tensors.update({f"ema.{k}": v for k, v in ema.state_dict().items()})
+        save_state(Path(args.checkpoints), tensors, {
+            "identity": identity, "optimiser": rest, "step": int(step), "total": int(total),
+            "elapsed": elapsed_before + time.time() - t0})
 
     t0 = time.time()
     losses: list[float] = []
     bar = tqdm(total=total, initial=start, desc="training", unit="step", dynamic_ncols=True,
                mininterval=2.0)
-    step = start
+    step = start  # steps done: the next one to take
     t_measure = time.time()  # the time budget's rate is measured from step start + 10 (set below) to start + 40
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
     try:
-        for step, (clean, scenes) in zip(range(start, planned), loader):
-            if step >= total:
+        for index, (clean, scenes) in zip(range(start, planned), loader):
+            if index >= total:
                 break
+            step = index
             if args.time_budget is not None and step == start + 40:
                 rate = 30 / (time.time() - t_measure)
                 total = max(step + 1, int(rate * args.time_budget))
@@ -203,6 +277,9 @@ def train(args) -> dict:
                 group["lr"] = learning_rate(step, total, args.lr)
             with autocast:
                 loss = batch_loss(unet, encoder, alphas, clean, scenes, args.seed, step)
+            if not torch.isfinite(loss):
+                raise UsageError(f"training diverged at step {step} (the loss is {loss.item()}): try a lower --lr; "
+                                 f"{args.out} was left as it was")
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -212,14 +289,14 @@ def train(args) -> dict:
                 for e, p in zip(ema.parameters(), unet.parameters()):
                     e.lerp_(p, 1 - decay)
             losses.append(loss.item())
+            step = index + 1
             bar.update(1)
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", lr=f"{group['lr']:.1e}")
-            if (step + 1) % args.checkpoint_every == 0:
-                save(step + 1)
+            if step % args.checkpoint_every == 0:
+                save(step)
             if stop["now"]:
                 raise KeyboardInterrupt
-        step = max(step + 1, start) if losses else start
     except KeyboardInterrupt:
         save(step)
         bar.close()

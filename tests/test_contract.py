@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -47,9 +49,12 @@ def _refused(path, match, **kwargs) -> str:
     return message
 
 
-def _rewrite_manifest(path, change):
+def _rewrite_manifest(path, change, seal=True):
+    """Edit a capture's manifest; sealed (its own checksum made to match), so that the deeper checks are reached."""
     manifest = json.loads((path / "manifest.json").read_text())
     change(manifest)
+    if seal:
+        manifest["checksum"]["manifest_sha256"] = contract._manifest_sha256(manifest)
     (path / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -148,9 +153,9 @@ def test_failed_rewrite_keeps_the_old_capture(tmp_path, monkeypatch):
 
     real_rename = os.rename
     monkeypatch.setattr(contract.os, "rename",
-                        lambda src, dst: broken_rename(src, dst) if ".old-" not in str(dst)
-                        and ".old-" not in str(src) else real_rename(src, dst))
-    with pytest.raises(OSError):
+                        lambda src, dst: broken_rename(src, dst) if not str(dst).endswith(".old")
+                        and not str(src).endswith(".old") else real_rename(src, dst))
+    with pytest.raises(CaptureError, match=r"\(No space left on device\); nothing was kept"):
         _write(tmp_path)
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, "demo.current"])
@@ -201,6 +206,55 @@ def test_array_missing_from_the_npz_is_refused(tmp_path):
             np.lib.format.write_array(f, _arrays()["picture"])
     _fix_checksum(path)
     _refused(path, "array 'levels' listed in manifest.json is missing")
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m["facts"]["lost_step"].update(value=1),
+    lambda m: m["spec"].update(seed=99),
+    lambda m: m["arrays"]["picture"].update(meaning="something else"),
+    lambda m: m.update(name="other"),
+])
+def test_an_edited_fact_spec_or_meaning_is_refused_not_read_as_good(tmp_path, edit):
+    path = _write(tmp_path)
+    _rewrite_manifest(path, edit, seal=False)
+    _refused(path, "do not match its checksum (damaged or edited)")
+
+
+def test_a_capture_of_a_newer_schema_is_kept_and_not_recomputed(tmp_path):
+    path = _write(tmp_path)
+    _rewrite_manifest(path, lambda m: m.update(schema_version=contract.SCHEMA_VERSION + 1))
+    manifest = json.loads((path / "manifest.json").read_text())
+    with pytest.raises(contract.NewerCaptureError, match="update latent-walk"):
+        contract.load_cached(tmp_path, "demo", manifest["spec"])
+    assert path.is_dir(), "a newer program's capture is not ours to delete"
+
+
+def test_a_run_that_produced_nan_is_refused_and_nothing_is_written(tmp_path):
+    with pytest.raises(CaptureError, match="not finite"):
+        write_capture(tmp_path, "demo", {"seed": 1}, {"picture": np.array([0.5, np.nan])}, {"picture": "p"}, {})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_writers_leftovers_are_removed_by_the_next_write_and_a_live_ones_kept(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    leftovers = [tmp_path / f".tmp-{dead}-demo-0123456789ab.x1y2", tmp_path / f".tmp-{dead}-demo.current.z9"]
+    leftovers[0].mkdir()
+    (leftovers[0] / "arrays.npz").write_bytes(b"half")
+    leftovers[1].write_text("half")
+    live = tmp_path / f".tmp-{os.getppid()}-demo-0123456789ab.busy"
+    live.mkdir()
+    theirs = tmp_path / ".tmp-notes-of-mine.txt"
+    theirs.write_text("a file latent-walk did not make")
+    _write(tmp_path)
+    assert not any(path.exists() for path in leftovers)
+    assert live.is_dir() and theirs.is_file()
+
+
+def test_a_current_pointer_that_is_a_folder_is_one_line(tmp_path):
+    (tmp_path / "demo.current").mkdir()
+    with pytest.raises(CaptureError, match="is a folder"):
+        _write(tmp_path)
 
 
 def test_array_of_the_wrong_shape_is_refused(tmp_path):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pipeline import defaults
-from pipeline.contract import Capture, Fact, load_cached, read_capture, write_capture
+from pipeline.contract import Capture, Fact, check_pointer, load_cached, read_capture, write_capture
 from pipeline.errors import UsageError
 
 if TYPE_CHECKING:
@@ -77,8 +77,11 @@ def versions() -> dict[str, str]:
     import torch
     import transformers
 
+    # The thread count too: torch splits sums differently across threads, so the same spec computed
+    # with another count differs in the last bits (a grey level here and there): it is another capture.
     return {"torch": torch.__version__, "diffusers": diffusers.__version__,
-            "transformers": transformers.__version__, "numpy": np.__version__}
+            "transformers": transformers.__version__, "numpy": np.__version__,
+            "torch_threads": str(torch.get_num_threads())}
 
 
 def base_spec(name: str, model: Model | None, **fields) -> dict:
@@ -106,6 +109,7 @@ def capture_spec(module, subject: Model | None, spec: dict, root: Path | str, fo
                  progress: bool = True) -> tuple[Capture, bool]:
     """The capture of this exact spec: read back from the cache, or computed by ``module.compute`` on
     ``subject`` (None for an experiment that runs no model) and written. (capture, whether cached)."""
+    check_pointer(root, module.NAME)
     if not force:
         cached = load_cached(root, module.NAME, spec, module.ARRAY_NAMES)
         if cached is not None:
