@@ -45,10 +45,25 @@ def _size(path: Path) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
 
 
+def _folder(option: str, path: Path) -> None:
+    """An output folder must be one, or not exist yet (its nearest existing parent a folder)."""
+    for place in (path, *path.parents):
+        if place.exists() or place.is_symlink():
+            if not place.is_dir():
+                raise PublishError(f"{option} {path} is no folder: {place} is a file" if place != path
+                                   else f"{option} {path} is a file, not a folder: name a folder to write into")
+            return
+
+
 def run(args: argparse.Namespace) -> None:
-    from publish.media import read_renders
+    from publish.media import read_renders, same_folder
 
     started = time.time()
+    if args.command != "present":
+        _folder("--out", args.out)
+    if args.command == "clips" and same_folder(args.out, args.renders):
+        raise PublishError(f"--out {args.out} is the renders' own folder (--from): the clips would be written over "
+                           "the renders they are made from; choose another folder (the default is media/clips)")
     if args.command == "clips":
         from publish.clips import make_clip
 
@@ -83,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         run(args)
     except PublishError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a folder that cannot be written, a full disk: the user's to fix, in one line
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; what was finished is kept, the rest is remade next time", file=sys.stderr)

@@ -141,8 +141,6 @@ def check_page(url: str, expected: dict[str, float], screenshot: Path | None = N
 
 
 def main(argv: list[str] | None = None) -> int:
-    import json
-
     parser = argparse.ArgumentParser(prog="python -m publish.browser", description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, default=Path("media/site"), help="the page's folder (default: media/site)")
     parser.add_argument("--screenshot", type=Path, default=Path("media/site-screenshot.png"),
@@ -152,10 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     if not index.is_file():
         print(f"error: {index} is missing: make the page first with `make site`", file=sys.stderr)
         return 2
+    from publish.clips import read_manifest
+
     expected = {}
-    for manifest in sorted((args.site / "clips").glob("*.json")):
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        expected[data["module"]] = data["duration"]
+    for path in sorted((args.site / "clips").glob("*.json")):
+        data = read_manifest(path)  # a clip's manifest; not the record of the site's files, or any other JSON
+        if data is not None:
+            expected[data["module"]] = data["duration"]
     with serve(args.site) as url:
         report = check_page(url + "index.html", expected, args.screenshot)
     for video in report.videos:

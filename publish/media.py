@@ -1,17 +1,20 @@
-"""What every export shares: the rendered chapters it reads, ffmpeg and ffprobe, and files written whole or not at all."""
+"""What every export shares: the rendered chapters it reads, ffmpeg and ffprobe, files written whole or not at all,
+and the one way an export clears out its old files: only those it recorded making (``ProjectFiles``)."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import stat
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
+from pipeline.files import write_whole
 from scenes.chapters import MARKS_SCHEMA, find_chapters
 
 
@@ -163,6 +166,90 @@ def ffmpeg(args: Sequence[str], seconds: float, desc: str) -> None:
             last = error.strip().splitlines()[-1] if error.strip() else f"exit status {process.returncode}"
             raise PublishError(f"ffmpeg failed making {desc}: {last}")
         bar.update(bar.total - bar.n)
+
+
+# ----------------------------------------------------------------------------- a folder's own files
+
+
+class ProjectFiles:
+    """What the project put into a folder, recorded in the folder (``.latent-walk-files.json``), so that clearing
+    out the old ones touches nothing else: a user's file, another export's, a folder or a link is never removed.
+
+    A writer that fills ``folder`` with ``names`` (plain file names) calls ``claim(names)`` before it writes
+    them (so a run cut short still knows them), and ``keep_only(names)`` after: the files earlier runs
+    recorded and this one did not make are removed, if they are still plain files, and the record
+    becomes ``names``. Nothing is ever removed that the record does not name, and the record is only
+    ever written by this class, so a folder the project never wrote into is never cleared at all.
+    """
+
+    RECORD = ".latent-walk-files.json"
+    SCHEMA = "latent-walk/files/1"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.record = self.folder / self.RECORD
+
+    @staticmethod
+    def _plain(name: object) -> bool:
+        """A name the record may hold: a plain file name in the folder itself (no path, nothing hidden)."""
+        return (isinstance(name, str) and bool(name) and name == Path(name).name and not name.startswith(".")
+                and "/" not in name and "\\" not in name and "\0" not in name)
+
+    def recorded(self) -> set[str]:
+        """The names the record holds (none when there is no record, or it is damaged)."""
+        try:
+            data = json.loads(self.record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return set()
+        if not isinstance(data, dict) or data.get("schema") != self.SCHEMA or not isinstance(data.get("files"), list):
+            return set()
+        return {name for name in data["files"] if self._plain(name)}
+
+    def _write(self, names: Iterable[str]) -> None:
+        names = sorted(set(names))
+        bad = [name for name in names if not self._plain(name)]
+        if bad:
+            raise ValueError(f"not plain file names: {bad}")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_whole(self.record, json.dumps({"schema": self.SCHEMA, "files": names}, indent=1) + "\n")
+
+    def claim(self, names: Iterable[str]) -> None:
+        """Record ``names`` as the project's, beside what is recorded already, before writing them."""
+        names = set(names)
+        known = self.recorded()
+        if not names <= known:
+            self._write(known | names)
+
+    def keep_only(self, names: Iterable[str]) -> list[Path]:
+        """Remove the recorded files that are not ``names`` (plain files only; never a folder or a link), record
+        ``names``; returns what was removed."""
+        names = set(names)
+        removed = []
+        for name in sorted(self.recorded() - names):
+            path = self.folder / name
+            try:
+                if stat.S_ISREG(path.lstat().st_mode):
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:
+                pass
+        if removed or self.recorded() != names:
+            self._write(names)
+        return removed
+
+
+def same_folder(a: Path, b: Path) -> bool:
+    """Whether two paths name one folder (through links, or spelt differently)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies anywhere under it."""
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or folder in path.parents
 
 
 def fresh(output: Path, *sources: Path) -> bool:

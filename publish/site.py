@@ -1,8 +1,14 @@
 """One static page that embeds every chapter: ``media/site/index.html`` with the clips beside it in ``media/site/clips/``.
 
 The page needs nothing from elsewhere (no fonts, scripts or styles from the internet) and works
-opened from disk or from any static server. Every text it inserts is escaped, in HTML and in the
-copy-ready snippets alike: titles and summaries are written by people, and prompts by anyone.
+opened from disk or from any static server. Every text it inserts is escaped (``_html``: what
+cannot be seen dropped, then HTML's escape), in HTML and in the copy-ready snippets alike: titles
+and summaries are written by people, and prompts by anyone.
+
+``out/clips/`` holds the clips' files; the site records what it put there (``ProjectFiles``) and
+removes only those of its own files that the page no longer names: a user's file, a folder, or
+the clips the page was made from are never touched. When ``--clips`` is ``out/clips`` itself, the
+files are in place already, and nothing is copied or removed.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from pathlib import Path
 
 from pipeline.files import write_whole, written
 from publish.clips import KINDS, ClipFiles, read_manifest
-from publish.media import PublishError
+from publish.media import ProjectFiles, PublishError, inside, same_folder
 from scenes.chapters import find_chapters
+from scenes.numbers import visible
 
 PAGE_TITLE = "latent-walk: how a text-to-image model walks from noise to a picture"
 INTRO = ("A small text-to-image diffusion model, trained on a toy world of coloured shapes, "
@@ -26,6 +33,11 @@ INTRO = ("A small text-to-image diffusion model, trained on a toy world of colou
 # Written between single quotes in the page (they hold double quotes and no text from outside).
 MP4_TYPE = 'video/mp4; codecs="avc1.640028, mp4a.40.2"'
 WEBM_TYPE = 'video/webm; codecs="vp9, opus"'
+
+
+def _html(text: object, quote: bool = True) -> str:
+    """Any text as HTML text or an attribute's value: invisible characters dropped, then ``& < > " '`` escaped."""
+    return html.escape(visible(str(text)), quote=quote)
 
 
 def clock(seconds: float) -> str:
@@ -62,9 +74,9 @@ def video_tag(manifest: dict, base: str, indent: str = "", subtitles: str | None
     def url(kind: str) -> str:
         if kind == "vtt" and subtitles is not None:
             return "data:text/vtt;base64," + base64.b64encode(subtitles.encode("utf-8")).decode("ascii")
-        return html.escape(f"{base}{manifest['files'][kind]['name']}", quote=True)
+        return _html(f"{base}{manifest['files'][kind]['name']}")
 
-    title = html.escape(manifest["title"], quote=True)
+    title = _html(manifest["title"])
     width, height = int(manifest.get("width", 854)), int(manifest.get("height", 480))
     return "\n".join([
         f'{indent}<video controls preload="metadata" playsinline width="{width}" height="{height}" '
@@ -83,7 +95,7 @@ def snippet(manifest: dict) -> str:
 
 
 def page(manifests: list[dict], colours: dict[str, str], subtitles: dict[str, str]) -> str:
-    e = html.escape
+    e = _html
     total = sum(manifest["duration"] for manifest in manifests)
     hero = manifests[0]
     sections = []
@@ -181,20 +193,25 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def make_site(clips: Path, out: Path, modules: Sequence[str] | None = None) -> Path:
-    """Write ``out/index.html`` and put every clip's files (or the named chapters') in ``out/clips/``; return the page."""
+    """Write ``out/index.html`` and put every clip's files (or the named chapters') in ``out/clips/``; return the page.
+
+    Only files this function put into ``out/clips/`` before and no longer needs are removed from it.
+    """
     from scenes import style  # the film's palette, so the page looks like the film
 
+    if inside(out, clips):
+        raise PublishError(f"--out {out} is inside --clips {clips}: the page would be written among the clips it "
+                           "is made from; choose a folder outside it (the default is media/site)")
     manifests = read_clips(clips, modules)
+    wanted = {name for manifest in manifests for name in
+              [manifest["files"][kind]["name"] for kind in KINDS] + [ClipFiles(clips, manifest["module"]).path("manifest").name]}
     (out / "clips").mkdir(parents=True, exist_ok=True)
-    wanted = set()
-    for manifest in manifests:
-        names = [manifest["files"][kind]["name"] for kind in KINDS] + [ClipFiles(clips, manifest["module"]).path("manifest").name]
-        for name in names:
+    if not same_folder(clips, out / "clips"):  # when it is, the files are in place: nothing to copy or clear
+        own = ProjectFiles(out / "clips")
+        own.claim(wanted)
+        for name in sorted(wanted):
             _link_or_copy(clips / name, out / "clips" / name)
-            wanted.add(name)
-    for stale in (out / "clips").iterdir():
-        if stale.name not in wanted:
-            stale.unlink()
+        own.keep_only(wanted)
     colours = {name: getattr(style, name.upper()).to_hex() for name in
                ("background", "ink", "muted", "faint", "signal", "highlight")}
     subtitles = {m["module"]: (clips / m["files"]["vtt"]["name"]).read_text(encoding="utf-8") for m in manifests}

@@ -13,13 +13,23 @@ In ``media/slides/``:
 
 The deck's "reverse" key plays a slide forwards again: reversed copies of every slide would double
 the encoding time for a key lectures rarely use.
+
+The notes are the narration's words, and a prompt's among them, so they are text from outside,
+escaped once for each place they are shown (``notes_text`` is the plain text):
+
+- in ``<Scene>.json`` as Markdown (``markdown_text``), which ``manim-slides present`` renders;
+- in the HTML deck as HTML text in ``<aside class="notes">``. manim-slides' own template marks the
+  notes ``data-markdown`` and loads reveal.js's Markdown plugin, which reads the notes' text back
+  and sets it as HTML (so a ``<img onerror=...>`` in a prompt would run). The deck is made from
+  that template with the notes escaped as HTML where they are inserted and the Markdown plugin
+  gone (``deck_template``); the notes plugin, and its speaker view (``s``), stay.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,8 +37,9 @@ import tempfile
 from pathlib import Path
 
 from pipeline.files import write_whole, written
-from publish.media import PublishError, Render, ffmpeg, fresh, probe
+from publish.media import ProjectFiles, PublishError, Render, ffmpeg, fresh, probe
 from scenes.chapters import find_chapters
+from scenes.numbers import visible
 
 DECK_NAME = "latent-walk.html"
 REVEAL_VERSION = "6.0.1"
@@ -51,11 +62,31 @@ def slide_name(render: Render, index: int) -> str:
     return f"{index + 1:02d}_{render.blocks[index].name}.mp4"
 
 
-def notes(render: Render, number: int, index: int) -> str:
-    """A slide's speaker notes: where it is in the film, and the words the narration says over it (escaped)."""
+def _one_line(text: str) -> str:
+    return " ".join(visible(text).split())
+
+
+def notes_text(render: Render, number: int, index: int) -> str:
+    """A slide's speaker notes as plain text: where it is in the film, a blank line, and the words the narration
+    says over it (what cannot be seen dropped)."""
     block = render.blocks[index]
     heading = f"Chapter {number}, {render.title}: slide {index + 1} of {len(render.blocks)} ({block.name})"
-    return html.escape(heading) + "\n\n" + html.escape(block.text)
+    return _one_line(heading) + "\n\n" + _one_line(block.text)
+
+
+# CommonMark: any ASCII punctuation character may be escaped with a backslash, and is then just itself.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_text(text: str) -> str:
+    """Plain text as Markdown that shows exactly that text: every ASCII punctuation character backslash-escaped,
+    so nothing in it is emphasis, a link, a heading, a list or HTML."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+def notes(render: Render, number: int, index: int) -> str:
+    """A slide's speaker notes as manim-slides keeps them (Markdown, for ``manim-slides present``)."""
+    return markdown_text(notes_text(render, number, index))
 
 
 def _cut_chapter(render: Render, folder: Path) -> list[Path]:
@@ -63,10 +94,8 @@ def _cut_chapter(render: Render, folder: Path) -> list[Path]:
     cuts = slide_cuts(render)
     names = [slide_name(render, index) for index in range(len(cuts))]
     targets = [folder / name for name in names]
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.mp4"):
-        if old.name not in names:
-            old.unlink()
+    # Recorded before they are written; the slides of blocks the chapter no longer has go, nothing else.
+    ProjectFiles(folder).keep_only(names)
     for index, ((start, end), target) in enumerate(zip(cuts, targets)):
         if fresh(target, render.video, render.marks):
             continue
@@ -111,6 +140,34 @@ def _background() -> str:
     return style.BACKGROUND.to_hex()
 
 
+# What deck_template changes in manim-slides' reveal.js template: each must be found exactly once.
+_TEMPLATE_EDITS = (
+    # The notes as HTML text (escaped where inserted, line breaks kept), never as Markdown.
+    ('<aside class="notes" data-markdown>{{ slide_config.notes }}</aside>',
+     '<aside class="notes">{{ slide_config.notes | e | replace("\\n", "<br>") }}</aside>'),
+    ('<script src="{{ cdn_url }}/dist/plugin/markdown.js"></script>', ""),
+    ("plugins: [ RevealMarkdown, RevealNotes ],", "plugins: [ RevealNotes ],"),
+)
+
+
+def deck_template() -> str:
+    """manim-slides' reveal.js template, with the notes inserted as escaped HTML text and no Markdown plugin."""
+    from importlib import resources
+
+    from manim_slides import templates
+
+    text = resources.files(templates).joinpath("revealjs.html").read_text(encoding="utf-8")
+    for old, new in _TEMPLATE_EDITS:
+        if text.count(old) != 1:
+            raise PublishError(f"manim-slides' reveal.js template has changed (no single {old!r} in it): "
+                               "publish/slides.py must be brought up to date with it")
+        text = text.replace(old, new)
+    if "markdown" in text.lower():
+        raise PublishError("manim-slides' reveal.js template still uses Markdown after its notes were made text: "
+                           "publish/slides.py must be brought up to date with it")
+    return text
+
+
 def make_slides(renders: list[Render], deck: Path) -> tuple[list[Path], Path]:
     """Write every chapter's presentation file, then the one-file HTML deck; return both."""
     from manim_slides.config import PresentationConfig
@@ -120,7 +177,7 @@ def make_slides(renders: list[Render], deck: Path) -> tuple[list[Path], Path]:
     deck = deck.resolve()
     presentations = [write_presentation(render, numbers[render.module], deck) for render in renders]
     html_path = deck / DECK_NAME
-    sources = [render.video for render in renders] + presentations
+    sources = [render.video for render in renders] + presentations + [Path(__file__)]  # this code makes the page
     if fresh(html_path, *sources):
         return presentations, html_path
     with tempfile.TemporaryDirectory(prefix="reveal-cache-") as cache:
@@ -130,10 +187,19 @@ def make_slides(renders: list[Render], deck: Path) -> tuple[list[Path], Path]:
         assets.mkdir(parents=True)
         for asset in VENDOR.iterdir():
             shutil.copyfile(asset, assets / asset.name)
+        template = Path(cache) / "revealjs.html"
+        template.write_text(deck_template(), encoding="utf-8")
+        # The deck's notes are the plain text; the template escapes them as HTML.
+        configs = []
+        for render, path in zip(renders, presentations):
+            config = PresentationConfig.from_file(path)
+            slides = [slide.model_copy(update={"notes": notes_text(render, numbers[render.module], index)})
+                      for index, slide in enumerate(config.slides)]
+            configs.append(config.model_copy(update={"slides": slides}))
         previous = os.environ.get("XDG_CACHE_HOME")
         os.environ["XDG_CACHE_HOME"] = cache
         try:
-            converter = RevealJS(presentation_configs=[PresentationConfig.from_file(path) for path in presentations],
+            converter = RevealJS(presentation_configs=configs, template=template,
                                  one_file=True, offline=True, reveal_version=REVEAL_VERSION,
                                  title="latent-walk: from noise to a picture", slide_number="c/t")
             with written(html_path) as partial:

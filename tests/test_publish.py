@@ -21,7 +21,7 @@ from publish.browser import check_page, chromium, serve
 from publish.clips import KINDS, ClipFiles, check_clip, make_clip
 from publish.media import probe, read_renders
 from publish.site import make_site, page, snippet
-from publish.slides import DECK_NAME, make_slides, slide_cuts, slide_name
+from publish.slides import DECK_NAME, make_slides, markdown_text, slide_cuts, slide_name
 from scenes.chapters import chapter_named, find_chapters
 from scenes.narration import read_subtitles
 
@@ -230,7 +230,8 @@ def test_the_deck_has_a_slide_per_narration_block_with_its_sound_and_notes(rende
             assert info.first("audio") is not None, "a slide keeps its stretch of the narration"
             assert info.duration == pytest.approx(end - start, abs=0.25)
             heading = f"Chapter {numbers[render.module]}, {render.title}: slide {index + 1} of {len(render.blocks)}"
-            assert slide.notes.startswith(heading) and any(note.startswith(heading) for note in notes)
+            # Markdown for `manim-slides present`, plain text in the HTML deck
+            assert slide.notes.startswith(markdown_text(heading)) and any(note.startswith(heading) for note in notes)
     # Self-contained: reveal.js and every video inlined, nothing loaded from elsewhere
     assert "data:video/mp4;base64," in text
     for attribute in ('src="http', "src='http", 'href="http', "href='http"):

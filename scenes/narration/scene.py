@@ -34,7 +34,7 @@ from manim_voiceover.tracker import VoiceoverTracker
 from pipeline.contract import Capture, CaptureError, Fact, read_capture
 from pipeline.files import write_whole
 from scenes.chapters import MARKS_SCHEMA, Chapter, read_chapter
-from scenes.numbers import spoken
+from scenes.numbers import spoken, visible
 from scenes.style import BACKGROUND
 
 from .script import Narration, NarrationError, load_narration
@@ -57,6 +57,14 @@ class _Arrays(dict):
     def __missing__(self, key: str) -> np.ndarray:
         raise CaptureError(f"{self.capture.path}: the {self.capture.name} capture has no array {key!r}, which this "
                            f"chapter reads; run: python -m pipeline capture {self.capture.name} --force")
+
+
+def visible_facts(facts: Mapping[str, Fact]) -> dict[str, Fact]:
+    """A capture's facts as a chapter reads them: a text fact (a prompt, written by anyone) without the characters
+    that cannot be seen (controls, bidirectional overrides), which the screen cannot draw (Pango stops at a NUL)
+    or which would show it otherwise than it is written. Everything a reader can see is kept as it is."""
+    return {name: dataclasses.replace(fact, value=visible(fact.value)) if isinstance(fact.value, str) else fact
+            for name, fact in facts.items()}
 
 
 def narration_facts(captures: Mapping[str, Capture], own: str) -> dict[str, str]:
@@ -125,7 +133,7 @@ class NarratedScene(VoiceoverScene):
 
     def _read(self, name: str) -> Capture:
         capture = read_capture(captures_root(), name=name)
-        return dataclasses.replace(capture, arrays=_Arrays(capture))
+        return dataclasses.replace(capture, arrays=_Arrays(capture), facts=visible_facts(capture.facts))
 
     def read_capture(self, name: str) -> Capture:
         """A capture the chapter declares (already read); any other is refused, since the Makefile re-renders

@@ -11,6 +11,11 @@ No number is typed into a narration: every number is a placeholder filled from t
 the captures the chapter reads. ``{lost_step}`` names a fact of the chapter's own capture (the
 first it reads); ``{map.picture_numbers}`` names a fact of another capture it reads, so two
 captures' facts can never be taken for each other.
+
+A block is markup (``speech.py``): its only tags are bookmarks, and ``&lt;`` ``&gt;`` ``&amp;``
+stand for those characters. A fact is plain text, written by anyone (a prompt), so it is filled
+in as text (``as_markup``): a bookmark or a tag in a fact's value is words the voice says and the
+subtitles show, never a bookmark.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .speech import BOOKMARK
+from .speech import BOOKMARK, as_markup
 
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
@@ -52,7 +57,8 @@ class Narration:
         return {name for text in self.blocks.values() for name in placeholders_in(text)}
 
     def filled(self, facts: Mapping[str, str]) -> dict[str, str]:
-        """Each block with its placeholders replaced by the facts' spoken forms (keyed ``fact`` or ``capture.fact``)."""
+        """Each block with its placeholders replaced by the facts' spoken forms (keyed ``fact`` or ``capture.fact``),
+        each made inert for the markup: what a fact says is said, whatever it says."""
         missing = sorted(self.placeholders() - set(facts))
         if missing:
             raise NarrationError(f"{self.path}: placeholders {missing} name no fact of the captures the chapter "
@@ -62,7 +68,7 @@ class Narration:
 
 def _fill(text: str, facts: Mapping[str, str]) -> str:
     # Not str.format_map: it would read {map.fact} as an attribute of a "map" fact.
-    return "".join(literal + (facts[field] if field is not None else "")
+    return "".join(literal + (as_markup(facts[field]) if field is not None else "")
                    for literal, field, _, _ in string.Formatter().parse(text))
 
 
@@ -101,4 +107,7 @@ def load_narration(path: Path | str) -> Narration:
         if "<bookmark" in BOOKMARK.sub("", text):
             raise NarrationError(f"{path}: block {name!r} has a bookmark tag manim-voiceover would not "
                                  f"recognise; write <bookmark mark=\"name\"/> with a name of letters and _")
+        if any(char in BOOKMARK.sub("", text) for char in "<>"):
+            raise NarrationError(f"{path}: block {name!r} has a < or > that is no bookmark; bookmarks are the "
+                                 f"only tags, so write &lt; or &gt; for the characters")
     return Narration(path, dict(blocks))

@@ -10,6 +10,13 @@ recognition is involved.
 
 The returned data also carries ``segments`` (text, start, end in seconds), which the base
 scene uses to time subtitles.
+
+The narration's markup is text with ``<bookmark mark="name"/>`` tags and three character
+references, ``&lt;`` ``&gt;`` ``&amp;``, for the characters that would otherwise read as markup.
+Text from outside (a fact such as a prompt) goes in through ``as_markup``, so it can never become
+a bookmark or a tag; ``spoken_text`` and the subtitles turn it back into the very characters
+the user wrote. Offsets (segments, bookmarks) count characters of the markup, as manim-voiceover's
+tracker does.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from manim_voiceover.tracker import AUDIO_OFFSET_RESOLUTION
 from slugify import slugify
 
 from pipeline.files import write_whole, written
+from scenes.numbers import visible
 
 # The pattern manim-voiceover's tracker splits on (tracker.py): a mark name is \w*.
 BOOKMARK = re.compile(r"<bookmark\s*mark\s*=['\"](\w*)[\"']\s*/>")
@@ -38,13 +46,19 @@ _SENTENCE_END = re.compile(r"[.!?][\"')\]]?\s+")
 
 # Bump when the cutting or joining below changes, so cached audio is not reused with new rules.
 TIMING_RULES = 1
+# The markup's character references (``as_markup``). A text with an "&" carries this in its cache key,
+# since before there were references its "&lt;" was said as written; texts without one keep their audio.
+MARKUP_RULES = 1
+_REFERENCES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_REFERENCE = re.compile(r"&(amp|lt|gt);")
+_CHARACTERS = {"amp": "&", "lt": "<", "gt": ">"}
 
 
 @dataclass(frozen=True)
 class Segment:
     """A stretch of a block's text (bookmarks removed) and when it plays, in seconds from the block's start."""
 
-    text: str
+    text: str  # markup: ``plain_text`` gives the characters it says
     text_offset: int
     start: float
     end: float  # when its words end; a pause after a sentence follows it
@@ -56,9 +70,24 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def as_markup(text: str) -> str:
+    """Plain text (a fact's value) as the narration's markup: inert, it shows and says what it says.
+
+    ``&``, ``<`` and ``>`` become character references, so no bookmark or other tag can come of it,
+    and invisible characters (controls, bidirectional overrides) are dropped.
+    """
+    return "".join(_REFERENCES.get(char, char) for char in visible(text))
+
+
+def plain_text(markup: str) -> str:
+    """The characters that markup without bookmarks stands for: ``&lt;`` is ``<`` again (one pass, so
+    ``&amp;lt;`` is the five characters ``&lt;``); an ``&`` that starts no reference is itself."""
+    return _REFERENCE.sub(lambda match: _CHARACTERS[match.group(1)], markup)
+
+
 def spoken_text(text: str) -> str:
-    """The words that are heard: bookmarks removed, spaces normalised."""
-    return normalise(BOOKMARK.sub("", text))
+    """The words that are heard, as plain text: bookmarks removed, spaces normalised, references read."""
+    return visible(plain_text(normalise(BOOKMARK.sub("", text))))
 
 
 def cut_points(text: str) -> tuple[str, list[int], dict[str, int]]:
@@ -187,7 +216,10 @@ class ExactTimingService(SpeechService):
         return self.generate_from_text(normalise(text))
 
     def cache_key(self, text: str) -> dict:
-        return {"input_text": text, "service": self.service_name, "config": self.voice_identity()}
+        key = {"input_text": text, "service": self.service_name, "config": self.voice_identity()}
+        if "&" in text:
+            key["markup"] = MARKUP_RULES
+        return key
 
     def generate_from_text(self, text: str, cache_dir=None, path=None, **kwargs: object) -> dict:
         if path is not None or kwargs:
@@ -209,7 +241,7 @@ class ExactTimingService(SpeechService):
         chunks, segments, position = [], [], 0
         pause = np.zeros(int(round(self.sentence_pause * self.sample_rate)), dtype=np.int16)
         for piece in pieces:
-            words = piece.text.strip()
+            words = visible(plain_text(piece.text)).strip()
             audio = self.speak(words) if words else np.zeros(0, dtype=np.int16)
             start, end = position / self.sample_rate, (position + len(audio)) / self.sample_rate
             segments.append(Segment(piece.text, piece.text_offset, start, end, piece.ends_sentence))

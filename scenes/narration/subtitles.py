@@ -4,10 +4,24 @@ A voiceover block is spoken segment by segment (cut at bookmarks and sentence en
 each segment's start and end are exact. A cue is a sentence; a sentence too long to read in
 one cue is split at a comma or between words, and a split inside a segment is timed in
 proportion to the characters before it, between that segment's exact ends.
+
+A cue's text is plain text: what a viewer should read, a prompt's ``<b>`` or ``-->`` included.
+Each writer escapes it for its format, and drops what no viewer can see (control characters,
+bidirectional overrides: ``visible``):
+
+- WebVTT: ``&``, ``<`` and ``>`` are written as ``&amp;`` ``&lt;`` ``&gt;``, so a cue holds no tag
+  and never ``-->`` (it is ``--&gt;``); the reader decodes them, so text round-trips exactly.
+- SRT has no escapes, and players read HTML-like tags (``<b>``, ``<font>``) and ASS overrides
+  (``{\\an8}``, ``\\N``) in it. So ``<`` and ``>`` are written as the single angle quotation
+  marks ``‹`` and ``›`` (U+2039, U+203A), ``{`` as ``｛`` (U+FF5B) and a backslash as ``⧵``
+  (U+29F5): the same shapes, which no player reads as markup. The reader gives back that form.
+
+Either reader refuses a cue whose text has a line with ``-->``: no writer of ours writes one.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -17,6 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.files import write_whole
+from scenes.numbers import visible
+
+from .speech import plain_text
 
 # Broadcast habit: at most two lines of about 42 characters on screen at once.
 LINE_CHARS = 42
@@ -72,7 +89,8 @@ def _two_lines(words: Sequence[_Word]) -> str:
 def block_cues(block_start: float, segments: Iterable[dict]) -> list[Cue]:
     """Cues for one voiceover block that starts at ``block_start`` seconds into the video.
 
-    ``segments`` are the speech service's records: text, text_offset, start, end, ends_sentence.
+    ``segments`` are the speech service's records: text (in the narration's markup), text_offset, start,
+    end, ends_sentence. The cues' text is plain text: the characters the markup stands for.
     """
     segments = list(segments)
     # Offsets to times: exact at each segment's first and last character, linear in between.
@@ -91,7 +109,7 @@ def block_cues(block_start: float, segments: Iterable[dict]) -> list[Cue]:
     for segment in segments:
         for match in re.finditer(r"\S+", segment["text"]):
             start = segment["text_offset"] + match.start()
-            sentences[-1].append(_Word(match.group(), start, start + len(match.group())))
+            sentences[-1].append(_Word(plain_text(match.group()), start, start + len(match.group())))
         if segment["ends_sentence"]:
             sentences.append([])
 
@@ -117,18 +135,43 @@ def _clock(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def to_vtt(cues: Sequence[Cue]) -> str:
-    parts = ["WEBVTT", ""]
-    for number, cue in enumerate(cues, 1):
-        parts += [str(number), f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}", cue.text, ""]
+def _lines(text: str) -> str:
+    """A cue's text as the lines a file can hold: only what can be seen, no blank line (it would end the cue)."""
+    lines = (line.strip() for line in visible(text).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def vtt_text(text: str) -> str:
+    """Plain text as WebVTT cue text: ``&``, ``<`` and ``>`` as character references (so never ``-->``)."""
+    return _lines(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# SRT has no escapes: the characters players read as markup, written as their look-alikes.
+SRT_LOOKALIKES = {"<": "\u2039", ">": "\u203a", "{": "\uff5b", "\\": "\u29f5"}
+
+
+def srt_text(text: str) -> str:
+    """Plain text as SRT cue text: no tag, no ASS override, no ``-->`` (see the module's notes)."""
+    return "".join(SRT_LOOKALIKES.get(char, char) for char in _lines(text))
+
+
+def _cue_file(cues: Sequence[Cue], separator: str, text_of, header: list[str]) -> str:
+    parts, number = list(header), 0
+    for cue in cues:
+        text = text_of(cue.text)
+        if not text:
+            continue  # nothing left to see: a cue without text is no cue
+        number += 1
+        parts += [str(number), f"{_clock(cue.start, separator)} --> {_clock(cue.end, separator)}", text, ""]
     return "\n".join(parts)
+
+
+def to_vtt(cues: Sequence[Cue]) -> str:
+    return _cue_file(cues, ".", vtt_text, ["WEBVTT", ""])
 
 
 def to_srt(cues: Sequence[Cue]) -> str:
-    parts = []
-    for number, cue in enumerate(cues, 1):
-        parts += [str(number), f"{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}", cue.text, ""]
-    return "\n".join(parts)
+    return _cue_file(cues, ",", srt_text, [])
 
 
 def write_subtitles(folder: Path, name: str, cues: Sequence[Cue]) -> tuple[Path, Path]:
@@ -151,7 +194,8 @@ class SubtitleError(ValueError):
 
 
 def parse_subtitles(text: str, source: str = "<subtitles>") -> list[Cue]:
-    """Read cues from WebVTT (with its header) or SRT text; strict about timing lines."""
+    """Read cues from WebVTT (with its header) or SRT text, each cue's text as plain text; strict about
+    timing lines, and a cue text line with ``-->`` is refused."""
     lines = text.replace("\r\n", "\n").split("\n")
     is_vtt = lines[0].startswith("WEBVTT")
     separator = "." if is_vtt else ","
@@ -178,11 +222,26 @@ def parse_subtitles(text: str, source: str = "<subtitles>") -> list[Cue]:
         start, end = _seconds(*match.groups()[:4]), _seconds(*match.groups()[4:])
         if end <= start:
             raise SubtitleError(f"{source}:{number}: cue ends before it starts")
+        for line_number, text_line in block[timing_at + 1:]:
+            if "-->" in text_line:
+                raise SubtitleError(f"{source}:{line_number}: cue text has a \"-->\", which only a timing line may "
+                                    f"hold: {text_line!r}")
         body = "\n".join(text for _, text in block[timing_at + 1:])
-        if not body:
+        if is_vtt:
+            body = _vtt_plain(body)
+        if not body.strip():
             raise SubtitleError(f"{source}:{number}: cue has no text")
         cues.append(Cue(start, end, body))
     return cues
+
+
+# A WebVTT cue's tags: <b>, </i>, <c.name>, <v Speaker>, <00:00:01.000>; a "<" opens one up to ">" or the end.
+_VTT_TAG = re.compile(r"<[^>]*(?:>|$)")
+
+
+def _vtt_plain(text: str) -> str:
+    """WebVTT cue text as the plain text it shows: tags dropped, character references read."""
+    return html.unescape(_VTT_TAG.sub("", text))
 
 
 def read_subtitles(path: Path | str) -> list[Cue]:
