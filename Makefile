@@ -34,7 +34,7 @@ endif
 # The narrating voice (scenes/narration/speech.py reads it): piper, or silent for quick test
 # renders. Clips are kept apart per voice, so a silent render is never taken for a narrated one.
 LATENT_WALK_VOICE ?= piper
-ifeq ($(filter piper silent,$(LATENT_WALK_VOICE)),)
+ifneq ($(words $(LATENT_WALK_VOICE)) $(filter piper silent,$(LATENT_WALK_VOICE)),1 $(strip $(LATENT_WALK_VOICE)))
   $(error LATENT_WALK_VOICE must be piper or silent, not '$(LATENT_WALK_VOICE)')
 endif
 export LATENT_WALK_VOICE
@@ -57,7 +57,7 @@ CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
 PIPELINE_CODE := $(wildcard pipeline/*.py pipeline/experiments/*.py)
 
-.PHONY: help setup lint test video film renders clips site slides present all captures model judge evaluate clean distclean
+.PHONY: help setup lint test video film renders clips site slides present all captures model latent-model judge evaluate clean distclean
 
 help: ## list the targets; QUALITY=low|medium|high (default low), LATENT_WALK_VOICE=piper|silent (default piper)
 	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [LATENT_WALK_VOICE=piper|silent]"
@@ -197,6 +197,9 @@ all: video clips site slides ## the film, the clips, the page and the slide deck
 
 model: $(STAMP_PIP) ## train the embedded text-to-image model (python -m pipeline train)
 	$(PY) -m pipeline train
+
+latent-model: $(STAMP_PIP) ## train the latent twin, autoencoder then latent UNet, on the CPU (python -m pipeline train-latent)
+	$(PY) -m pipeline train-latent
 
 judge: $(STAMP_PIP) ## train the judge that scores generated pictures (python -m pipeline judge)
 	$(PY) -m pipeline judge

@@ -1,4 +1,4 @@
-"""The command line: ``python -m pipeline capture|list|train|judge|evaluate``, with one-line errors for bad input.
+"""The command line: ``python -m pipeline capture|list|train|train-latent|judge|evaluate``, with one-line errors for bad input.
 
 The experiments, their descriptions and the options each takes come from the registry in
 ``pipeline.experiments``; reading it loads no torch, so ``--help``, ``list`` and bad input answer fast.
@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline import options
 from pipeline.contract import CaptureError
 from pipeline.errors import UsageError
 from pipeline.experiments import OPTION_NAMES, registry
@@ -29,11 +30,11 @@ DEFAULT_OUT = REPO_ROOT / "media" / "captures"
 # Subcommands whose modules bring their own arguments: add_arguments(parser) and run(args) -> int.
 TOOLS: dict[str, tuple[str, str]] = {
     "train": ("pipeline.train", "train the embedded text-to-image model on the toy world"),
+    "train-latent": ("pipeline.train_latent", "train the latent twin (autoencoder and latent UNet) on the CPU"),
     "judge": ("pipeline.judge", "train the independent judge that scores pictures"),
     "evaluate": ("pipeline.evaluate", "measure the model's pictures with the judge"),
 }
 
-MAX_SEED = 2**32 - 1  # every random generator in the pipeline takes a 32-bit seed
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -43,38 +44,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # noqa: D401 - argparse's own hook
         raise UsageError(f"{message} (see: {self.prog} --help)")
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a whole number, 0 or more; got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be 0 or more; got {value}")
-    if value > MAX_SEED:
-        raise argparse.ArgumentTypeError(f"seed must be at most {MAX_SEED}; got {value}")
-    return value
-
-
-def _steps(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"steps must be a whole number, 1 or more; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"steps must be 1 or more; got {value}")
-    return value
-
-
-def _guidance(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"guidance must be a number, 0 or more; got {text!r}") from None
-    if not value >= 0 or value == float("inf"):  # also refuses nan
-        raise argparse.ArgumentTypeError(f"guidance must be a number, 0 or more; got {text}")
-    return value
 
 
 def _names() -> list[str]:
@@ -117,18 +86,18 @@ def build_parser(tool: str | None = None) -> argparse.ArgumentParser:
                          + ", ".join(_names()))
     capture.add_argument("--all", action="store_true", help="capture every experiment, in the order below")
     capture.add_argument("--force", action="store_true", help="recompute even if the same spec is cached")
-    capture.add_argument("--seed", type=_seed, default=None,
+    capture.add_argument("--seed", type=options.seed, default=None,
                          help="seed of the picture and its noise (a whole number, 0 or more; default: each "
                               "experiment's own, below)")
     capture.add_argument("--model", type=Path, default=None, metavar="DIR",
                          help="model folder: the embedded model (default) or a local Stable Diffusion folder")
     capture.add_argument("--prompt", default=None, metavar="TEXT", help="the prompt (default: each experiment's own, "
                          "below; blend takes 'A and B')")
-    capture.add_argument("--steps", type=_steps, default=None, metavar="N",
+    capture.add_argument("--steps", type=options.steps, default=None, metavar="N",
                          help="steps of each walk (default: each experiment's own, below)")
-    capture.add_argument("--guidance", type=_guidance, default=None, metavar="X",
+    capture.add_argument("--guidance", type=options.guidance, default=None, metavar="X",
                          help="classifier-free guidance scale, 0 or more (default: each experiment's own, below)")
-    capture.add_argument("--out", type=Path, default=DEFAULT_OUT,
+    capture.add_argument("--out", type=options.folder_to_write("--out"), default=DEFAULT_OUT,
                          help=f"folder of captures (default: {os.path.relpath(DEFAULT_OUT)})")
 
     listing = commands.add_parser(
@@ -177,6 +146,8 @@ def _run_list(args) -> int:
 
 def _run_capture(args) -> int:
     known = {e.name: e for e in registry()}
+    if args.all and args.experiments:
+        raise UsageError(f"give experiment names or --all, not both (got --all and {', '.join(args.experiments)})")
     names = list(known) if args.all else list(dict.fromkeys(args.experiments))
     if not names:
         raise UsageError(f"name an experiment to capture ({', '.join(known)}) or use --all")
@@ -225,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(_tool_module(args.command).run(args) or 0)
     except (UsageError, CaptureError) as e:
         print(f"error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:  # a full disk, a folder that vanished, a file that cannot be read: said, not traced
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"error: {e.strerror or e}{where}; nothing half-written was kept", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted: nothing half-written was kept", file=sys.stderr)

@@ -13,9 +13,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from pipeline import options
 from pipeline.errors import UsageError
 from pipeline.files import write_whole, written
 from pipeline.judge import COLOUR_NAMES, DEFAULT_JUDGE_DIR, load_judge, verdicts
+from pipeline.latent import DEFAULT_LATENT_DIR, latent_unet_config, vae_config
 from pipeline.model import (
     DEFAULT_GUIDANCE,
     DEFAULT_MODEL_DIR,
@@ -109,13 +111,21 @@ def measure_speed(pipe, model_dir: Path) -> dict:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--judge", type=Path, default=DEFAULT_JUDGE_DIR)
-    parser.add_argument("--pairs", type=int, default=240, help="held-out prompt and seed pairs (default 240)")
-    parser.add_argument("--sweep-pairs", type=int, default=64, help="pairs per guidance value of the sweep")
-    parser.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE, help="the guidance the film uses")
-    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    parser.add_argument("--pairs", type=options.whole("--pairs", 1, 100_000), default=240,
+                        help="held-out prompt and seed pairs (default 240)")
+    parser.add_argument("--sweep-pairs", type=options.whole("--sweep-pairs", 1, 100_000), default=64,
+                        help="pairs per guidance value of the sweep")
+    parser.add_argument("--guidance", type=options.guidance, default=DEFAULT_GUIDANCE,
+                        help="the guidance the film uses")
+    parser.add_argument("--steps", type=options.steps, default=DEFAULT_STEPS)
     parser.add_argument("--card", type=Path, default=REPO_ROOT / "MODEL_CARD.md")
     parser.add_argument("--speed-only", action="store_true",
                         help="re-measure only the speed figures (on a quiet machine) and rewrite the card")
+    parser.add_argument("--latent-model", type=Path, default=DEFAULT_LATENT_DIR, metavar="DIR",
+                        help="the latent twin's folder (default model/toyworld-latent; skipped with a note if absent)")
+    parser.add_argument("--latent-only", action="store_true",
+                        help="measure only the latent twin (and the pixel model on the same prompts) and rewrite "
+                             "its section of the card")
     parser.add_argument("--samples", type=Path, default=REPO_ROOT / "media" / "model" / "samples.png",
                         help="where to save a grid of sampled pictures to look at")
 
@@ -130,6 +140,15 @@ def run(args) -> int:
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     pipe = load_pipeline(args.model)
     record = args.samples.parent / "evaluation.json"
+    if args.latent_only:
+        latent = evaluate_latent(args, pipe)
+        if record.is_file():
+            results = json.loads(record.read_text())
+            results["latent"] = latent
+            write_whole(record, json.dumps(results, indent=2) + "\n")
+        write_latent_section(args, latent)
+        print(f"latent twin measured; its section of {args.card} rewritten")
+        return 0
     if args.speed_only:
         if not record.is_file():
             raise UsageError(f"no earlier evaluation at {record}: run `make evaluate` without --speed-only first")
@@ -161,6 +180,7 @@ def run(args) -> int:
     results["diversity"] = {k: v for k, v in div.items() if k != "pictures"}
     results["evaluation_seconds"] = round(time.time() - t0, 1)
     results.update(measure_speed(pipe, args.model))
+    results["latent"] = evaluate_latent(args, pipe, pixel_main=results["main"])
     _save_grid(args.samples, main_pictures[:36], prompts[:36])
     write_whole(record, json.dumps(results, indent=2) + "\n")
     write_card(args, results)
@@ -287,6 +307,7 @@ Sampling 16 pictures with 50 steps and guidance on this machine's CPU ({torch.ge
 {results['load_average']:.1f} on the machine. Reproduce: `python scripts/bench_sampling.py`, or
 `python -m pipeline evaluate --speed-only` to re-measure this section and the training step time.
 
+{latent_section(args, results.get("latent"))}
 ## Limits
 
 - 32x32 pixels: small objects (about 14 px) are recognisable but coarse.
@@ -318,3 +339,178 @@ def cpu_training_step_seconds(batch_size: int, steps: int = 3) -> float:
 
 def _folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1e6
+
+
+# ----------------------------------------------------------------------------- the latent twin
+
+LATENT_BEGIN = "<!-- the latent twin: written by `python -m pipeline evaluate` -->"
+LATENT_END = "<!-- end of the latent twin -->"
+SPEED_PICTURES = 16  # the same prompts and seeds through both models, timed in one run
+
+
+def evaluate_latent(args, pixel_pipe, pixel_main: dict | None = None) -> dict | None:
+    """The latent twin measured like the pixel model: the judge on the same held-out prompts and seeds, its
+    autoencoder's reconstructions, and its sampling time against the pixel model's for the same pictures."""
+    from pipeline.latent import load_latent_pipeline
+    from pipeline.train_latent import reconstruction_report
+
+    folder = Path(args.latent_model)
+    if not (folder / "model_index.json").is_file():
+        print(f"note: no latent twin at {folder}; its section of the card is skipped (`make latent-model` makes it)")
+        return None
+    pipe = load_latent_pipeline(folder)
+    judge = load_judge(args.judge)
+    scenes = [sample_scene(EVAL_SEEDS + i) for i in range(args.pairs)]
+    prompts, seeds = [s.caption for s in scenes], list(range(args.pairs))
+    pictures = generate(pipe, prompts, seeds, args.guidance, args.steps, desc=f"latent twin, guidance {args.guidance:g}")
+    result = {"main": score(scenes, verdicts(judge, pictures)), "pairs": args.pairs, "guidance": args.guidance,
+              "steps": args.steps}
+    if pixel_main is None:  # the pixel model on the same prompts and seeds, for the side-by-side table
+        pixel_pictures = generate(pixel_pipe, prompts, seeds, args.guidance, args.steps,
+                                  desc=f"pixel model, guidance {args.guidance:g}")
+        pixel_main = score(scenes, verdicts(judge, pixel_pictures))
+        agree = pixel_pictures
+    else:
+        agree = None
+    result["pixel_main"] = pixel_main
+    if agree is not None:  # how alike the two models' pictures of the same prompt and seed are
+        result["mean_rms_between_models"] = float(np.sqrt(((agree.astype(np.float32) - pictures) ** 2)
+                                                          .reshape(len(pictures), -1).mean(1)).mean())
+    result["reconstruction"] = reconstruction_report(pipe.vae, count=2000, judge_dir=args.judge)
+    result["speed"] = compare_speed(pixel_pipe, pipe, args.guidance, args.steps)
+    result["parameters"] = {"vae": int(sum(p.numel() for p in pipe.vae.parameters())),
+                            "unet": int(sum(p.numel() for p in pipe.unet.parameters())),
+                            "pixel_unet": int(sum(p.numel() for p in pixel_pipe.unet.parameters()))}
+    result["folder_mb"] = round(_folder_mb(folder), 2)
+    result["scaling_factor"] = float(pipe.vae.config.scaling_factor)
+    result["training"] = json.loads((folder / "training.json").read_text()) if (folder / "training.json").is_file() else {}
+    result["folder"] = os.path.relpath(folder.resolve(), REPO_ROOT) if folder.resolve().is_relative_to(REPO_ROOT) else str(folder)
+    grid = args.samples.with_name("latent-samples.png")
+    _save_grid(grid, pictures[:36], prompts[:36])
+    return result
+
+
+def compare_speed(pixel_pipe, latent_pipe, guidance: float, steps: int, repeats: int = 3) -> dict:
+    """Seconds for the same pictures (prompts and seeds) from both models, alternating, best of ``repeats``."""
+    prompts = [sample_scene(EVAL_SEEDS + i).caption for i in range(SPEED_PICTURES)]
+    times = {"pixel": [], "latent": []}
+    load_before = os.getloadavg()[0]
+    for pipe in (pixel_pipe, latent_pipe):
+        pipe(prompts[:2], num_inference_steps=2, guidance_scale=guidance)  # warm-up
+    for _ in range(repeats):
+        for name, pipe in (("pixel", pixel_pipe), ("latent", latent_pipe)):
+            gens = [torch.Generator().manual_seed(i) for i in range(SPEED_PICTURES)]
+            t0 = time.perf_counter()
+            pipe(prompts, num_inference_steps=steps, guidance_scale=guidance, generator=gens)
+            times[name].append(time.perf_counter() - t0)
+    pixel, latent = min(times["pixel"]), min(times["latent"])
+    return {"pictures": SPEED_PICTURES, "steps": steps, "guidance": guidance, "pixel_seconds": round(pixel, 3),
+            "latent_seconds": round(latent, 3), "pixel_over_latent": round(pixel / latent, 2),
+            "load_average": round(max(load_before, os.getloadavg()[0]), 2), "threads": torch.get_num_threads()}
+
+
+def _minutes(seconds) -> str:
+    return f"{seconds / 60:.1f} min" if seconds is not None else "n/a"
+
+
+def latent_section(args, latent: dict | None) -> str:
+    """The card's section on the latent twin, from its measurements (a note where it was not measured)."""
+    if latent is None:
+        return (f"{LATENT_BEGIN}\n## The latent twin\n\nNot measured: no latent twin at `{args.latent_model}` "
+                f"(`make latent-model` trains it).\n{LATENT_END}\n")
+    main, pixel, rec, speed = latent["main"], latent["pixel_main"], latent["reconstruction"], latent["speed"]
+    training = latent.get("training", {})
+    secs = training.get("seconds", {})
+    recipe = training.get("recipe", {})
+    vcfg, ucfg = vae_config(), latent_unet_config()
+    judge_rec = rec.get("judge", {})
+
+    def row(name, key, bar):
+        return f"| {name} | {_pct(pixel[key])} | {_pct(main[key])} | at least {bar}% |"
+
+    def pc(x):
+        return f"{100 * x:.1f}%" if x is not None else "n/a"
+
+    exact = (f"python -m pipeline train-latent --pictures {recipe.get('pictures')} "
+             f"--vae-steps {recipe.get('vae_steps_trained')} --unet-steps {recipe.get('unet_steps_trained')} "
+             f"--vae-batch-size {recipe.get('vae_batch_size')} --unet-batch-size {recipe.get('unet_batch_size')} "
+             f"--vae-lr {recipe.get('vae_lr')} --unet-lr {recipe.get('unet_lr')} --ema-decay {recipe.get('ema_decay')} "
+             f"--seed {recipe.get('seed')}")
+    rows = "\n".join([row("object correct (one-object prompts)", "object", 95),
+                      row("colour correct", "colour", 95),
+                      row("background correct", "background", 95),
+                      row("both objects present (two-object prompts)", "both_objects", 85)])
+    between = (f" The two models' pictures of the same prompt and seed differ by {latent['mean_rms_between_models']:.1f} "
+               f"on average (RMS, 0..255 scale): the same prompt and seed are not the same picture in two spaces."
+               if "mean_rms_between_models" in latent else "")
+    return f"""{LATENT_BEGIN}
+## The latent twin: toyworld-latent
+
+The same toy world, text encoder, objective and schedule, but the walk happens in an autoencoder's latent
+space: 32x32x3 pictures ({32 * 32 * 3:,} numbers) to 8x8x4 latents (256 numbers, 12 times fewer), as Stable
+Diffusion does. Weights: `{latent['folder']}/` (safetensors, {latent['folder_mb']:.1f} MB), loaded with
+`pipeline.latent.load_latent_pipeline` (`ToyWorldLatentPipeline`).
+
+- **Autoencoder**: diffusers `AutoencoderKL`, {latent['parameters']['vae']:,} parameters, blocks
+  {vcfg['block_out_channels']}, latent scaling factor {latent['scaling_factor']:.4f} (1 / std of the latents over
+  {training.get('recipe', {}).get('pictures', 'n/a')} training pictures, measured as Stable Diffusion's was).
+  Trained with L1 + squared error + an edge term, KL weight {recipe.get('kl_weight', 'n/a')}.
+- **Latent UNet**: diffusers `UNet2DConditionModel`, {latent['parameters']['unet']:,} parameters (the pixel
+  model's: {latent['parameters']['pixel_unet']:,}); blocks {ucfg['block_out_channels']} at 8x8 and 4x4, cross-attention to
+  the MiniLM token states at both and in the middle; v-prediction, "squaredcos_cap_v2", 1000 steps,
+  {100 * recipe.get('cfg_dropout', 0.1):.0f}% caption dropout, EMA {recipe.get('ema_decay', 'n/a')}; sampled with DDIM trailing, as the pixel model.
+
+### Reconstructions
+
+{rec['pictures']} held-out toy-world pictures (seeds from {rec['holdout_seeds_from']:,}) through the autoencoder
+(the posterior's mean, decoded): PSNR {rec['psnr_db']:.1f} dB, RMS error {rec['rms_percent']:.1f}% of full
+brightness. The judge on the reconstructions (its reading of the originals in brackets): object
+{pc(judge_rec.get('object'))} ({pc(rec.get('judge_on_originals', {}).get('object'))}), colour {pc(judge_rec.get('colour'))}
+({pc(rec.get('judge_on_originals', {}).get('colour'))}), background {pc(judge_rec.get('background'))}
+({pc(rec.get('judge_on_originals', {}).get('background'))}), both objects {pc(judge_rec.get('both_objects'))}; the bar is 99%
+for object, colour and background.
+
+### The judge's verdicts, side by side
+
+The same {latent['pairs']} held-out prompt and seed pairs as above, guidance {latent['guidance']:g}, {latent['steps']} steps.
+
+| measure | pixel model | latent twin | bar (latent twin) |
+|---|---|---|---|
+{rows}
+{between}
+
+### Speed and training
+
+- Sampling the same {speed['pictures']} pictures ({speed['steps']} steps, guidance {speed['guidance']:g}) in one run on
+  this machine's CPU ({speed['threads']} threads, load average {speed['load_average']:.1f}): pixel model
+  {speed['pixel_seconds']:.2f} s, latent twin {speed['latent_seconds']:.2f} s (decoder included): the latent twin takes
+  {1 / speed['pixel_over_latent']:.2f} times the pixel model's time.
+- Training on {training.get('device_name', 'n/a')} ({training.get('precision', 'n/a')}, torch {training.get('torch', 'n/a')}):
+  {_minutes(secs.get('total_training'))} in all: making the data {_minutes((secs.get('render_pictures') or 0) + (secs.get('encode_captions') or 0))}
+  (rendering {recipe.get('pictures', 'n/a')} pictures {secs.get('render_pictures', 'n/a')} s, encoding their
+  {training.get('unique_captions', 'n/a')} distinct captions {secs.get('encode_captions', 'n/a')} s), the autoencoder
+  {_minutes(secs.get('vae'))} ({recipe.get('vae_steps_trained', 'n/a')} steps at batch {recipe.get('vae_batch_size', 'n/a')}),
+  measuring it {secs.get('reconstruction_check', 'n/a')} s, encoding every picture {secs.get('encode_latents', 'n/a')} s,
+  the latent UNet {_minutes(secs.get('unet'))} ({recipe.get('unet_steps_trained', 'n/a')} steps at batch {recipe.get('unet_batch_size', 'n/a')}).
+  `make latent-model` from nothing took {_minutes(secs.get('this_run_wall'))} (the training command: `{training.get('command', 'n/a')}`).
+  Reproduce the same steps: `{exact}`.
+- Reproduce this section alone: `python -m pipeline evaluate --latent-only --pairs {latent['pairs']} --guidance {latent['guidance']:g} --steps {latent['steps']}`.
+{LATENT_END}
+"""
+
+
+def write_latent_section(args, latent: dict | None) -> None:
+    """Rewrites only the latent twin's section of an existing card (the rest is left as measured before)."""
+    card = Path(args.card)
+    section = latent_section(args, latent)
+    text = card.read_text() if card.is_file() else ""
+    if LATENT_BEGIN in text and LATENT_END in text:
+        head, rest = text.split(LATENT_BEGIN, 1)
+        tail = rest.split(LATENT_END, 1)[1].lstrip("\n")
+        text = head + section + tail
+    elif "## Limits" in text:
+        head, tail = text.split("## Limits", 1)
+        text = head + section + "\n## Limits" + tail
+    else:
+        text = text + "\n" + section
+    write_whole(card, text)

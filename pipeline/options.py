@@ -20,13 +20,17 @@ MAX_STEPS = 1000  # a walk cannot take more steps than the schedule it was train
 MAX_GUIDANCE = 100.0  # far past any useful guidance, and far from where float32 overflows
 
 
+def _plain(value) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
 def _range_text(low, high, kind: str) -> str:
     if low is not None and high is not None:
-        return f"{kind} from {low:g} to {high:g}"
+        return f"{kind} from {_plain(low)} to {_plain(high)}"
     if low is not None:
-        return f"{kind}, {low:g} or more"
+        return f"{kind}, {_plain(low)} or more"
     if high is not None:
-        return f"{kind}, at most {high:g}"
+        return f"{kind}, at most {_plain(high)}"
     return kind
 
 

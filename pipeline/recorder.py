@@ -421,3 +421,27 @@ def pictures(pipe, states: torch.Tensor, batch: int = 16) -> np.ndarray:
     from pipeline.model import to_uint8
 
     return to_uint8(images).reshape(*lead, *images.shape[1:])
+
+
+@torch.no_grad()
+def latents(pipe, pictures: np.ndarray, batch: int = 64) -> torch.Tensor:
+    """uint8 pictures (..., H, W, 3) as the states the pipeline walks through (..., C, h, w), float32 on the CPU.
+
+    For a latent model: its VAE's posterior mean (no draw, so the same picture gives the same latents),
+    shifted and scaled as the UNet sees latents (``pictures`` undoes it). For a pixel model: the picture
+    itself in [-1, 1].
+    """
+    pictures = np.asarray(pictures)
+    lead = pictures.shape[:-3]
+    flat = pictures.reshape(-1, *pictures.shape[-3:])
+    x = torch.from_numpy(flat.astype(np.float32) / 127.5 - 1.0).permute(0, 3, 1, 2)
+    if not is_latent(pipe):
+        return x.reshape(*lead, *x.shape[1:])
+    vae = pipe.vae
+    shift = vae.config.get("shift_factor") or 0.0
+    chunks = []
+    for start in range(0, x.shape[0], batch):
+        z = vae.encode(x[start:start + batch].to(vae.device, vae.dtype)).latent_dist.mean
+        chunks.append(((z - shift) * vae.config.scaling_factor).float().cpu())
+    z = torch.cat(chunks)
+    return z.reshape(*lead, *z.shape[1:])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.experiments import EXPERIMENTS
+from pipeline.experiments import NAMES
 
 TINY_STEPS = 2
 # Few seeds, points and frames: the same code paths as the film's captures, in seconds
@@ -22,7 +22,10 @@ TINY = {
     "blend": dict(POINTS=3),
     "explore": dict(GRID=3, LOOP_FRAMES=4),
     "words": dict(YARDSTICK_SEEDS=1),
+    "latent": dict(FORWARD_FRAMES=6),
 }
+# Every experiment the tiny session captures into one folder (forward has a fixture of its own).
+CAPTURED = tuple(name for name in NAMES if name != "forward")
 
 
 def _experiment(name):
@@ -40,8 +43,15 @@ def tiny_captures(tmp_path_factory):
         for name, knobs in TINY.items():
             for knob, value in knobs.items():
                 patch.setattr(_experiment(name), knob, value)
+        # the latent twin: tiny random components, so the session needs no trained weights and stays fast
+        from test_latent_model import tiny_latent_folder
+
+        twin = root.parent / f"{root.name}-latent-twin"
+        tiny_latent_folder(twin)
+        (twin / "training.json").write_text('{"seconds": {"total_training": 60.0}}\n')  # as train-latent records it
+        patch.setattr(_experiment("latent"), "LATENT_MODEL", twin)
         captures = {}
-        for name in EXPERIMENTS:
+        for name in CAPTURED:
             captures[name], cached = _experiment(name).capture(root, steps=TINY_STEPS, progress=False)
             assert not cached
     return captures, root
@@ -57,7 +67,7 @@ def _capture_fixture(name):
     return fixture
 
 
-for _name in EXPERIMENTS:
+for _name in CAPTURED:
     globals()[f"{_name}_capture"] = _capture_fixture(_name)
 
 

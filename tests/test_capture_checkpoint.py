@@ -14,7 +14,7 @@ from pipeline.contract import read_capture
 PROMPT = "a red butterfly on grass"
 
 
-def tiny_stable_diffusion(folder, scheduler: str = "EulerDiscreteScheduler") -> None:
+def tiny_stable_diffusion(folder, scheduler: str = "EulerDiscreteScheduler", safe: bool = True) -> None:
     """A Stable Diffusion pipeline of tiny random components (16 x 16 pictures), saved as a diffusers folder.
     The tokenizer is CLIP's, built in memory from a letter-level vocabulary: nothing is downloaded."""
     import diffusers
@@ -41,7 +41,7 @@ def tiny_stable_diffusion(folder, scheduler: str = "EulerDiscreteScheduler") -> 
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
                                    scheduler=schedule, safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
-    pipe.save_pretrained(str(folder))
+    pipe.save_pretrained(str(folder), safe_serialization=safe)
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +105,15 @@ def test_a_prompt_too_long_for_clip_is_refused_not_cut(sd_folder, tmp_path, caps
                      "--out", str(out)]) == 2
     assert "tokens long; the text encoder takes at most 30" in capsys.readouterr().err
     assert list(out.iterdir()) == []
+
+
+def test_a_folder_of_pickle_weights_is_refused_not_loaded(tmp_path, capsys):
+    """A .bin can run code when it is unpickled: the project loads safetensors only, and says so in one line."""
+    folder = tmp_path / "pickled"
+    tiny_stable_diffusion(folder, safe=False)
+    assert list(folder.rglob("*.bin")), "the UNet and the VAE are pickles here"
+    capsys.readouterr()
+    assert cli.main(["capture", "walk", "--model", str(folder), "--steps", "2", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "cannot be loaded" in err, err
+    assert not (tmp_path / "out" / "walk.current").exists()

@@ -49,10 +49,10 @@ def test_a_bad_model_folder_is_one_line_and_exit_2(tmp_path, capsys, kind, says)
 
 
 @pytest.mark.parametrize("args, says", [
-    (["walk", "--steps", "0"], "steps must be 1 or more; got 0"),
+    (["walk", "--steps", "0"], "steps must be a whole number from 1 to 1000; got 0"),
     (["walk", "--steps", "many"], "steps must be a whole number"),
-    (["walk", "--guidance", "-1"], "guidance must be a number, 0 or more; got -1"),
-    (["walk", "--guidance", "nan"], "guidance must be a number, 0 or more; got nan"),
+    (["walk", "--guidance", "-1"], "guidance must be a number from 0 to 100; got -1"),
+    (["walk", "--guidance", "nan"], "guidance must be a number from 0 to 100; got nan"),
     (["walk", "--prompt", " ".join(["red"] * 23)], "is 23 word pieces long; the encoder takes at most 22"),
     (["blend", "--prompt", "a red fish"], "blend needs a prompt naming two things, 'A and B'"),
     (["--all", "--prompt", "a red fish"], "blend needs a prompt naming two things, 'A and B'"),

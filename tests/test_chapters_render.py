@@ -14,7 +14,7 @@ import pytest
 
 from scenes.chapters import find_chapters
 from scenes.narration import NarratedScene, load_narration, read_subtitles, spoken_text
-from scenes.narration.scene import narration_facts
+from scenes.narration.scene import narration_facts, narration_flags
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -41,7 +41,8 @@ def test_the_chapter_renders_with_its_narration_and_subtitles(chapter, request, 
 
     narration = load_narration(chapter.narration)
     facts = narration_facts(captures, chapter.capture)
-    said = " ".join(spoken_text(text) for text in narration.filled(facts).values()).split()
+    flags = narration_flags(captures, chapter.capture)
+    said = " ".join(spoken_text(text) for text in narration.filled(facts, flags).values()).split()
     for suffix in ("vtt", "srt"):
         cues = read_subtitles(media / "subtitles" / f"{scene}.{suffix}")
         assert " ".join(cue.text for cue in cues).split() == said

@@ -28,11 +28,11 @@ def _leftovers(out: Path) -> list[str]:
 
 @pytest.mark.parametrize("args, says", [
     (["capture", "butterflies"], "unknown experiment 'butterflies'; known: forward"),
-    (["capture", "forward", "--seed", "-3"], "seed must be 0 or more; got -3"),
-    (["capture", "forward", "--seed=-1"], "seed must be 0 or more; got -1"),
+    (["capture", "forward", "--seed", "-3"], "seed must be a whole number from 0 to 4294967295; got -3"),
+    (["capture", "forward", "--seed=-1"], "seed must be a whole number from 0 to 4294967295; got -1"),
     (["capture", "forward", "--seed", "three"], "seed must be a whole number"),
     (["capture", "forward", "--seed", "1.5"], "seed must be a whole number"),
-    (["capture", "forward", "--seed", str(2**40)], "seed must be at most"),
+    (["capture", "forward", "--seed", str(2**40)], f"from 0 to 4294967295; got {2**40}"),
     (["capture"], "name an experiment to capture"),
     (["capture", "forward", "--colour", "red"], "unrecognized arguments: --colour red"),
     (["paint"], "invalid choice: 'paint'"),

@@ -15,7 +15,7 @@ from pipeline.contract import Fact
 from pipeline.experiments import NAMES
 from scenes.chapters import ChapterError, find_chapters, read_chapter
 from scenes.narration import NarrationError, digits_outside_placeholders, load_narration, placeholders_in
-from scenes.narration.scene import narration_facts
+from scenes.narration.scene import narration_facts, narration_flags
 from scenes.numbers import spoken
 
 CHAPTERS = find_chapters()
@@ -25,8 +25,8 @@ MODULES = [chapter.module for chapter in CHAPTERS]
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=MODULES)
 def test_narration_types_no_numbers(chapter):
     narration = load_narration(chapter.narration)
-    for name, text in narration.blocks.items():
-        assert digits_outside_placeholders(text) == [], f"{chapter.module} block {name!r} types a number by hand"
+    for text in narration.texts():
+        assert digits_outside_placeholders(text) == [], f"{chapter.module} types a number by hand: {text[:60]!r}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=MODULES)
@@ -52,7 +52,7 @@ def test_every_placeholder_is_a_fact_of_a_capture_the_chapter_reads(chapter, req
     facts = narration_facts(captures, chapter.capture)
     missing = narration.placeholders() - set(facts)
     assert not missing, f"{chapter.module} narration names facts its captures lack: {sorted(missing)}"
-    for text in narration.filled(facts).values():
+    for text in narration.filled(facts, narration_flags(captures, chapter.capture)).values():
         assert "{" not in text and "}" not in text
 
 
@@ -130,3 +130,30 @@ def test_malformed_narration_is_refused(tmp_path, text):
 ])
 def test_facts_are_spoken_as_a_listener_wants_them(fact, expected):
     assert spoken(fact) == expected
+
+
+VARIANTS = """[blocks]
+end = \"\"\"It found the {object} <bookmark mark="end"/> at the end.\"\"\"
+
+[variants]
+end = [{ when = "not found", text = \"\"\"It never found the {object}. <bookmark mark="end"/> Nothing.\"\"\" }]
+"""
+
+
+def test_a_sentence_that_holds_only_under_a_condition_is_chosen_by_the_facts(tmp_path):
+    path = tmp_path / "chapter.narration.toml"
+    path.write_text(VARIANTS)
+    narration = load_narration(path)
+    facts = {"object": "snail"}
+    assert narration.filled(facts, {"found": True})["end"].startswith("It found the snail")
+    # data made to go the other way: the sentence that it contradicts is not said
+    assert narration.filled(facts, {"found": False})["end"].startswith("It never found the snail")
+    with pytest.raises(NarrationError, match="yes-or-no facts"):
+        narration.filled(facts, {})
+
+
+def test_a_variant_must_keep_its_blocks_bookmarks(tmp_path):
+    path = tmp_path / "chapter.narration.toml"
+    path.write_text(VARIANTS.replace(' <bookmark mark="end"/> Nothing.', " Nothing."))
+    with pytest.raises(NarrationError, match="must keep the block's bookmarks"):
+        load_narration(path)

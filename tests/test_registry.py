@@ -36,12 +36,6 @@ def test_the_model_experiments_take_every_option_and_forward_only_a_seed():
                                           "guidance": 2.0, "model": None}
 
 
-def test_the_older_name_lists_the_model_experiments():
-    from pipeline import experiments
-
-    assert experiments.EXPERIMENTS == tuple(name for name in NAMES if name != "forward")
-
-
 def test_the_map_is_fitted_over_the_model_experiments_before_it():
     from pipeline.experiments import map as map_experiment
 

@@ -30,14 +30,17 @@ SETTINGS = {
     "words": dict(YARDSTICK_SEEDS=2),
     "blend": dict(POINTS=5),
     "explore": dict(GRID=3, LOOP_FRAMES=6),
+    "latent": dict(SOURCE_SEED=4, FORWARD_FRAMES=11, CLOSE_WITHIN=4.0),
     "map": dict(ATLAS_SETTINGS={"day": "by day"}),
 }
 # What a module declares about itself, not about what it computes.
-NOT_SETTINGS = {"NAME", "DESCRIPTION", "OPTIONS", "ARRAY_NAMES", "PROGRESS_UNIT"}
+NOT_SETTINGS = {"NAME", "DESCRIPTION", "OPTIONS", "ARRAY_NAMES", "PROGRESS_UNIT",
+                "LATENT_MODEL"}  # (a folder: the spec records the latent model's identity, not where it was)
 # Settings that live in shared modules, with the experiments whose specs must see them.
 SHARED = [
     (common, "CAPTURE_VERSION", 99, set(NAMES)),
-    (common, "JUDGE_PRESENT_ABOVE", 0.6, {"seeds", "jump", "guidance", "words", "blend", "explore", "map"}),
+    (common, "JUDGE_PRESENT_ABOVE", 0.6, {"seeds", "jump", "guidance", "words", "blend", "explore", "latent",
+                                          "map"}),
     (measures, "LAYOUT_BLOCKS", 4, {"seeds", "map"}),
 ]
 CHANGED_OPTIONS = {"seed": 11, "prompt": "a blue fish and a red boat", "steps": 7, "guidance": 5.0}
@@ -56,6 +59,9 @@ def _spec(name: str, model=None) -> dict:
         return module.make_spec()
     if name == "map":
         return module.make_spec(model, {"seed": None, "prompt": None, "steps": None, "guidance": None})
+    if name == "latent":
+        twin = _model(pipeline="ToyWorldLatentPipeline", weights_sha256="1" * 64)
+        return module.make_spec(model, twin, common.settings(module))
     return module.make_spec(model, common.settings(module))
 
 
@@ -123,7 +129,7 @@ def test_the_judges_weights_are_in_the_specs_that_ask_it(unchanged, monkeypatch,
     weights.write_bytes(bytes(data))
     monkeypatch.setattr(judge, "DEFAULT_JUDGE_DIR", copy)
     changed = {name for name in NAMES if _hash(name) != unchanged[name]}
-    assert changed == {"seeds", "jump", "guidance", "words", "blend", "explore", "map"}
+    assert changed == {"seeds", "jump", "guidance", "words", "blend", "explore", "latent", "map"}
     assert _spec("walk")["experiment"] == "walk" and "judge" not in _spec("walk")
 
 

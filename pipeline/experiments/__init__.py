@@ -23,7 +23,7 @@ from functools import cache
 from types import ModuleType
 
 # The experiments in the order `capture --all` makes them. The map is last: it is fitted over the others.
-NAMES = ("forward", "walk", "seeds", "jump", "guidance", "words", "blend", "explore", "map")
+NAMES = ("forward", "walk", "seeds", "jump", "guidance", "words", "blend", "explore", "latent", "map")
 # Everything an experiment may take from the command line (each is a `capture` flag of that name).
 OPTION_NAMES = ("seed", "prompt", "steps", "guidance", "model")
 
@@ -67,11 +67,3 @@ def experiment(name: str) -> Experiment:
         if entry.name == name:
             return entry
     raise KeyError(name)
-
-
-def __getattr__(name: str):
-    # The names of the experiments that run the model, in capture order (all but forward): the older
-    # spelling, which tests/conftest.py and tests/test_narration.py still import.
-    if name == "EXPERIMENTS":
-        return tuple(e.name for e in registry() if e.runs_model)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The model a capture studies: the embedded toy-world model, or a local Stable Diffusion-family folder, with the identity that names its captures.
+"""The model a capture studies: the embedded toy-world model, its latent twin, or a local Stable Diffusion-family folder, with the identity that names its captures.
 
 A model's identity in a spec is a hash of its weight files and a revision (the snapshot's
 name in a Hugging Face cache, otherwise a hash of its configuration files), so a retrained
@@ -20,9 +20,13 @@ from pipeline import recorder
 from pipeline.errors import UsageError
 
 EMBEDDED = "ToyWorldPipeline"
+# The embedded model's latent twin (pipeline/latent.py): the toy world's text encoder and pictures, walked in
+# an autoencoder's latents; recorded as a Stable Diffusion folder is.
+LATENT_TWIN = "ToyWorldLatentPipeline"
+TOYWORLD = (EMBEDDED, LATENT_TWIN)
 # Text-to-image pipelines whose loop the recorder follows: [unconditional, conditional] through
 # one UNet call per step, then scheduler.step, then callback_on_step_end.
-LATENT_PIPELINES = ("StableDiffusionPipeline",)
+LATENT_PIPELINES = ("StableDiffusionPipeline", LATENT_TWIN)
 SUPPORTED = (EMBEDDED, *LATENT_PIPELINES)
 _WEIGHT_SUFFIXES = {".safetensors", ".bin", ".ckpt", ".pt", ".pth", ".msgpack", ".onnx", ".gguf"}
 _HASH_CACHE: dict[tuple, tuple[str, str]] = {}
@@ -107,7 +111,14 @@ class Model:
 
     @property
     def is_embedded(self) -> bool:
-        return self.pipeline_class == EMBEDDED
+        """One of the project's own toy-world models (the pixel model or its latent twin): MiniLM prompts,
+        toy-world pictures the judge can read, noise drawn by the project's own function."""
+        return self.pipeline_class in TOYWORLD
+
+    @property
+    def is_latent(self) -> bool:
+        """The walk happens in a VAE's latents (seen through its decoder), not in pixels."""
+        return self.pipeline_class != EMBEDDED
 
     @property
     def pipe(self):
@@ -177,6 +188,11 @@ class Model:
         """States (..., C, h, w) as uint8 pictures (..., H, W, 3): pixels directly, latents through the VAE."""
         return recorder.pictures(self.pipe, states)
 
+    def latents(self, pictures: np.ndarray) -> torch.Tensor:
+        """uint8 pictures (..., H, W, 3) as the states a latent model walks through (..., C, h, w): the VAE's
+        posterior mean, scaled as the UNet sees it; a pixel model's states are the pictures themselves."""
+        return recorder.latents(self.pipe, pictures)
+
 
 def _load(folder: Path, pipeline_class: str):
     """The pipeline itself; any failure to load a user's folder is one line naming the folder."""
@@ -184,12 +200,22 @@ def _load(folder: Path, pipeline_class: str):
         from pipeline.model import load_pipeline
 
         return load_pipeline(folder)
+    if pipeline_class == LATENT_TWIN:
+        from pipeline.latent import load_latent_pipeline
+
+        return load_latent_pipeline(folder)
     from diffusers import AutoPipelineForText2Image
+    from diffusers.utils import logging as diffusers_logging
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # its loading bar on stderr would break the one-line errors
+    # ... and so would the libraries' own warnings while a folder loads (a missing optional package, a file
+    # they looked for): what matters is said in our one line
+    transformers_logging.set_verbosity_error()
+    diffusers_logging.set_verbosity_error()
     try:
-        pipe = AutoPipelineForText2Image.from_pretrained(str(folder), local_files_only=True)
+        # safetensors only: a pickle .bin can run code when loaded, so a folder with only those is refused
+        pipe = AutoPipelineForText2Image.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
     except Exception as e:  # diffusers raises many kinds for a damaged folder; all mean "cannot load it"
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UsageError(f"model folder {folder} cannot be loaded ({reason[:200]})") from None
@@ -209,6 +235,10 @@ def open_model(folder: Path | str | None = None) -> Model:
     if key in _OPEN:
         return _OPEN[key]
     index = _read_index(folder)
+    if index["_class_name"] == LATENT_TWIN:
+        from pipeline.latent import check_latent_folder
+
+        check_latent_folder(folder, index)
     weights, configs = _folder_hashes(folder)
     snapshot = folder.resolve().parent.name == "snapshots"  # a Hugging Face cache names its revision
     identity = {
@@ -217,10 +247,11 @@ def open_model(folder: Path | str | None = None) -> Model:
         "weights_sha256": weights,
         "revision": folder.resolve().name if snapshot else f"config-{configs[:16]}",
         "scheduler": _scheduler_spec(folder, index),
-        "device": "cpu" if index["_class_name"] == EMBEDDED or not torch.cuda.is_available() else "cuda",
+        "device": "cpu" if index["_class_name"] in TOYWORLD or not torch.cuda.is_available() else "cuda",
     }
-    if index["_class_name"] == EMBEDDED:
+    if index["_class_name"] in TOYWORLD:
         identity["text_encoder"] = _encoder_identity()
     model = Model(folder, index["_class_name"], identity)
     _OPEN[key] = model
     return model
+

@@ -76,6 +76,14 @@ def narration_facts(captures: Mapping[str, Capture], own: str) -> dict[str, str]
     return {name: spoken(fact) for name, fact in facts.items()}
 
 
+def narration_flags(captures: Mapping[str, Capture], own: str) -> dict[str, bool]:
+    """The yes-or-no facts a narration's variants are chosen by, named as placeholders are."""
+    flags = {f"{name}.{fact}": value.value for name, capture in captures.items()
+             for fact, value in capture.facts.items() if isinstance(value.value, bool)}
+    flags.update({fact: value.value for fact, value in captures[own].facts.items() if isinstance(value.value, bool)})
+    return flags
+
+
 @dataclass(frozen=True)
 class SpokenBlock:
     """A voiceover block as it played: where in the video it starts, how long it lasts, its timed segments."""
@@ -129,7 +137,8 @@ class NarratedScene(VoiceoverScene):
         self.capture = self.captures[self.about.capture]
         self.facts, self.arrays = self.capture.facts, self.capture.arrays
         self.narration: Narration = load_narration(self.about.narration)
-        self.narration_text = self.narration.filled(narration_facts(self.captures, self.about.capture))
+        self.narration_text = self.narration.filled(narration_facts(self.captures, self.about.capture),
+                                                    narration_flags(self.captures, self.about.capture))
 
     def _read(self, name: str) -> Capture:
         capture = read_capture(captures_root(), name=name)

@@ -24,7 +24,7 @@ import re
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .speech import BOOKMARK, as_markup
@@ -48,22 +48,47 @@ def digits_outside_placeholders(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Narration:
-    """A chapter's narration blocks, in the order they are spoken, before facts are filled in."""
+    """A chapter's narration blocks, in the order they are spoken, before facts are filled in; and for some
+    blocks, variants that hold only under a condition on the measured facts (``[variants]``)."""
 
     path: Path
     blocks: dict[str, str]
+    variants: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # block -> [(when, text)], in order
+
+    def texts(self) -> list[str]:
+        """Every text the file holds: each block's, and each variant's."""
+        return list(self.blocks.values()) + [text for options in self.variants.values() for _, text in options]
 
     def placeholders(self) -> set[str]:
-        return {name for text in self.blocks.values() for name in placeholders_in(text)}
+        return {name for text in self.texts() for name in placeholders_in(text)}
 
-    def filled(self, facts: Mapping[str, str]) -> dict[str, str]:
-        """Each block with its placeholders replaced by the facts' spoken forms (keyed ``fact`` or ``capture.fact``),
-        each made inert for the markup: what a fact says is said, whatever it says."""
+    def conditions(self) -> set[str]:
+        return {when.removeprefix("not ") for options in self.variants.values() for when, _ in options}
+
+    def chosen(self, flags: Mapping[str, bool] | None = None) -> dict[str, str]:
+        """Each block's text as the facts choose it: the first variant whose condition holds, else the block's own."""
+        flags = dict(flags or {})
+        unknown = sorted(self.conditions() - set(flags))
+        if unknown:
+            raise NarrationError(f"{self.path}: variants depend on {unknown}, which are no yes-or-no facts of the "
+                                 f"captures the chapter reads")
+        texts = dict(self.blocks)
+        for block, options in self.variants.items():
+            for when, text in options:
+                name = when.removeprefix("not ")
+                if bool(flags[name]) != when.startswith("not "):
+                    texts[block] = text
+                    break
+        return texts
+
+    def filled(self, facts: Mapping[str, str], flags: Mapping[str, bool] | None = None) -> dict[str, str]:
+        """Each block (its variant the facts choose) with its placeholders replaced by the facts' spoken forms
+        (keyed ``fact`` or ``capture.fact``), each made inert for the markup: what a fact says is said."""
         missing = sorted(self.placeholders() - set(facts))
         if missing:
             raise NarrationError(f"{self.path}: placeholders {missing} name no fact of the captures the chapter "
                                  f"reads (it has: {', '.join(sorted(facts))})")
-        return {name: _fill(text, facts) for name, text in self.blocks.items()}
+        return {name: _fill(text, facts) for name, text in self.chosen(flags).items()}
 
 
 def _fill(text: str, facts: Mapping[str, str]) -> str:
@@ -91,23 +116,61 @@ def load_narration(path: Path | str) -> Narration:
     if not isinstance(blocks, dict) or not blocks:
         raise NarrationError(f"{path}: needs a [blocks] table of named narration texts")
     for name, text in blocks.items():
-        if not isinstance(text, str) or not text.strip():
-            raise NarrationError(f"{path}: block {name!r} must be non-empty text")
-        try:
-            fields = list(string.Formatter().parse(text))
-        except ValueError as e:
-            raise NarrationError(f"{path}: block {name!r} has a broken placeholder ({e})") from None
-        for _, field, spec, conversion in fields:
-            if field is not None and (not _fact_name(field) or spec or conversion):
-                raise NarrationError(f"{path}: block {name!r}: placeholder {{{field}}} must be a fact's name "
-                                     f"(or capture.fact)")
-        marks = BOOKMARK.findall(text)
-        if len(marks) != len(set(marks)):
-            raise NarrationError(f"{path}: block {name!r} uses a bookmark name twice")
-        if "<bookmark" in BOOKMARK.sub("", text):
-            raise NarrationError(f"{path}: block {name!r} has a bookmark tag manim-voiceover would not "
-                                 f"recognise; write <bookmark mark=\"name\"/> with a name of letters and _")
-        if any(char in BOOKMARK.sub("", text) for char in "<>"):
-            raise NarrationError(f"{path}: block {name!r} has a < or > that is no bookmark; bookmarks are the "
-                                 f"only tags, so write &lt; or &gt; for the characters")
-    return Narration(path, dict(blocks))
+        _check_text(path, name, text)
+    variants = _read_variants(path, data.get("variants", {}), blocks)
+    return Narration(path, dict(blocks), variants)
+
+
+_WHEN = re.compile(r"(not )?([A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?)")
+
+
+def _read_variants(path: Path, table, blocks: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """``[variants]``: for a block, a list of ``{ when = "fact" | "not fact", text = "..." }`` tried in order
+    before the block's own text; each variant keeps the block's bookmarks, in the same order, since the scene
+    waits on them whichever is spoken."""
+    if not isinstance(table, dict):
+        raise NarrationError(f"{path}: [variants] must be a table of blocks")
+    variants = {}
+    for name, options in table.items():
+        if name not in blocks:
+            raise NarrationError(f"{path}: [variants] names block {name!r}, which [blocks] lacks")
+        if not isinstance(options, list) or not options:
+            raise NarrationError(f"{path}: variants of {name!r} must be a list of {{ when = ..., text = ... }}")
+        chosen = []
+        for option in options:
+            if not isinstance(option, dict) or set(option) != {"when", "text"}:
+                raise NarrationError(f"{path}: a variant of {name!r} needs exactly when and text")
+            when = option["when"]
+            if not isinstance(when, str) or not _WHEN.fullmatch(when.strip()):
+                raise NarrationError(f"{path}: a variant of {name!r}: when = {when!r} must name a yes-or-no fact, "
+                                     "or 'not' and one")
+            _check_text(path, f"{name} (when {when})", option["text"])
+            if BOOKMARK.findall(option["text"]) != BOOKMARK.findall(blocks[name]):
+                raise NarrationError(f"{path}: the variant of {name!r} when {when} must keep the block's bookmarks "
+                                     f"{BOOKMARK.findall(blocks[name])}, in order")
+            chosen.append((when.strip(), option["text"]))
+        variants[name] = chosen
+    return variants
+
+
+def _check_text(path: Path, name: str, text) -> None:
+    """A block's (or a variant's) text: non-empty, its placeholders fact names, its only tags bookmarks."""
+    if not isinstance(text, str) or not text.strip():
+        raise NarrationError(f"{path}: block {name!r} must be non-empty text")
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError as e:
+        raise NarrationError(f"{path}: block {name!r} has a broken placeholder ({e})") from None
+    for _, fact_name, spec, conversion in fields:
+        if fact_name is not None and (not _fact_name(fact_name) or spec or conversion):
+            raise NarrationError(f"{path}: block {name!r}: placeholder {{{fact_name}}} must be a fact's name "
+                                 f"(or capture.fact)")
+    marks = BOOKMARK.findall(text)
+    if len(marks) != len(set(marks)):
+        raise NarrationError(f"{path}: block {name!r} uses a bookmark name twice")
+    if "<bookmark" in BOOKMARK.sub("", text):
+        raise NarrationError(f"{path}: block {name!r} has a bookmark tag manim-voiceover would not "
+                             f"recognise; write <bookmark mark=\"name\"/> with a name of letters and _")
+    if any(char in BOOKMARK.sub("", text) for char in "<>"):
+        raise NarrationError(f"{path}: block {name!r} has a < or > that is no bookmark; bookmarks are the "
+                             f"only tags, so write &lt; or &gt; for the characters")
