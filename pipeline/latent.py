@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
-from diffusers import AutoencoderKL, DDIMScheduler, ImagePipelineOutput, UNet2DConditionModel
+from diffusers import AutoencoderKL, UNet2DConditionModel
 from diffusers.image_processor import VaeImageProcessor
 
 from pipeline.errors import UsageError
-from pipeline.model import DEFAULT_GUIDANCE, DEFAULT_STEPS, REPO_ROOT, ToyWorldPipeline, _noise
+from pipeline.model import REPO_ROOT, ToyWorldPipeline
 from pipeline.text_encoder import STATE_WIDTH
 from pipeline.toyworld import SIZE
 
@@ -116,75 +115,14 @@ class ToyWorldLatentPipeline(ToyWorldPipeline):
         z = dist.sample(generator) if sample else dist.mean
         return (z * self.vae.config.scaling_factor).float()
 
-    @torch.no_grad()
-    def __call__(
-        self,
-        prompt: str | list[str] | None = None,
-        num_inference_steps: int = DEFAULT_STEPS,
-        guidance_scale: float = DEFAULT_GUIDANCE,
-        generator: torch.Generator | list[torch.Generator] | None = None,
-        latents: torch.Tensor | None = None,
-        prompt_embeds: torch.Tensor | None = None,
-        negative_prompt_embeds: torch.Tensor | None = None,
-        eta: float = 0.0,
-        output_type: str = "np",
-        return_dict: bool = True,
-        callback_on_step_end: Callable | None = None,
-        callback_on_step_end_tensor_inputs: list[str] = ("latents",),
-    ):
-        if int(num_inference_steps) < 1:
-            raise UsageError(f"num_inference_steps must be at least 1, got {num_inference_steps}")
-        if not np.isfinite(guidance_scale) or guidance_scale < 0:
-            raise UsageError(f"guidance_scale must be 0 or more, got {guidance_scale}")
-        if prompt_embeds is None:
-            if prompt is None:
-                raise UsageError("give a prompt (or prompt_embeds)")
-            prompts = [prompt] if isinstance(prompt, str) else list(prompt)
-            if not prompts:
-                raise UsageError("the prompt list is empty: give at least one prompt")
-            prompt_embeds, negative_prompt_embeds = self.encode_prompt(prompts)
-        elif negative_prompt_embeds is None:
-            negative_prompt_embeds = self.encode_prompt([""] * prompt_embeds.shape[0])[1]
-        batch = prompt_embeds.shape[0]
-        device, dtype = self.device, self.unet.dtype
-        prompt_embeds = prompt_embeds.to(device, dtype)
-        negative_prompt_embeds = negative_prompt_embeds.to(device, dtype)
-
-        shape = (batch, self.unet.config.in_channels, self.unet.config.sample_size, self.unet.config.sample_size)
-        if latents is None:
-            latents = _noise(shape, generator, device, dtype)
-        latents = latents.to(device, dtype) * self.scheduler.init_noise_sigma
-        self.scheduler.set_timesteps(int(num_inference_steps), device=device)
-        step_kwargs = {"eta": eta, "generator": generator} if isinstance(self.scheduler, DDIMScheduler) else {}
-
-        guided = guidance_scale != 1.0
-        for i, t in enumerate(self.progress_bar(self.scheduler.timesteps)):
-            model_input = torch.cat([latents, latents]) if guided else latents
-            model_input = self.scheduler.scale_model_input(model_input, t)
-            states = torch.cat([negative_prompt_embeds, prompt_embeds]) if guided else prompt_embeds
-            output = self.unet(model_input, t, encoder_hidden_states=states).sample
-            if guided:
-                unconditional, conditional = output.chunk(2)
-                output = unconditional + guidance_scale * (conditional - unconditional)
-            latents = self.scheduler.step(output, t, latents, **step_kwargs).prev_sample
-            if callback_on_step_end is not None:
-                local = {"latents": latents, "prompt_embeds": prompt_embeds,
-                         "negative_prompt_embeds": negative_prompt_embeds}
-                returned = callback_on_step_end(self, i, t, {k: local[k] for k in callback_on_step_end_tensor_inputs})
-                latents = (returned or {}).get("latents", latents)
-
+    def output(self, latents: torch.Tensor, output_type: str):
+        """The walk (``ToyWorldPipeline.__call__``, the same loop on latents) ends in latents: decoded here."""
         if output_type == "latent":
-            images = latents
-        else:
-            decoded = self.decode_latents(latents)
-            if output_type == "pt":
-                images = decoded.clamp(-1, 1)
-            else:
-                images = self.image_processor.postprocess(decoded, output_type="pil" if output_type == "pil" else "np")
-        self.maybe_free_model_hooks()
-        if not return_dict:
-            return (images,)
-        return ImagePipelineOutput(images=images)
+            return latents
+        decoded = self.decode_latents(latents)
+        if output_type == "pt":
+            return decoded.clamp(-1, 1)
+        return self.image_processor.postprocess(decoded, output_type="pil" if output_type == "pil" else "np")
 
 
 def load_latent_pipeline(model_dir: Path | str | None = None, device: str = "cpu") -> ToyWorldLatentPipeline:

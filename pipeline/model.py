@@ -151,16 +151,22 @@ class ToyWorldPipeline(DiffusionPipeline):
                 returned = callback_on_step_end(self, i, t, {k: local[k] for k in callback_on_step_end_tensor_inputs})
                 latents = (returned or {}).get("latents", latents)
 
-        images = latents.clamp(-1, 1)
-        if output_type == "np":
-            images = ((images + 1) / 2).permute(0, 2, 3, 1).float().cpu().numpy()
-        elif output_type == "pil":
-            from diffusers.utils import numpy_to_pil
-            images = numpy_to_pil(((images + 1) / 2).permute(0, 2, 3, 1).float().cpu().numpy())
+        images = self.output(latents, output_type)
         self.maybe_free_model_hooks()
         if not return_dict:
             return (images,)
         return ImagePipelineOutput(images=images)
+
+    def output(self, latents: torch.Tensor, output_type: str):
+        """The walk's final state as the pipeline returns it: here the state is the picture itself."""
+        images = latents.clamp(-1, 1)
+        if output_type == "np":
+            return ((images + 1) / 2).permute(0, 2, 3, 1).float().cpu().numpy()
+        if output_type == "pil":
+            from diffusers.utils import numpy_to_pil
+
+            return numpy_to_pil(((images + 1) / 2).permute(0, 2, 3, 1).float().cpu().numpy())
+        return images
 
 
 def _noise(shape, generator, device, dtype) -> torch.Tensor:
