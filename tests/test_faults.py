@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -213,3 +214,43 @@ def test_a_capture_killed_at_any_moment_leaves_nothing_taken_as_whole(tmp_path):
     assert _capture(killed).wait(timeout=600) == 0
     assert not [p.name for p in killed.iterdir() if p.name.startswith(".tmp-")], "leftovers were not removed"
     assert _tree(killed) == whole, "a re-run after kills wrote other bytes (the manifest's time of writing aside)"
+
+
+# ----------------------------------------------------------------------------- kills mid-render
+
+
+def test_a_render_killed_at_any_moment_leaves_no_clip_taken_as_whole(walk_capture, tmp_path):
+    """Ctrl-C on `make video` at several moments of a chapter's render: the chapter's clip is either absent
+    or whole (make deletes a target whose recipe it interrupted), and the next make renders it whole."""
+    from test_add_a_chapter import _copy_of_the_project
+
+    _, captures = walk_capture
+    project = _copy_of_the_project(tmp_path / "project")
+    shutil.copytree(captures, project / "media" / "captures")
+    for name in ("requirements.txt", "pyproject.toml", "scripts/setup.sh"):
+        os.utime(project / name, (0, 0))  # the shared .venv is set up: make must not set it up again from here
+    for name in ("walk", "map"):
+        (project / "media" / "captures" / f".{name}.checked").touch()  # captured: make need not capture again
+    clip = project / "media" / "chapters" / "low-silent" / "ch01_opening.mp4"
+    command = ["make", str(clip.relative_to(project)), "LATENT_WALK_VOICE=silent", "CI=true"]
+
+    def whole(path: Path) -> bool:
+        import av
+
+        try:
+            with av.open(str(path)) as container:
+                return container.duration is not None and len(container.streams.video) == 1
+        except av.error.FFmpegError:
+            return False
+
+    for moment in (2.0, 8.0, 20.0):
+        process = subprocess.Popen(command, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+        time.sleep(moment)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
+        process.wait(timeout=120)
+        assert not clip.exists() or whole(clip), f"a partial clip was left after a kill at {moment} s"
+        clip.unlink(missing_ok=True)
+    finished = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=900)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert whole(clip)
