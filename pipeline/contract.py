@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.files import fsync_dir, sweep_leftovers, tmp_prefix, write_whole
+from pipeline.files import fsync_dir, sha256_of, sweep_leftovers, tmp_prefix, write_whole
 
 # 2: the checksum covers the manifest's own content (spec, facts, meanings) as well as the arrays
 SCHEMA_VERSION = 2
@@ -150,12 +150,6 @@ def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
         os.fsync(f.fileno())
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def set_current(root: Path | str, name: str, folder: Path | str, touch: bool = False) -> Path:
@@ -225,7 +219,7 @@ def write_capture(root: Path | str, name: str, spec: dict, arrays: dict[str, np.
         }
         # Both the arrays' bytes and everything the manifest says of them (spec, facts, meanings):
         # an edited number is a damaged capture, not a cached one.
-        manifest["checksum"] = {"file": ARRAYS, "sha256": _sha256(tmp / ARRAYS),
+        manifest["checksum"] = {"file": ARRAYS, "sha256": sha256_of(tmp / ARRAYS),
                                 "manifest_sha256": _manifest_sha256(manifest)}
         text = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False, default=_plain)
         with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
@@ -342,7 +336,7 @@ def read_capture(path_or_root: Path | str, name: str | None = None,
                            f"edited); run: {redo}")
     expected_sum = manifest["checksum"].get("sha256")
     try:
-        actual_sum = _sha256(arrays_file)
+        actual_sum = sha256_of(arrays_file)
     except FileNotFoundError:
         raise CaptureError(f"{arrays_file}: missing; run: {redo}") from None
     if actual_sum != expected_sum:

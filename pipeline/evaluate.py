@@ -130,13 +130,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where to save a grid of sampled pictures to look at")
 
 
-def run(args) -> int:
-    if args.pairs < 1 or args.sweep_pairs < 1:
-        raise UsageError("--pairs and --sweep-pairs must be at least 1")
-    if args.steps < 1:
-        raise UsageError(f"--steps must be at least 1, got {args.steps}")
-    if args.guidance < 0:
-        raise UsageError(f"--guidance must be 0 or more, got {args.guidance}")
+def run(args) -> int:  # (its numbers are checked where they are parsed: pipeline/options.py)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     pipe = load_pipeline(args.model)
     record = args.samples.parent / "evaluation.json"

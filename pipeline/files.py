@@ -106,6 +106,17 @@ def written(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
         raise
 
 
+def sha256_of(path: Path | str) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def write_whole(path: Path | str, data: bytes | str) -> Path:
     """Write ``data`` (text is UTF-8) to ``path`` whole: temporary file, fsync, rename."""
     path = Path(path)

@@ -16,8 +16,16 @@ import torch
 from tqdm import tqdm
 
 from pipeline import options
+from pipeline.checkpoints import (
+    all_finite,
+    install_folder,
+    load_state,
+    optimiser_tensors,
+    restore_optimiser,
+    save_state,
+)
 from pipeline.errors import UsageError
-from pipeline.files import write_whole, written
+from pipeline.files import write_whole
 from pipeline.model import (
     DEFAULT_MODEL_DIR,
     REPO_ROOT,
@@ -102,81 +110,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds to train: sets --steps from the speed measured over the first steps")
 
 
-# The resumable state: tensors in safetensors (no pickle: a crafted file cannot run code), the rest in
-# JSON beside it, which names the tensors' sha256 so that a torn pair is refused, not half-loaded.
+# The resumable state (pipeline/checkpoints.py): train-state.safetensors and train-state.json.
 STATE_TENSORS = "train-state.safetensors"
 STATE_JSON = "train-state.json"
-
-
-def save_state(folder: Path, tensors: dict[str, torch.Tensor], record: dict) -> None:
-    """Write the training state whole: the tensors, then the record that names their checksum."""
-    from safetensors.torch import save_file
-
-    folder = Path(folder)
-    with written(folder / STATE_TENSORS) as tmp:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
-        digest = _sha256(tmp)
-    write_whole(folder / STATE_JSON, json.dumps({**record, "tensors_sha256": digest}, indent=1) + "\n")
-
-
-def load_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict] | None:
-    """The saved training state, checked; None when there is none. Damage is one line naming the fix."""
-    from safetensors.torch import load_file
-
-    folder = Path(folder)
-    record_path, tensor_path = folder / STATE_JSON, folder / STATE_TENSORS
-    if not record_path.exists():
-        return None
-    fix = f"remove {folder} or pass --fresh to start again"
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        if not isinstance(record, dict) or _sha256(tensor_path) != record.get("tensors_sha256"):
-            raise ValueError("its tensors do not match its record")
-        tensors = load_file(str(tensor_path))
-    except (OSError, ValueError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UsageError(f"checkpoint {record_path} is damaged ({str(e).splitlines()[0][:120]}): {fix}") from None
-    except Exception as e:  # safetensors' own errors for a truncated or foreign file
-        raise UsageError(f"checkpoint {tensor_path} is damaged ({type(e).__name__}): {fix}") from None
-    return tensors, record
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def optimiser_tensors(optimiser: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
-    """An optimiser's state as named tensors and a JSON-able rest (its param groups and plain numbers)."""
-    state = optimiser.state_dict()
-    tensors, plain = {}, {}
-    for index, slots in state["state"].items():
-        for key, value in slots.items():
-            if torch.is_tensor(value):
-                tensors[f"optimiser.{index}.{key}"] = value
-            else:
-                plain[f"{index}.{key}"] = value
-    return tensors, {"param_groups": state["param_groups"], "plain": plain}
-
-
-def restore_optimiser(optimiser: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], rest: dict) -> None:
-    state: dict[int, dict] = {}
-    for name, value in tensors.items():
-        if name.startswith("optimiser."):
-            index, key = name[len("optimiser."):].split(".", 1)
-            state.setdefault(int(index), {})[key] = value
-    for name, value in rest["plain"].items():
-        index, key = name.split(".", 1)
-        state.setdefault(int(index), {})[key] = value
-    optimiser.load_state_dict({"state": state, "param_groups": rest["param_groups"]})
-
-
-def all_finite(module: torch.nn.Module) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in module.state_dict().values() if p.is_floating_point())
 
 
 def export_model(unet, out: Path, record: dict) -> None:
@@ -189,12 +125,7 @@ def export_model(unet, out: Path, record: dict) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     ToyWorldPipeline(unet=unet, scheduler=sampling_scheduler()).save_pretrained(str(staging), safe_serialization=True)
     write_whole(staging / "training.json", json.dumps(record, indent=2) + "\n")
-    old = out.with_name(out.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        os.replace(out, old)
-    os.replace(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
+    install_folder(staging, out)
 
 
 def train(args) -> dict:
@@ -217,7 +148,7 @@ def train(args) -> dict:
     if (Path(args.checkpoints) / "train-state.pt").exists():
         print(f"{Path(args.checkpoints) / 'train-state.pt'} is an older pickle checkpoint, which is never loaded "
               "(it could run code); training starts afresh")
-    saved = None if args.fresh else load_state(Path(args.checkpoints))
+    saved = None if args.fresh else load_state(Path(args.checkpoints) / STATE_TENSORS)
     if saved is not None:
         tensors, record = saved
         if record.get("identity") == identity:
@@ -250,7 +181,7 @@ def train(args) -> dict:
         tensors, rest = optimiser_tensors(optimiser)
         tensors.update({f"unet.{k}": v for k, v in unet.state_dict().items()})
         tensors.update({f"ema.{k}": v for k, v in ema.state_dict().items()})
-        save_state(Path(args.checkpoints), tensors, {
+        save_state(Path(args.checkpoints) / STATE_TENSORS, tensors, {
             "identity": identity, "optimiser": rest, "step": int(step), "total": int(total),
             "elapsed": elapsed_before + time.time() - t0})
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shutil
 import signal
 import time
@@ -33,8 +32,17 @@ import torch
 from tqdm import tqdm
 
 from pipeline import options
+from pipeline.checkpoints import (
+    all_finite,
+    install_folder,
+    load_state,
+    optimiser_tensors,
+    read_record,
+    restore_optimiser,
+    save_state,
+)
 from pipeline.errors import UsageError
-from pipeline.files import write_whole, written
+from pipeline.files import write_whole
 from pipeline.latent import (
     DEFAULT_LATENT_DIR,
     ToyWorldLatentPipeline,
@@ -56,54 +64,6 @@ STAGES = ("data", "vae", "latents", "unet")
 
 
 # ----------------------------------------------------------------------------- state on disk
-
-
-def _save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
-    from safetensors.torch import save_file
-
-    with written(path) as tmp:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
-
-
-def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
-    try:
-        return load_file(str(path))
-    except Exception as exc:  # a damaged checkpoint reads as one line
-        raise UsageError(f"checkpoint {path} is damaged ({type(exc).__name__}): remove it or pass --fresh") from None
-
-
-def _read_json(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise UsageError(f"checkpoint {path} is damaged: remove it or pass --fresh") from None
-
-
-def _write_json(path: Path, data: dict) -> None:
-    write_whole(path, json.dumps(data, indent=2) + "\n")
-
-
-def _optimiser_tensors(optimiser: torch.optim.Optimizer) -> tuple[dict, dict]:
-    """An optimiser's state as flat tensors (for safetensors) and JSON (its groups)."""
-    sd = optimiser.state_dict()
-    tensors = {}
-    for index, state in sd["state"].items():
-        for name, value in state.items():
-            tensors[f"optimiser.{index}.{name}"] = value if torch.is_tensor(value) else torch.tensor(value)
-    return tensors, {"param_groups": sd["param_groups"]}
-
-
-def _restore_optimiser(optimiser: torch.optim.Optimizer, tensors: dict, meta: dict) -> None:
-    state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("optimiser."):
-            _, index, name = key.split(".", 2)
-            state.setdefault(int(index), {})[name] = value
-    optimiser.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
 # ----------------------------------------------------------------------------- settings
@@ -143,21 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args) -> None:
-    for name in ("pictures", "vae_steps", "vae_batch_size", "unet_steps", "unet_batch_size", "checkpoint_every",
-                 "threads", "holdout_pictures"):
-        value = getattr(args, name)
-        if value < 1:
-            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be 0 or more, got {args.seed}")
-    for name in ("vae_lr", "unet_lr"):
-        value = getattr(args, name)
-        if not (math.isfinite(value) and value > 0):
-            raise UsageError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
-    if not (math.isfinite(args.ema_decay) and 0 <= args.ema_decay < 1):
-        raise UsageError(f"--ema-decay must be at least 0 and below 1, got {args.ema_decay}")
-    if args.time_budget is not None and not (math.isfinite(args.time_budget) and args.time_budget > 0):
-        raise UsageError(f"--time-budget must be a positive number of seconds, got {args.time_budget}")
+    """What the options' own checks (pipeline/options.py) cannot see: how they fit together, and the folders."""
     if args.pictures < max(args.vae_batch_size, args.unet_batch_size):
         raise UsageError(f"--pictures ({args.pictures}) must be at least one batch")
     for name in ("checkpoints", "out"):
@@ -168,16 +114,6 @@ def _check(args) -> None:
         Path(args.checkpoints).mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(f"cannot make checkpoint folder {args.checkpoints}: {e.strerror or e}") from None
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda was asked for, but this machine has no CUDA GPU: use --device cpu")
-    if name not in ("cpu", "cuda"):
-        raise UsageError(f"--device must be cpu, cuda or auto, got {name!r}")
-    return torch.device(name)
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -221,11 +157,11 @@ def _bar(stage: int, what: str, total: int, initial: int = 0, unit: str = "step"
 
 def make_data(args, folder: Path, device: torch.device) -> dict:
     """Renders the pictures and encodes each distinct caption once; cached in data.safetensors + data.json."""
-    meta_path, tensor_path = folder / "data.json", folder / "data.safetensors"
+    tensor_path = folder / "data.safetensors"
     identity = {"pictures": args.pictures, "seeds_from": 0, "max_tokens": MAX_TOKENS}
-    meta = _read_json(meta_path)
-    if meta and meta.get("identity") == identity and tensor_path.is_file() and not args.fresh:
-        tensors = _load_tensors(tensor_path)
+    meta = None if args.fresh else read_record(tensor_path)
+    if meta and meta.get("identity") == identity:
+        tensors, meta = load_state(tensor_path)
         return {**meta, **tensors}
     from pipeline.text_encoder import TextEncoder
 
@@ -270,8 +206,7 @@ def make_data(args, folder: Path, device: torch.device) -> dict:
             "encode_seconds": round(encode_seconds, 1), "unique_captions": len(unique)}
     tensors = {"pictures": torch.from_numpy(pictures), "caption_index": torch.from_numpy(caption_index),
                "states": states}
-    _save_tensors(tensor_path, tensors)
-    _write_json(meta_path, meta)
+    save_state(tensor_path, tensors, meta)
     return {**meta, **tensors}
 
 
@@ -302,15 +237,15 @@ def _loop(stage_no: int, what: str, steps: int, batch_size: int, lr: float, mode
         identity = {**identity, "steps": None, "time_budget": round(budget)}
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     extra_models = extra_models or {}
-    meta = _read_json(state_path.with_suffix(".json"))
+    meta = None if args.fresh else read_record(state_path)
     start, elapsed_before, losses = 0, 0.0, []
-    if meta and not args.fresh:
-        if meta.get("identity") == identity and state_path.is_file():
-            tensors = _load_tensors(state_path)
+    if meta:
+        if meta.get("identity") == identity:
+            tensors, meta = load_state(state_path)
             model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
             for name, other in extra_models.items():
                 other.load_state_dict({k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")})
-            _restore_optimiser(optimiser, tensors, meta)
+            restore_optimiser(optimiser, tensors, meta["optimiser"])
             start, elapsed_before, losses = meta["step"], meta["elapsed"], meta.get("losses", [])
             steps = meta.get("total", steps)
             budget = None if meta.get("total_fixed") else budget
@@ -322,14 +257,13 @@ def _loop(stage_no: int, what: str, steps: int, batch_size: int, lr: float, mode
     t0 = time.time()
 
     def save(step: int, done: bool = False) -> None:
-        tensors, opt_meta = _optimiser_tensors(optimiser)
+        tensors, opt_meta = optimiser_tensors(optimiser)
         tensors.update({f"model.{k}": v for k, v in model.state_dict().items()})
         for name, other in extra_models.items():
             tensors.update({f"{name}.{k}": v for k, v in other.state_dict().items()})
-        _save_tensors(state_path, tensors)
-        _write_json(state_path.with_suffix(".json"), {
+        save_state(state_path, tensors, {
             "identity": identity, "step": step, "total": steps, "total_fixed": budget is None,
-            "elapsed": elapsed_before + time.time() - t0, "done": done, "losses": losses, **opt_meta})
+            "elapsed": elapsed_before + time.time() - t0, "done": done, "losses": losses, "optimiser": opt_meta})
 
     if start >= steps:
         return {"seconds": elapsed_before, "losses": losses, "steps": start}
@@ -462,11 +396,11 @@ def reconstruction_report(vae, count: int = HOLDOUT_COUNT, judge_dir: Path | Non
 def encode_all(vae, data: dict, folder: Path, device: torch.device, seed: int, fresh: bool) -> dict:
     """The posterior (mean, std) of every picture, and the scaling factor 1 / std of latents drawn from it."""
     path = folder / "latents.safetensors"
-    meta_path = folder / "latents.json"
-    meta = _read_json(meta_path)
+    meta = None if fresh else read_record(path)
     vae_sha = _tensor_digest(vae)
-    if meta and meta.get("vae") == vae_sha and path.is_file() and not fresh:
-        return {**meta, **_load_tensors(path)}
+    if meta and meta.get("vae") == vae_sha:
+        tensors, meta = load_state(path)
+        return {**meta, **tensors}
     t0 = time.time()
     pictures = data["pictures"]
     n = pictures.shape[0]
@@ -485,8 +419,7 @@ def encode_all(vae, data: dict, folder: Path, device: torch.device, seed: int, f
     scaling = 1.0 / float(drawn.std())
     meta = {"vae": vae_sha, "scaling_factor": scaling, "latent_mean": float(drawn.mean()),
             "latent_std": float(drawn.std()), "seconds": round(time.time() - t0, 1), "pictures": n}
-    _save_tensors(path, {"mean": mean, "std": std})
-    _write_json(meta_path, meta)
+    save_state(path, {"mean": mean, "std": std}, meta)
     return {**meta, "mean": mean, "std": std}
 
 
@@ -546,29 +479,22 @@ def train_unet(args, folder: Path, data: dict, latents: dict, device: torch.devi
 
 
 def export_latent_model(vae, unet, out: Path, record: dict) -> None:
-    """Writes the folder beside the old one, then swaps it in, so a failure never loses the old weights."""
+    """Writes the folder beside the old one, then swaps it in, so a failure never loses the old weights;
+    weights that are not all finite never replace anything."""
     out = Path(out)
+    if not all_finite(vae, unet):
+        raise UsageError(f"the trained weights are not all finite numbers; {out} was left as it was")
     staging = out.with_name(out.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     pipe = ToyWorldLatentPipeline(vae=vae, unet=unet, scheduler=sampling_scheduler())
     pipe.save_pretrained(str(staging), safe_serialization=True)
     write_whole(staging / "training.json", json.dumps(record, indent=2) + "\n")
-    mask = os.umask(0)
-    os.umask(mask)
-    for path in staging.rglob("*"):  # diffusers writes its weights private; the model is for every reader
-        if path.is_file():
-            os.chmod(path, 0o666 & ~mask)
-    old = out.with_name(out.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        os.replace(out, old)
-    os.replace(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
+    install_folder(staging, out)
 
 
 def train(args) -> dict:
     _check(args)
-    device = _device(args.device)
+    device = options.torch_device(args.device)
     torch.manual_seed(args.seed)
     if device.type == "cpu":
         torch.set_num_threads(args.threads)

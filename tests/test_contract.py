@@ -24,6 +24,7 @@ from pipeline.contract import (
     spec_hash,
     write_capture,
 )
+from pipeline.files import sha256_of
 
 SPEC = {"experiment": "demo", "seed": 3, "steps": [0, 10, 20], "scheduler": {"class": "DDPMScheduler"}}
 MEANINGS = {"picture": "a small picture", "levels": "one number per step"}
@@ -59,7 +60,7 @@ def _rewrite_manifest(path, change, seal=True):
 
 
 def _fix_checksum(path):
-    _rewrite_manifest(path, lambda m: m["checksum"].update(sha256=contract._sha256(path / "arrays.npz")))
+    _rewrite_manifest(path, lambda m: m["checksum"].update(sha256=sha256_of(path / "arrays.npz")))
 
 
 # ----------------------------------------------------------------------------- naming
