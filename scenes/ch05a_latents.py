@@ -82,7 +82,7 @@ class PixelsAndLatents(NarratedScene):
         picture = PixelPicture(source, height=self.picture_height).move_to(np.array([0.0, self.squeeze_y, 0.0]))
         frame = Frame(picture)
         h, w = source.shape[:2]
-        count = VGroup(words(f"{h} x {w} pixels x 3 colours", size=style.LABEL_SIZE),
+        count = VGroup(words(f"{h} x {w} pixels x {source.shape[2]} colours", size=style.LABEL_SIZE),
                        words(f"= {shown(facts['pixel_numbers'])} numbers", size=style.LABEL_SIZE))
         count.arrange(DOWN, buff=0.12).next_to(frame, DOWN, buff=0.25)
         with self.narrate("opening"):
