@@ -1,4 +1,4 @@
-"""The command line: ``python -m pipeline capture|list|train|train-latent|judge|evaluate``, with one-line errors for bad input.
+"""The command line: ``python -m pipeline capture|list|train|train-latent|judge|evaluate|export-web``, with one-line errors for bad input.
 
 The experiments, their descriptions and the options each takes come from the registry in
 ``pipeline.experiments``; reading it loads no torch, so ``--help``, ``list`` and bad input answer fast.
@@ -33,6 +33,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "train-latent": ("pipeline.train_latent", "train the latent twin (autoencoder and latent UNet) on the CPU"),
     "judge": ("pipeline.judge", "train the independent judge that scores pictures"),
     "evaluate": ("pipeline.evaluate", "measure the model's pictures with the judge"),
+    "export-web": ("pipeline.export_web", "write the model as ONNX files for the explorer page (media/site/explore)"),
 }
 
 EXIT_USAGE = 2
