@@ -32,6 +32,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "train": ("pipeline.train", "train the embedded text-to-image model on the toy world"),
     "train-latent": ("pipeline.train_latent", "train the latent twin (autoencoder and latent UNet) on the CPU"),
     "judge": ("pipeline.judge", "train the independent judge that scores pictures"),
+    "colour-judge": ("pipeline.colour_judge", "train the colour judge that reads which colour each of two objects wears"),
     "evaluate": ("pipeline.evaluate", "measure the model's pictures with the judge"),
     "export-web": ("pipeline.export_web", "write the model as ONNX files for the explorer page (media/site/explore)"),
 }

@@ -126,12 +126,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latent-only", action="store_true",
                         help="measure only the latent twin (and the pixel model on the same prompts) and rewrite "
                              "its section of the card")
+    parser.add_argument("--binding-only", action="store_true",
+                        help="capture the binding experiment (or read it back) and rewrite only the card's section "
+                             "on colour binding")
     parser.add_argument("--samples", type=Path, default=REPO_ROOT / "media" / "model" / "samples.png",
                         help="where to save a grid of sampled pictures to look at")
 
 
 def run(args) -> int:  # (its numbers are checked where they are parsed: pipeline/options.py)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if args.binding_only:
+        from pipeline.cli import DEFAULT_OUT
+        from pipeline.experiments import binding
+
+        capture, cached = binding.capture(DEFAULT_OUT, guidance=args.guidance, steps=args.steps)
+        write_binding_section(args, capture)
+        print(f"colour binding {'read back' if cached else 'measured'}; its section of {args.card} rewritten")
+        return 0
     pipe = load_pipeline(args.model)
     record = args.samples.parent / "evaluation.json"
     if args.latent_only:
@@ -302,6 +313,7 @@ Sampling 16 pictures with 50 steps and guidance on this machine's CPU ({torch.ge
 `python -m pipeline evaluate --speed-only` to re-measure this section and the training step time.
 
 {latent_section(args, results.get("latent"))}
+{binding_section(_current_binding())}
 ## Limits
 
 - 32x32 pixels: small objects (about 14 px) are recognisable but coarse.
@@ -502,6 +514,110 @@ def write_latent_section(args, latent: dict | None) -> None:
         head, rest = text.split(LATENT_BEGIN, 1)
         tail = rest.split(LATENT_END, 1)[1].lstrip("\n")
         text = head + section + tail
+    elif "## Limits" in text:
+        head, tail = text.split("## Limits", 1)
+        text = head + section + "\n## Limits" + tail
+    else:
+        text = text + "\n" + section
+    write_whole(card, text)
+
+
+# ----------------------------------------------------------------------------- colour binding
+
+BINDING_BEGIN = "<!-- colour binding: written by `python -m pipeline evaluate --binding-only` -->"
+BINDING_END = "<!-- end of colour binding -->"
+
+
+def _current_binding():
+    """The binding capture `make video` made, if there is one (the card quotes it; it never computes it)."""
+    from pipeline.cli import DEFAULT_OUT
+    from pipeline.contract import CaptureError, read_capture
+
+    if not (DEFAULT_OUT / "binding.current").exists():
+        return None
+    try:
+        return read_capture(DEFAULT_OUT, "binding")
+    except CaptureError:
+        return None
+
+
+def binding_section(capture) -> str:
+    from pipeline.colour_judge import DEFAULT_COLOUR_JUDGE_DIR, read_record
+
+    if capture is None:
+        return (f"{BINDING_BEGIN}\n## Colour binding\n\nNot measured yet: run `python -m pipeline evaluate "
+                f"--binding-only`.\n{BINDING_END}\n")
+    f, spec = capture.facts, capture.spec
+    judge = read_record(DEFAULT_COLOUR_JUDGE_DIR)
+    acc = judge["accuracy_on_fresh_pictures"]
+    curve = " | ".join(f"{f[k].value:g}%" for k in f if k.startswith("score_at_"))
+    scales = " | ".join(f"{float(k.removeprefix('score_at_').replace('_', '.')):g}" for k in f
+                        if k.startswith("score_at_"))
+    published = "\n".join(f"| {name} | {100 * score:.0f}% |" for _, name, score in spec["published"]["scores"])
+    return f"""{BINDING_BEGIN}
+## Colour binding: which colour lands on which thing
+
+**The colour judge** (`pipeline/colour_judge.py`, `model/colour-judge/`, {judge['parameters']:,} parameters)
+reads, on each side of a two-object picture, which object stands there and its colour. Trained only on
+toy-world pictures ({judge['pictures']:,} drawn once, {judge['steps']} steps, {judge['training_seconds'] / 60:.1f}
+minutes on {judge['device']}); on {acc['pictures']:,} fresh two-object pictures it never saw: per object (its
+kind and colour both right) {_pct(acc['per_object'])}, kind {_pct(acc['object_kind'])}, colour
+{_pct(acc['object_colour'])}, both colours of a picture right {_pct(acc['both_colours_right'])} (target: at
+least 98% per object).
+
+**The measurement** (`python -m pipeline capture binding`): {f['prompt_count'].value} prompts naming two things
+with a colour each (every object pair in both orders, every colour pair both ways round, so each prompt's
+swapped-word twin is in the set), {f['seed_count'].value} seeds each, {spec['steps']} steps at guidance
+{spec['guidance']:g}: {f['picture_count'].value} pictures.
+
+| verdict | share of pictures |
+|---|---|
+| both colours on the right things (colour attribution) | {f['binding_score'].value:g}% |
+| colours swapped | {f['swapped_share'].value:g}% |
+| one colour on both things | {f['one_colour_share'].value:g}% |
+| other colours | {f['other_colours_share'].value:g}% |
+| a named thing missing | {f['objects_wrong_share'].value:g}% |
+
+By guidance scale (first {spec['curve']['seeds']} seeds of each prompt):
+
+| guidance | {scales} |
+|---|{'---|' * sum(k.startswith('score_at_') for k in f)}
+| colour attribution | {curve} |
+
+A thing's colour in the guess of the finished picture settles (stays its final colour to the end) by step
+{f['settle_step_median'].value} of {spec['steps']} at the median.
+
+**Where the binding lives.** "{f['prompt'].value}" against its swapped twin "{f['swapped_prompt'].value}":
+their pooled vectors (the mean of the token states, the film's compass) are {f['pooled_swap_distance'].value:g}
+apart (1 - cosine), {f['pooled_swap_share_of_yardstick'].value:g}% of the distance to
+"{f['yardstick_prompt'].value}" (one colour changed); their token states (what the UNet's cross-attention reads)
+are {f['token_swap_distance'].value:g} apart on average over the word pieces, {f['token_swap_share_of_yardstick'].value:g}%
+of the one-colour change. The model is conditioned on the token states only.
+
+**Published figures of other models, for context only.** {spec['published']['source']} reports these
+colour-attribution scores (the right colour on the right one of two objects, judged by an object detector):
+
+| model (published, not measured here) | colour attribution |
+|---|---|
+{published}
+
+These are a different world (real photographs' objects, open vocabulary, 512-1024 px) and a different judge:
+the toy world's score above is not a like-for-like comparison, only the same question asked of a small model
+in a world of eight objects and eight colours.
+
+Reproduce: `python -m pipeline evaluate --binding-only` (captures `binding` into `media/captures` or reads it back).
+{BINDING_END}
+"""
+
+
+def write_binding_section(args, capture) -> None:
+    """Rewrites only the colour-binding section of an existing card (the rest is left as measured before)."""
+    card = Path(args.card)
+    section = binding_section(capture)
+    text = card.read_text() if card.is_file() else ""
+    if BINDING_BEGIN in text and BINDING_END in text:
+        head, rest = text.split(BINDING_BEGIN, 1)
+        text = head + section + rest.split(BINDING_END, 1)[1].lstrip("\n")
     elif "## Limits" in text:
         head, tail = text.split("## Limits", 1)
         text = head + section + "\n## Limits" + tail

@@ -22,6 +22,7 @@ TINY = {
     "blend": dict(POINTS=3),
     "explore": dict(GRID=3, LOOP_FRAMES=4),
     "words": dict(YARDSTICK_SEEDS=1),
+    "binding": dict(OTHER_PAIRS=(), OTHER_COLOURS=(), SEED_COUNT=2, CURVE_SEEDS=1, CURVE_SCALES=(0.0,)),
     "latent": dict(FORWARD_FRAMES=6),
 }
 # Every experiment the tiny session captures into one folder (forward has a fixture of its own).

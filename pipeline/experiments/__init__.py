@@ -23,7 +23,7 @@ from functools import cache
 from types import ModuleType
 
 # The experiments in the order `capture --all` makes them. The map is last: it is fitted over the others.
-NAMES = ("forward", "walk", "seeds", "jump", "guidance", "words", "blend", "explore", "latent", "map")
+NAMES = ("forward", "walk", "seeds", "jump", "guidance", "words", "binding", "blend", "explore", "latent", "map")
 # Everything an experiment may take from the command line (each is a `capture` flag of that name).
 OPTION_NAMES = ("seed", "prompt", "steps", "guidance", "model")
 

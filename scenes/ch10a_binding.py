@@ -1,0 +1,262 @@
+"""Chapter "Which colour goes where": a prompt that names two things with a colour each, how often the colours land on the right things, the swapped prompt, and where in the prompt the binding lives.
+
+It reads the binding capture (``python -m pipeline capture binding``): many two-object prompts
+from a fixed set of seeds, each picture's verdict from the colour judge (right, swapped, one
+colour on both, other colours, objects wrong), the score at several guidance scales, the guesses
+of one walk with the colour read on each thing at every step, and the distances between the
+prompt and its swapped twin in the pooled vector and in the token states. The published GenEval
+figures it quotes are facts of that capture too, marked there as published, not measured. Every
+number said or shown comes from the capture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    FadeIn,
+    FadeOut,
+    Group,
+    GrowFromEdge,
+    LaggedStart,
+    Rectangle,
+    VGroup,
+    Write,
+)
+
+from scenes import style
+from scenes.narration import NarratedScene
+from scenes.numbers import shown
+from scenes.pictures import Frame, PictureRow, PixelPicture
+from scenes.words import ChapterTitle, PromptBox, words
+
+# How each verdict is drawn: the frame around a picture, and the legend's order
+VERDICT_COLOURS = {
+    "right": style.MODEL,
+    "swapped": style.NOISE,
+    "one colour on both": style.HIGHLIGHT,
+    "other colours": style.SIGNAL,
+    "objects wrong": style.FAINT,
+}
+# What a picture's label says under it: short, so that a row of pictures keeps its labels apart
+VERDICT_LABELS = {"right": "right", "swapped": "swapped", "one colour on both": "one colour", "other colours": "other",
+                  "objects wrong": "missing"}
+VERDICT_FACTS = {"right": "binding_score", "swapped": "swapped_share", "one colour on both": "one_colour_share",
+                 "other colours": "other_colours_share", "objects wrong": "objects_wrong_share"}
+
+
+class WhichColourGoesWhere(NarratedScene):
+    """Two things, two colours: the prompt's pictures and its swapped twin's, every picture's verdict, guidance,
+    when the colours settle, and the compass against the word-by-word vectors."""
+
+    row_height = 1.55
+    grid_width = 8.2
+    grid_height = 5.6
+    bar_height = 3.2
+
+    def tell(self) -> None:
+        facts, arrays = self.facts, self.arrays
+        verdicts = arrays["verdicts"]
+        twin = int(arrays["twin_of"][0])
+
+        # --- the prompt, and the published figures of large models
+        title = ChapterTitle(self.title)
+        prompt = PromptBox(str(facts["prompt"].value), width=6.5, size=style.LABEL_SIZE).move_to(2.2 * UP)
+        published = VGroup(
+            words("GenEval, colour attribution: published figures, other models", size=style.SMALL_SIZE,
+                  color=style.MUTED),
+            *(words(f"{facts[f'geneval_{key}_name'].value}: {shown(facts[f'geneval_{key}'])}",
+                    size=style.LABEL_SIZE, color=style.INK) for key in ("sd15", "sd21", "sdxl")),
+        ).arrange(DOWN, buff=0.22).move_to(0.4 * DOWN)
+        with self.narrate("opening"):
+            self.play(Write(title), run_time=1.2)
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
+            self.wait_until_bookmark("prompt")
+            self.play(FadeIn(prompt.box), FadeIn(prompt.text), run_time=0.8)
+            self.wait_until_bookmark("benchmark")
+            self.play(LaggedStart(*(FadeIn(line, shift=0.1 * UP) for line in published), lag_ratio=0.3),
+                      run_time=1.5)
+
+        # --- the prompt's pictures and its swapped twin's, with the judge's verdicts
+        first_row = self.verdict_row(arrays["finals"][0], verdicts[0]).next_to(prompt, DOWN, buff=0.35)
+        twin_prompt = PromptBox(str(facts["swapped_prompt"].value), width=6.5, size=style.LABEL_SIZE)
+        twin_row = self.verdict_row(arrays["finals"][twin], verdicts[twin])
+        Group(twin_prompt, twin_row).arrange(DOWN, buff=0.35).next_to(first_row, DOWN, buff=0.45)
+        with self.narrate("pictures"):
+            self.wait_until_bookmark("seeds")
+            self.play(FadeOut(published), run_time=0.5)
+            self.play(LaggedStart(*(FadeIn(first_row.cell(i)) for i in range(len(first_row.pictures))),
+                                  lag_ratio=0.2), run_time=1.2)
+            self.wait_until_bookmark("verdicts")
+            self.play(*(frame.animate.set_color(VERDICT_COLOURS[str(v)]) for frame, v in
+                        zip(first_row.frames, verdicts[0])), FadeIn(first_row.labels), run_time=0.8)
+            self.wait_until_bookmark("twin")
+            self.play(FadeIn(twin_prompt.box), FadeIn(twin_prompt.text), LaggedStart(*(FadeIn(twin_row.cell(i)) for i in
+                                                         range(len(twin_row.pictures))), lag_ratio=0.2),
+                      run_time=1.4)
+            self.wait_until_bookmark("twin_verdicts")
+            self.play(*(frame.animate.set_color(VERDICT_COLOURS[str(v)]) for frame, v in
+                        zip(twin_row.frames, verdicts[twin])), FadeIn(twin_row.labels), run_time=0.8)
+
+        # --- every picture, framed by its verdict, and the shares
+        grid = self.verdict_grid(arrays["finals"], verdicts).to_edge(LEFT, buff=0.6).shift(0.35 * DOWN)
+        legend = self.legend().next_to(grid, RIGHT, buff=0.6).align_to(grid, UP).shift(0.3 * DOWN)
+        with self.narrate("score"):
+            self.wait_until_bookmark("grid")
+            self.play(FadeOut(Group(prompt.box, prompt.text, first_row, twin_prompt.box, twin_prompt.text, twin_row)),
+                      run_time=0.6)
+            self.play(LaggedStart(*(FadeIn(cell) for cell in grid), lag_ratio=0.004), run_time=2.0)
+            for mark, verdict_names in (("right", ["right"]), ("swapped", ["swapped"]),
+                                        ("others", ["one colour on both", "other colours", "objects wrong"])):
+                self.wait_until_bookmark(mark)
+                self.play(*(FadeIn(legend.entry[name], shift=0.1 * LEFT) for name in verdict_names),
+                          *(cell[1].animate.set_stroke(width=4.0) for cell, v in zip(grid, verdicts.reshape(-1))
+                            if str(v) in verdict_names), run_time=0.8)
+
+        # --- the score at each guidance scale
+        chart = self.score_bars().move_to(0.4 * DOWN)
+        with self.narrate("guidance"):
+            self.wait_until_bookmark("curve")
+            self.play(FadeOut(Group(grid, legend)), run_time=0.6)
+            self.play(FadeIn(chart.axis), FadeIn(chart.heading), run_time=0.6)
+            self.play(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in chart.bars), lag_ratio=0.2),
+                      LaggedStart(*(FadeIn(label) for label in chart.labels), lag_ratio=0.2), run_time=1.6)
+            self.wait_until_bookmark("best")
+            best = int(np.argmax(arrays["curve_scores"]))
+            self.play(chart.bars[best].animate.set_fill(style.HIGHLIGHT), run_time=0.6)
+
+        # --- when the colours settle, in the guess of the finished picture
+        steps = arrays["headline_clean_pictures"].shape[0]
+        shown_steps = sorted({int(round(s)) for s in np.linspace(0, steps - 1, min(steps, 6))})
+        readings = arrays["headline_read_colours"][:, 0]  # seed 0, (S, 2)
+        objects = [str(o) for o in arrays["asked_objects"][0]]
+        labels = [f"step {s + 1}" for s in shown_steps]
+        guesses = PictureRow([arrays["headline_clean_pictures"][s, 0] for s in shown_steps], labels=labels,
+                             height=1.8, buff=0.3).move_to(0.6 * UP)
+        reads = VGroup(*(self.reading_words(objects, readings[s]).next_to(guesses.frames[i], DOWN, buff=0.55)
+                         for i, s in enumerate(shown_steps)))
+        settled = words(f"half the things' colours are settled by step {shown(facts['settle_step_median'])} "
+                        f"of {shown(facts['steps'])}" if facts["colours_settle"].value else
+                        "no colour settles on both things", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
+        settled.next_to(reads, DOWN, buff=0.5)
+        guess_heading = words(f"the guess of the finished picture: {facts['prompt'].value}", size=style.LABEL_SIZE,
+                              color=style.MUTED).next_to(guesses, UP, buff=0.35)
+        with self.narrate("settle"):
+            self.wait_until_bookmark("steps")
+            self.play(FadeOut(chart), FadeIn(guess_heading), run_time=0.6)
+            self.play(LaggedStart(*(FadeIn(Group(guesses.cell(i), reads[i])) for i in range(len(shown_steps))),
+                                  lag_ratio=0.35), run_time=2.4)
+            self.wait_until_bookmark("settled")
+            self.play(FadeIn(settled, shift=0.1 * UP), run_time=0.7)
+
+        # --- the compass against the word-by-word vectors
+        compass = self.distance_bars().move_to(0.3 * DOWN)
+        with self.narrate("compass"):
+            self.play(FadeOut(Group(guesses, reads, settled, guess_heading)), run_time=0.6)
+            self.wait_until_bookmark("compass")
+            self.play(FadeIn(compass.groups[0]), run_time=1.0)
+            self.wait_until_bookmark("tokens")
+            self.play(FadeIn(compass.groups[1]), run_time=1.0)
+
+        with self.narrate("closing"):
+            self.wait_until_bookmark("answer")
+            self.play(compass.groups[1].animate.scale(1.06), run_time=0.6)
+
+    # --- pieces of the chapter
+
+    def verdict_row(self, pictures, verdicts) -> PictureRow:
+        row = PictureRow(list(pictures), labels=[VERDICT_LABELS[str(v)] for v in verdicts], height=self.row_height,
+                         buff=0.45, label_color=style.INK)
+        for index, verdict in enumerate(verdicts):
+            if index in row.label_of:
+                row.label_of[index].set_color(style.MUTED if str(verdict) == "objects wrong" else
+                                              VERDICT_COLOURS[str(verdict)])
+        return row
+
+    def verdict_grid(self, finals, verdicts) -> Group:
+        """Every final picture, a row per four prompts (one object pair with one colour pair, both orders of each),
+        each framed in its verdict's colour."""
+        prompts, seeds = verdicts.shape
+        columns = min(prompts, 4) * seeds
+        rows = int(np.ceil(prompts * seeds / columns))
+        aspect = finals.shape[-2] / finals.shape[-3]
+        gap = 0.08
+        side = min((self.grid_height - gap * (rows - 1)) / rows, (self.grid_width - gap * (columns - 1)) /
+                   (columns * aspect))
+        cells = Group()
+        for index, (picture, verdict) in enumerate(zip(finals.reshape(-1, *finals.shape[2:]), verdicts.reshape(-1))):
+            pixels = PixelPicture(picture, height=side)
+            frame = Frame(pixels, color=VERDICT_COLOURS[str(verdict)], buff=0.025)
+            cell = Group(pixels, frame)
+            cell.move_to(np.array([(index % columns) * (side * aspect + gap), -(index // columns) * (side + gap), 0.0]))
+            cells.add(cell)
+        return cells
+
+    def legend(self) -> VGroup:
+        entries = {}
+        for verdict, colour in VERDICT_COLOURS.items():
+            swatch = Rectangle(width=0.32, height=0.32, color=colour, stroke_width=4)
+            label = words(f"{verdict}: {shown(self.facts[VERDICT_FACTS[verdict]])}", size=style.LABEL_SIZE,
+                          color=colour if verdict != "objects wrong" else style.MUTED)
+            entries[verdict] = VGroup(swatch, label).arrange(RIGHT, buff=0.25)
+        count = words(f"{shown(self.facts['picture_count'])} pictures, {shown(self.facts['prompt_count'])} prompts",
+                      size=style.SMALL_SIZE, color=style.MUTED)
+        legend = VGroup(count, *entries.values()).arrange(DOWN, buff=0.32, aligned_edge=LEFT)
+        legend.entry = entries
+        return legend
+
+    def score_bars(self) -> VGroup:
+        """The binding score at each guidance scale: a bar each, its value above, its scale below."""
+        scales, scores = self.arrays["curve_scales"], self.arrays["curve_scores"]
+        width, gap = 0.9, 0.7
+        bars, labels = VGroup(), VGroup()
+        for i, (scale, score) in enumerate(zip(scales, scores)):
+            key = f"{float(scale):g}".replace(".", "_")
+            height = max(0.02, self.bar_height * float(score) / 100)
+            bar = Rectangle(width=width, height=height, stroke_width=0, fill_color=style.MODEL, fill_opacity=0.9)
+            bar.move_to(np.array([i * (width + gap), height / 2, 0.0]))
+            bars.add(bar)
+            labels.add(words(shown(self.facts[f"score_at_{key}"]), size=style.SMALL_SIZE).next_to(bar, UP, 0.12))
+            labels.add(words(f"{float(scale):g}", size=style.SMALL_SIZE, color=style.MUTED)
+                       .move_to(np.array([bar.get_x(), -0.3, 0.0])))
+        axis = VGroup(Rectangle(width=len(scales) * (width + gap), height=0.01, color=style.MUTED, stroke_width=2)
+                      .move_to(np.array([bars.get_x(), 0.0, 0.0])),
+                      words("guidance scale", size=style.LABEL_SIZE, color=style.MUTED)
+                      .move_to(np.array([bars.get_x(), -0.8, 0.0])))
+        heading = words(f"colours on the right things, first {shown(self.facts['curve_seed_count'])} seeds of each "
+                        "prompt", size=style.LABEL_SIZE, color=style.MUTED)
+        heading.move_to(np.array([bars.get_x(), self.bar_height + 0.8, 0.0]))
+        chart = VGroup(axis, bars, labels, heading)
+        chart.axis, chart.bars, chart.labels, chart.heading = axis, bars, labels, heading
+        return chart
+
+    def reading_words(self, objects, reading) -> VGroup:
+        # '' where the guess does not show both things: a dash, not a colour
+        lines = [words(f"{obj}: {str(colour) or '-'}", size=style.SMALL_SIZE,
+                       color=style.INK if str(colour) else style.MUTED) for obj, colour in zip(objects, reading)]
+        return VGroup(*lines).arrange(DOWN, buff=0.1)
+
+    def distance_bars(self) -> VGroup:
+        """How far the swap moves the pooled vector and the token states, each against changing one colour."""
+        f = self.facts
+        shares = (f["pooled_swap_share_of_yardstick"], f["token_swap_share_of_yardstick"])
+        length = 6.0 / max(100.0, *(float(s.value) for s in shares))  # scene units per percent of the yardstick
+        groups = VGroup()
+        for heading, share in zip(("the compass (pooled vector)", "the word-by-word vectors the model reads"), shares):
+            bars = VGroup()
+            for label, value, colour in (("changing a colour", 100.0, style.MUTED),
+                                         (f"swapping the colour words: {shown(share)}", float(share.value),
+                                          style.HIGHLIGHT)):
+                bar = Rectangle(width=max(0.03, length * value), height=0.42, stroke_width=0, fill_color=colour,
+                                fill_opacity=0.9)
+                name = words(label, size=style.SMALL_SIZE, color=colour).next_to(bar, RIGHT, buff=0.2)
+                bars.add(VGroup(bar, name))
+            bars.arrange(DOWN, buff=0.18, aligned_edge=LEFT)
+            title = words(heading, size=style.LABEL_SIZE).next_to(bars, UP, buff=0.2).align_to(bars, LEFT)
+            groups.add(VGroup(title, bars))
+        groups.arrange(DOWN, buff=0.8, aligned_edge=LEFT)
+        groups.groups = groups
+        return groups
