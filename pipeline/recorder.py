@@ -1,5 +1,9 @@
 """The recorder: runs a diffusers text-to-image pipeline unchanged and keeps what it did at every step of its walk.
 
+It follows every family in pipeline/families.py (Stable Diffusion 1.x/2.x, SDXL, SD3, Flux, PRX, PRXPixel,
+Z-Image, and the embedded toy-world models), which says where each keeps its denoiser and how it lays out
+its guidance halves and latents.
+
 Per step it keeps the noisy state x_t before and after the step, the timestep and noise
 level, the model's unconditional and conditional outputs and the guided output that the
 scheduler received, and the model's guess of the final picture (x0-hat, `predicted_clean`),
@@ -7,8 +11,8 @@ derived in one place for every supported scheduler from the model output and the
 
 How, without forking the pipeline's ``__call__``:
 - x_t after each step comes from the pipeline's own ``callback_on_step_end``;
-- the two halves of classifier-free guidance come from a thin wrapper around
-  ``pipe.unet.forward``: diffusers batches them as [unconditional, conditional];
+- the two halves of classifier-free guidance come from a thin wrapper around the denoiser's ``forward``
+  (``pipe.unet`` or ``pipe.transformer``): most pipelines batch them as [unconditional, conditional];
 - the guided output, x_t before the step and the timestep come from a thin wrapper around
   ``pipe.scheduler.step``, which is where the pipeline hands them over.
 Both wrappers are installed for one run and removed after it; they copy tensors and change
@@ -25,6 +29,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from pipeline import families
 from pipeline.errors import UsageError
 
 # How each scheduler family writes the noisy state x_t in terms of the clean picture x0:
@@ -52,13 +57,26 @@ SCHEDULER_FAMILIES = {
 }
 
 
+PREDICTION_TYPES = ("epsilon", "v_prediction", "sample", "flow_prediction")
+
+
+def check_scheduler(name: str | None, config: dict) -> str:
+    """The noise family of a scheduler class (by name) and configuration; one that gives no way to the guess
+    of the finished picture (an unknown class, an unknown prediction type) is refused in one line."""
+    family = SCHEDULER_FAMILIES.get(name)
+    if family is None:
+        raise UsageError(f"the scheduler {name} is not supported for recording (it gives no way to the guess of "
+                         f"the finished picture); supported: {', '.join(sorted(SCHEDULER_FAMILIES))}")
+    kind = config.get("prediction_type", "epsilon")
+    if family != "flow" and kind not in PREDICTION_TYPES:
+        raise UsageError(f"the scheduler {name} predicts {kind!r}, which gives no way to the guess of the finished "
+                         f"picture; supported prediction types: {', '.join(PREDICTION_TYPES)}")
+    return family
+
+
 def noise_family(scheduler) -> str:
     """Which of the families above a scheduler belongs to; an unknown one is refused, not guessed."""
-    family = SCHEDULER_FAMILIES.get(type(scheduler).__name__)
-    if family is None:
-        raise UsageError(f"the scheduler {type(scheduler).__name__} is not supported for recording; "
-                         f"supported: {', '.join(sorted(SCHEDULER_FAMILIES))}")
-    return family
+    return check_scheduler(type(scheduler).__name__, dict(scheduler.config))
 
 
 def prediction_type(scheduler) -> str:
@@ -103,15 +121,19 @@ def noise_levels(scheduler, timestep) -> tuple[float, float]:
     return 1.0 - sigma, sigma
 
 
-def predicted_clean(scheduler, model_output: torch.Tensor, sample: torch.Tensor, timestep) -> torch.Tensor:
+def predicted_clean(scheduler, model_output: torch.Tensor, sample: torch.Tensor, timestep,
+                    kind: str | None = None) -> torch.Tensor:
     """The model's guess of the final picture (x0-hat) from its output on ``sample`` at ``timestep``.
 
-    The one place where x0-hat is derived, for every supported scheduler and prediction type,
+    The one place where x0-hat is derived, for every supported scheduler and parameterisation,
     from the schedule alone (never from a scheduler's own step output, which some do not
-    give). Call it before scheduler.step() of this step: sigma-table schedulers look up their
-    step counter. Computed in float32, whatever the model's dtype.
+    give): epsilon, v, flow matching (the velocity noise - x0, so x0 = x_t - sigma v) and direct
+    x-prediction ("sample"). ``kind`` is what ``model_output`` predicts, when it is not what the
+    scheduler says (PRXPixel's transformer predicts x0 itself; see families.prediction_kind).
+    Call it before scheduler.step() of this step: sigma-table schedulers look up their step
+    counter. Computed in float32, whatever the model's dtype.
     """
-    kind = prediction_type(scheduler)
+    kind = kind or prediction_type(scheduler)
     family = noise_family(scheduler)
     x = sample.float()
     out = model_output.float()
@@ -126,8 +148,11 @@ def predicted_clean(scheduler, model_output: torch.Tensor, sample: torch.Tensor,
         if kind == "v_prediction":
             return out * (-sigma / math.sqrt(sigma**2 + 1.0)) + x / (sigma**2 + 1.0)
     elif family == "flow" or kind == "flow":
-        _, sigma_t = noise_levels(scheduler, timestep)
-        return x - sigma_t * out
+        alpha_t, sigma_t = noise_levels(scheduler, timestep)
+        if kind == "flow":
+            return x - sigma_t * out
+        if kind == "epsilon":
+            return (x - sigma_t * out) / alpha_t
     else:
         alpha_t, sigma_t = noise_levels(scheduler, timestep)
         if kind == "epsilon":
@@ -152,8 +177,8 @@ class PromptRecord:
 
 
 def is_latent(pipe) -> bool:
-    """Stable Diffusion and its kin work on a VAE's latents; the embedded model works on pixels."""
-    return getattr(pipe, "vae", None) is not None
+    """Stable Diffusion and its kin work on a VAE's latents; the embedded model and PRXPixel work on pixels."""
+    return not families.family_of(pipe).pixels
 
 
 def check_prompt_length(tokenizer, prompt: str) -> list[str]:
@@ -187,6 +212,9 @@ def _encode_unique(pipe, prompts: list[str]) -> PromptRecord:
         encoding = shared_text_encoder().encode(prompts)
         return PromptRecord(prompts, encoding.tokens, encoding.token_states.float().cpu(),
                             encoding.pooled.float().cpu(), encoding.attention_mask.cpu())
+    if families.family_of(pipe).name != "stable-diffusion":
+        tokens, states, pooled, mask = families.encode_prompts(pipe, prompts)
+        return PromptRecord(prompts, tokens, states, pooled, mask)
     tokenizer, text_encoder = pipe.tokenizer, pipe.text_encoder
     limit = tokenizer.model_max_length
     tokens = [check_prompt_length(tokenizer, prompt) for prompt in prompts]
@@ -240,17 +268,22 @@ class RecordingError(RuntimeError):
 
 
 class Recorder:
-    """Thin wrappers on ``pipe.unet.forward`` and ``pipe.scheduler.step`` for one run, plus the
-    step-end callback. Use as a context manager; the wrappers are removed on exit, even on error."""
+    """Thin wrappers on the denoiser's ``forward`` and ``pipe.scheduler.step`` for one run, plus the step-end
+    callback. Use as a context manager; the wrappers are removed on exit, even on error.
+
+    States and outputs are kept as (B, C, h, w) whatever the pipeline's own layout (``latent_size``: the
+    unpacked (h, w) of a pipeline that packs its latents, see families.unpack)."""
 
     def __init__(self, pipe, batch_size: int, on_step_end: Callable[[int], None] | None = None,
-                 progress=None):
+                 progress=None, latent_size: tuple[int, int] | None = None):
         self.pipe = pipe
         self.batch_size = batch_size
         self.on_step_end = on_step_end
         self.progress = progress
+        self.latent_size = latent_size
+        self.model_family = families.family_of(pipe)
         self.family = noise_family(pipe.scheduler)
-        self.kind = prediction_type(pipe.scheduler)
+        self.kind = families.prediction_kind(pipe, prediction_type(pipe.scheduler))
         self._unet_outputs: list[torch.Tensor] = []
         self._steps: list[dict] = []
         self._after: list[torch.Tensor] = []
@@ -267,7 +300,7 @@ class Recorder:
 
     def __enter__(self) -> "Recorder":
         try:
-            self._wrap(self.pipe.unet, "forward", self._unet_wrapper)
+            self._wrap(families.denoiser(self.pipe), "forward", self._unet_wrapper)
             self._wrap(self.pipe.scheduler, "step", self._step_wrapper)
         except BaseException:
             self._restore()
@@ -285,31 +318,44 @@ class Recorder:
             else:
                 setattr(owner, name, before)
 
+    def _states(self, tensor: torch.Tensor) -> torch.Tensor:
+        """A copy on the CPU in float32, as (B, C, h, w)."""
+        return families.unpack(self.pipe, tensor.detach(), self.latent_size).to("cpu", torch.float32, copy=True)
+
     def _unet_wrapper(self, original):
         def forward(*args, **kwargs):
             out = original(*args, **kwargs)
-            sample = out[0] if isinstance(out, tuple) else out.sample
-            self._unet_outputs.append(sample.detach().to("cpu", torch.float32, copy=True))
+            self._unet_outputs.append(self._states(families.denoiser_output(out)))
             return out
         return forward
 
+    def _halves(self) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """This step's denoiser outputs as (unconditional, conditional), in the walk's parameterisation."""
+        if not self._unet_outputs:
+            raise RecordingError("expected a model call before each scheduler step, saw none: this pipeline's "
+                                 "loop is not supported")
+        raw = torch.cat(self._unet_outputs) * self.model_family.output_sign
+        self._unet_outputs.clear()
+        if raw.shape[0] == self.batch_size:
+            return None, raw
+        if raw.shape[0] != 2 * self.batch_size:
+            raise RecordingError(f"the model saw a batch of {raw.shape[0]} for {self.batch_size} pictures in one "
+                                 "step: this pipeline's loop is not supported")
+        first, second = raw.chunk(2)
+        return (second, first) if self.model_family.conditional_first else (first, second)
+
     def _step_wrapper(self, original):
         def step(model_output, timestep, sample, *args, **kwargs):
-            if len(self._unet_outputs) != 1:
-                raise RecordingError(f"expected one model call before each scheduler step, saw "
-                                     f"{len(self._unet_outputs)}: this pipeline's loop is not supported")
-            raw = self._unet_outputs.pop()
+            unconditional, conditional = self._halves()
             scheduler = self.pipe.scheduler
             # x0-hat and the noise level before the step: sigma-table schedulers advance their counter in it
             signal, noise = noise_levels(scheduler, timestep)
-            if raw.shape[0] == 2 * self.batch_size:
-                unconditional, conditional = raw.chunk(2)
-            elif raw.shape[0] == self.batch_size:
-                unconditional, conditional = None, raw
-            else:
-                raise RecordingError(f"the model saw a batch of {raw.shape[0]} for {self.batch_size} pictures")
-            guided = model_output.detach().to("cpu", torch.float32, copy=True)
-            x_t = sample.detach().to("cpu", torch.float32, copy=True)
+            x_t = self._states(sample)
+            guided = families.as_denoiser_output(self.pipe, self._states(model_output), x_t, timestep)
+
+            def clean(output):
+                return None if output is None else predicted_clean(scheduler, output, x_t, timestep, self.kind)
+
             self._steps.append({
                 "timestep": float(timestep),
                 "signal": signal,
@@ -318,17 +364,16 @@ class Recorder:
                 "guided": guided,
                 "conditional": conditional,
                 "unconditional": unconditional,
-                "clean": predicted_clean(scheduler, guided, x_t, timestep),
-                "conditional_clean": predicted_clean(scheduler, conditional, x_t, timestep),
-                "unconditional_clean": (None if unconditional is None
-                                        else predicted_clean(scheduler, unconditional, x_t, timestep)),
+                "clean": clean(guided),
+                "conditional_clean": clean(conditional),
+                "unconditional_clean": clean(unconditional),
             })
             return original(model_output, timestep, sample, *args, **kwargs)
         return step
 
     def callback(self, pipe, step_index: int, timestep, tensors: dict) -> dict:
         """The pipeline's callback_on_step_end: keep x_t after the step, change nothing."""
-        self._after.append(tensors["latents"].detach().to("cpu", torch.float32, copy=True))
+        self._after.append(self._states(tensors["latents"]))
         if self.on_step_end is not None:
             self.on_step_end(step_index)
         if self.progress is not None:
@@ -369,8 +414,9 @@ class Recorder:
 def record(pipe, *, num_inference_steps: int, guidance_scale: float, generator=None, prompt=None,
            prompt_embeds: torch.Tensor | None = None, negative_prompt_embeds: torch.Tensor | None = None,
            latents: torch.Tensor | None = None, eta: float | None = None,
-           on_step_end: Callable[[int], None] | None = None, progress=None) -> Walk:
-    """One call of the pipeline, recorded. Arguments are the pipeline's own and reach it unchanged;
+           on_step_end: Callable[[int], None] | None = None, progress=None, **options) -> Walk:
+    """One call of the pipeline, recorded. Arguments are the pipeline's own and reach it unchanged (``options``
+    too: height, width, ...), with the family's own fixed ones added (families.call_options);
     ``on_step_end(i)`` runs after step i (the fork experiment reseeds its generators there)."""
     if prompt is not None:
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
@@ -380,10 +426,15 @@ def record(pipe, *, num_inference_steps: int, guidance_scale: float, generator=N
     else:
         raise UsageError("give a prompt or prompt_embeds")
     kwargs = dict(num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, generator=generator,
-                  prompt=prompts, prompt_embeds=prompt_embeds, negative_prompt_embeds=negative_prompt_embeds,
-                  latents=latents, eta=eta)
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    recorder = Recorder(pipe, batch, on_step_end=on_step_end, progress=progress)
+                  prompt=None if prompts is None else list(prompts),  # a copy: some pipelines rewrite the list
+                  prompt_embeds=prompt_embeds, negative_prompt_embeds=negative_prompt_embeds,
+                  latents=latents, eta=eta, **options)
+    families.check_requirements(pipe)
+    kwargs = families.call_options(pipe, {k: v for k, v in kwargs.items() if v is not None})
+    latent_size = None
+    if families.family_of(pipe).packed:
+        latent_size = families.latent_size(pipe, kwargs.get("height"), kwargs.get("width"))
+    recorder = Recorder(pipe, batch, on_step_end=on_step_end, progress=progress, latent_size=latent_size)
     with recorder:
         out = pipe(**kwargs, output_type="np", callback_on_step_end=recorder.callback,
                    callback_on_step_end_tensor_inputs=["latents"])
@@ -403,21 +454,15 @@ def pictures(pipe, states: torch.Tensor, batch: int = 16) -> np.ndarray:
 
     A pixel-space model's states are pictures already: clipped and mapped from [-1, 1] as the
     pipeline maps its output. A latent model's are decoded by its own VAE and post-processed
-    as the pipeline post-processes its output.
+    as the pipeline post-processes its output (families.decode).
     """
     lead = states.shape[:-3]
     flat = states.reshape(-1, *states.shape[-3:]).float()
-    if not is_latent(pipe):
+    if families.family_of(pipe).name == "embedded":
         images = ((flat.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).numpy()
     else:
-        vae = pipe.vae
-        shift = vae.config.get("shift_factor") or 0.0
-        chunks = []
-        for start in range(0, flat.shape[0], batch):
-            z = flat[start:start + batch].to(vae.device, vae.dtype) / vae.config.scaling_factor + shift
-            decoded = vae.decode(z, return_dict=False)[0]
-            chunks.append(np.asarray(pipe.image_processor.postprocess(decoded, output_type="np"), dtype=np.float32))
-        images = np.concatenate(chunks)
+        images = np.concatenate([families.decode(pipe, flat[start:start + batch])
+                                 for start in range(0, flat.shape[0], batch)])
     from pipeline.model import to_uint8
 
     return to_uint8(images).reshape(*lead, *images.shape[1:])
@@ -435,13 +480,8 @@ def latents(pipe, pictures: np.ndarray, batch: int = 64) -> torch.Tensor:
     lead = pictures.shape[:-3]
     flat = pictures.reshape(-1, *pictures.shape[-3:])
     x = torch.from_numpy(flat.astype(np.float32) / 127.5 - 1.0).permute(0, 3, 1, 2)
-    if not is_latent(pipe):
+    if families.family_of(pipe).pixels:
         return x.reshape(*lead, *x.shape[1:])
-    vae = pipe.vae
-    shift = vae.config.get("shift_factor") or 0.0
-    chunks = []
-    for start in range(0, x.shape[0], batch):
-        z = vae.encode(x[start:start + batch].to(vae.device, vae.dtype)).latent_dist.mean
-        chunks.append(((z - shift) * vae.config.scaling_factor).float().cpu())
+    chunks = [families.encode(pipe, x[start:start + batch]) for start in range(0, x.shape[0], batch)]
     z = torch.cat(chunks)
     return z.reshape(*lead, *z.shape[1:])

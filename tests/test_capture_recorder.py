@@ -52,6 +52,7 @@ def _returned_x0(scheduler, output, timestep, sample):
     (DPMSolverMultistepScheduler, dict(prediction_type="epsilon")),
     (DPMSolverMultistepScheduler, dict(prediction_type="v_prediction", use_karras_sigmas=True)),
     (UniPCMultistepScheduler, dict(prediction_type="epsilon")),
+    (DPMSolverMultistepScheduler, dict(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)),
 ], ids=lambda v: v.__name__ if isinstance(v, type) else v.get("prediction_type"))
 def test_predicted_clean_agrees_with_the_scheduler_itself(cls, config):
     scheduler = cls(**COMMON, **{k: v for k, v in config.items() if k != "clip_sample"},
@@ -82,6 +83,51 @@ def test_predicted_clean_of_flow_matching_recovers_the_picture():
         signal, level = recorder.noise_levels(scheduler, timestep)
         assert signal == pytest.approx(1 - sigma) and level == pytest.approx(sigma)
         scheduler.step(velocity, timestep, sample)
+
+
+@pytest.mark.parametrize("config", [dict(), dict(shift=3.0), dict(use_dynamic_shifting=True)],
+                         ids=["plain", "shifted", "dynamic"])
+def test_the_last_flow_matching_step_lands_on_the_guess(config):
+    """Euler's last step goes to noise level 0, where x_t - sigma v is all that is left: the scheduler's own
+    arithmetic checks the one formula, shifted sigmas (SD3) and resolution-dependent ones (Flux) included."""
+    scheduler = FlowMatchEulerDiscreteScheduler(**config)
+    scheduler.set_timesteps(3, **({"mu": 0.8} if config.get("use_dynamic_shifting") else {}))
+    g = torch.Generator().manual_seed(0)
+    sample = torch.randn(SHAPE, generator=g)
+    for timestep in scheduler.timesteps:
+        velocity = torch.randn(SHAPE, generator=g)
+        guess = recorder.predicted_clean(scheduler, velocity, sample, timestep)
+        signal, noise = recorder.noise_levels(scheduler, timestep)
+        assert signal + noise == pytest.approx(1.0)
+        sample = scheduler.step(velocity, timestep, sample).prev_sample
+    torch.testing.assert_close(sample, guess, rtol=1e-5, atol=1e-5)
+
+
+def test_every_parameterisation_recovers_the_picture_under_flow_sigmas():
+    """Epsilon, velocity and direct x-prediction, each given as the kind its model predicts."""
+    scheduler = FlowMatchEulerDiscreteScheduler(shift=3.0)
+    scheduler.set_timesteps(4)
+    g = torch.Generator().manual_seed(2)
+    clean, noise = torch.randn(SHAPE, generator=g), torch.randn(SHAPE, generator=g)
+    timestep = scheduler.timesteps[1]
+    sigma = float(scheduler.sigmas[1])
+    sample = (1 - sigma) * clean + sigma * noise
+    for kind, output in (("flow", noise - clean), ("epsilon", noise), ("sample", clean)):
+        torch.testing.assert_close(recorder.predicted_clean(scheduler, output, sample, timestep, kind), clean,
+                                   rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, config, message, supported", [
+    ("HeunDiscreteScheduler", {}, "the scheduler HeunDiscreteScheduler is not supported",
+     "FlowMatchEulerDiscreteScheduler"),
+    ("DDIMScheduler", {"prediction_type": "banana"}, "predicts 'banana', which gives no way to the guess",
+     "epsilon, v_prediction, sample, flow_prediction"),
+    (None, {}, "the scheduler None is not supported", "DDIMScheduler"),
+])
+def test_a_scheduler_without_a_way_to_the_guess_is_refused_in_one_line(name, config, message, supported):
+    with pytest.raises(UsageError, match=message) as refused:
+        recorder.check_scheduler(name, config)
+    assert "\n" not in str(refused.value) and supported in str(refused.value)
 
 
 def test_noise_levels_follow_the_schedule():

@@ -1,4 +1,4 @@
-"""The model a capture studies: the embedded toy-world model, its latent twin, or a local Stable Diffusion-family folder, with the identity that names its captures.
+"""The model a capture studies: the embedded toy-world model, its latent twin, or a local diffusers text-to-image folder of a family the recorder follows (pipeline/families.py: Stable Diffusion 1.x/2.x, SDXL, SD3, Flux, PRX, PRXPixel, Z-Image), with the identity that names its captures.
 
 A model's identity in a spec is a hash of its weight files and a revision (the snapshot's
 name in a Hugging Face cache, otherwise a hash of its configuration files), so a retrained
@@ -16,18 +16,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline import recorder
+from pipeline import families, recorder
 from pipeline.errors import UsageError
 
-EMBEDDED = "ToyWorldPipeline"
+EMBEDDED = families.EMBEDDED
 # The embedded model's latent twin (pipeline/latent.py): the toy world's text encoder and pictures, walked in
 # an autoencoder's latents; recorded as a Stable Diffusion folder is.
-LATENT_TWIN = "ToyWorldLatentPipeline"
+LATENT_TWIN = families.LATENT_TWIN
 TOYWORLD = (EMBEDDED, LATENT_TWIN)
-# Text-to-image pipelines whose loop the recorder follows: [unconditional, conditional] through
-# one UNet call per step, then scheduler.step, then callback_on_step_end.
-LATENT_PIPELINES = ("StableDiffusionPipeline", LATENT_TWIN)
-SUPPORTED = (EMBEDDED, *LATENT_PIPELINES)
+# Text-to-image pipelines whose loop the recorder follows (one denoiser call per step, or two for Flux's
+# true guidance, then scheduler.step, then callback_on_step_end), loaded with diffusers from a folder.
+DIFFUSERS_PIPELINES = tuple(name for name in families.PIPELINES if name not in TOYWORLD)
+SUPPORTED = families.PIPELINES
 _WEIGHT_SUFFIXES = {".safetensors", ".bin", ".ckpt", ".pt", ".pth", ".msgpack", ".onnx", ".gguf"}
 _HASH_CACHE: dict[tuple, tuple[str, str]] = {}
 _OPEN: dict[str, "Model"] = {}
@@ -117,8 +117,9 @@ class Model:
 
     @property
     def is_latent(self) -> bool:
-        """The walk happens in a VAE's latents (seen through its decoder), not in pixels."""
-        return self.pipeline_class != EMBEDDED
+        """The walk happens in a VAE's latents (seen through its decoder), not in pixels (the embedded model,
+        PRXPixel)."""
+        return not families.family_of(self.pipeline_class).pixels
 
     @property
     def pipe(self):
@@ -128,17 +129,25 @@ class Model:
 
     @property
     def state_shape(self) -> tuple[int, int, int]:
-        """(C, h, w) of the states the model walks through: pixels for the embedded model, latents otherwise."""
-        config = self.pipe.unet.config
-        return (int(config.in_channels), int(config.sample_size), int(config.sample_size))
+        """(C, h, w) of the states the model walks through at its own picture size: pixels for a pixel model,
+        latents otherwise (unpacked where the pipeline packs them)."""
+        return self.state_shape_at(None)
+
+    def state_shape_at(self, size: tuple[int, int] | None) -> tuple[int, int, int]:
+        """(C, h, w) of the states for pictures of ``size`` (height, width); None: the model's own size."""
+        if self.is_embedded:
+            config = self.pipe.unet.config
+            return (int(config.in_channels), int(config.sample_size), int(config.sample_size))
+        return families.state_shape(self.pipe, *(size or (None, None)))
 
     def generators(self, seeds) -> list[torch.Generator]:
         """One CPU generator per picture, so a seed gives the same noise on every machine."""
         return [torch.Generator().manual_seed(int(s)) for s in seeds]
 
-    def start_noise(self, seeds) -> torch.Tensor:
-        """The starting noise (B, C, h, w) the pipeline itself draws for these seeds, with its own function."""
-        shape = (len(seeds), *self.state_shape)
+    def start_noise(self, seeds, size: tuple[int, int] | None = None) -> torch.Tensor:
+        """The starting noise (B, C, h, w) the pipeline itself draws for these seeds (and picture size), with its
+        own function, dtype and scale."""
+        shape = (len(seeds), *self.state_shape_at(size))
         pipe = self.pipe
         if self.is_embedded:
             from pipeline.model import _noise
@@ -146,8 +155,10 @@ class Model:
             return _noise(shape, self.generators(seeds), pipe.device, pipe.unet.dtype).float().cpu()
         from diffusers.utils.torch_utils import randn_tensor
 
-        return randn_tensor(shape, generator=self.generators(seeds), device=pipe.device,
-                            dtype=pipe.text_encoder.dtype).float().cpu()
+        noise = randn_tensor(shape, generator=self.generators(seeds), device=pipe.device,
+                             dtype=families.noise_dtype(pipe))
+        scale = families.start_scale(pipe)
+        return (noise if scale == 1.0 else noise * scale).float().cpu()
 
     def check_prompt(self, prompt: str) -> None:
         """Refuse a prompt longer than the text encoder takes, loading only its tokenizer."""
@@ -155,6 +166,9 @@ class Model:
             from pipeline.model import shared_text_encoder
 
             shared_text_encoder().check([prompt])
+            return
+        if self.pipeline_class != "StableDiffusionPipeline":  # several encoders, templates: the pipeline's own
+            families.check_prompt(self.pipe, prompt)
             return
         if self._pipe is not None:
             tokenizer = self._pipe.tokenizer
@@ -172,17 +186,24 @@ class Model:
         return recorder.encode_prompts(self.pipe, prompts)
 
     def walk(self, *, steps: int, guidance: float, seeds=None, prompts=None, prompt_embeds=None, latents=None,
-             generators=None, eta: float = 0.0, on_step_end=None, progress=None) -> recorder.Walk:
-        """One recorded pipeline call. Pictures get the seeds' generators unless ``generators`` is given."""
+             generators=None, eta: float = 0.0, on_step_end=None, progress=None,
+             size: tuple[int, int] | None = None) -> recorder.Walk:
+        """One recorded pipeline call. Pictures get the seeds' generators unless ``generators`` is given;
+        ``latents`` are (B, C, h, w) states, packed here for a pipeline that packs them; ``size`` is the
+        pictures' (height, width), the model's own when None."""
+        pipe = self.pipe
+        dtype = families.noise_dtype(pipe) if families.family_of(pipe).name == "z-image" \
+            else families.denoiser(pipe).dtype
         if generators is None and seeds is not None:
             generators = self.generators(seeds)
         if latents is not None:
-            latents = latents.to(self.pipe.device, self.pipe.unet.dtype)
+            latents = families.pack(pipe, latents.to(pipe.device, dtype))
         if prompt_embeds is not None:
-            prompt_embeds = prompt_embeds.to(self.pipe.device, self.pipe.unet.dtype)
-        return recorder.record(self.pipe, num_inference_steps=int(steps), guidance_scale=float(guidance),
+            prompt_embeds = prompt_embeds.to(pipe.device, families.denoiser(pipe).dtype)
+        options = {} if size is None else {"height": int(size[0]), "width": int(size[1])}
+        return recorder.record(pipe, num_inference_steps=int(steps), guidance_scale=float(guidance),
                                generator=generators, prompt=prompts, prompt_embeds=prompt_embeds, latents=latents,
-                               eta=float(eta), on_step_end=on_step_end, progress=progress)
+                               eta=float(eta), on_step_end=on_step_end, progress=progress, **options)
 
     def pictures(self, states: torch.Tensor) -> np.ndarray:
         """States (..., C, h, w) as uint8 pictures (..., H, W, 3): pixels directly, latents through the VAE."""
@@ -204,7 +225,7 @@ def _load(folder: Path, pipeline_class: str):
         from pipeline.latent import load_latent_pipeline
 
         return load_latent_pipeline(folder)
-    from diffusers import AutoPipelineForText2Image
+    from diffusers import DiffusionPipeline
     from diffusers.utils import logging as diffusers_logging
     from transformers.utils import logging as transformers_logging
 
@@ -215,13 +236,16 @@ def _load(folder: Path, pipeline_class: str):
     diffusers_logging.set_verbosity_error()
     try:
         # safetensors only: a pickle .bin can run code when loaded, so a folder with only those is refused
-        pipe = AutoPipelineForText2Image.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
+        # the class model_index.json names, already checked against the families the recorder follows
+        pipe = DiffusionPipeline.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
     except Exception as e:  # diffusers raises many kinds for a damaged folder; all mean "cannot load it"
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UsageError(f"model folder {folder} cannot be loaded ({reason[:200]})") from None
-    if type(pipe).__name__ not in LATENT_PIPELINES:
-        raise UsageError(f"{folder} loads as a {type(pipe).__name__}, which capture does not support")
+    if type(pipe).__name__ not in DIFFUSERS_PIPELINES:
+        raise UsageError(f"{folder} loads as a {type(pipe).__name__}, which capture does not support; "
+                         f"it records {', '.join(SUPPORTED)}")
     recorder.noise_family(pipe.scheduler)  # refuse an unsupported scheduler now, not mid-run
+    families.check_requirements(pipe)
     pipe.set_progress_bar_config(disable=True)
     return pipe.to("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -239,6 +263,8 @@ def open_model(folder: Path | str | None = None) -> Model:
         from pipeline.latent import check_latent_folder
 
         check_latent_folder(folder, index)
+    scheduler = _scheduler_spec(folder, index)
+    recorder.check_scheduler(scheduler["class"], scheduler["config"])  # no way to x0-hat: refused before loading
     weights, configs = _folder_hashes(folder)
     snapshot = folder.resolve().parent.name == "snapshots"  # a Hugging Face cache names its revision
     identity = {
@@ -246,7 +272,7 @@ def open_model(folder: Path | str | None = None) -> Model:
         "name": folder.resolve().name if not snapshot else folder.resolve().parent.parent.name,
         "weights_sha256": weights,
         "revision": folder.resolve().name if snapshot else f"config-{configs[:16]}",
-        "scheduler": _scheduler_spec(folder, index),
+        "scheduler": scheduler,
         "device": "cpu" if index["_class_name"] in TOYWORLD or not torch.cuda.is_available() else "cuda",
     }
     if index["_class_name"] in TOYWORLD:
