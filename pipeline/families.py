@@ -265,6 +265,18 @@ def encode(pipe, x: torch.Tensor) -> torch.Tensor:
 # ----------------------------------------------------------------------------- prompts
 
 
+def negative_is_zeros(pipe) -> bool:
+    """Whether the pipeline's unconditional half, without a negative prompt, sees zeros instead of the empty
+    prompt's encoding (SDXL's force_zeros_for_empty_prompt)."""
+    return family_of(pipe).name == "stable-diffusion-xl" and bool(pipe.config.get("force_zeros_for_empty_prompt"))
+
+
+def takes_prompt_vectors(pipe) -> bool:
+    """Whether a walk can start from token states alone (``prompt_embeds``, as the blend walks): the others also
+    need a pooled vector (SDXL, SD3, Flux), an attention mask (PRX) or per-prompt lengths (Z-Image)."""
+    return family_of(pipe).name in ("embedded", "stable-diffusion")
+
+
 def _limits(pipe) -> list[tuple[object, int, str]]:
     """(tokenizer, most tokens it takes, name) for each text encoder the pipeline feeds, at its call's defaults."""
     name = family_of(pipe).name

@@ -442,6 +442,9 @@ def record(pipe, *, num_inference_steps: int, guidance_scale: float, generator=N
     if prompts is not None:
         walk.prompt = encode_prompts(pipe, prompts)
     walk.negative_prompt = encode_prompts(pipe, [""])
+    if families.negative_is_zeros(pipe):  # SDXL conditions its unconditional half on zeros, not on ""
+        walk.negative_prompt.token_states.zero_()
+        walk.negative_prompt.pooled.zero_()
     return walk
 
 

@@ -291,8 +291,18 @@ def test_a_recorded_walk_ends_in_the_pipelines_own_picture(pipes, name):
     assert walk.steps == STEPS and walk.trajectory.shape == (STEPS + 1, 1, *shape)
     assert walk.predicted_clean.shape == walk.guided_output.shape == (STEPS, 1, *shape)
     assert torch.equal(walk.trajectory[1:-1], walk.sample_before[1:])  # x_t after a step is the next step's input
+    # the prompt as its first text encoder saw it: its word pieces, one real position each in the token states
     assert walk.prompt.prompts == [PROMPT] and walk.prompt.token_states.shape[0] == 1
-    assert walk.prompt.pooled.shape[0] == 1 and walk.prompt.attention_mask.sum() > 0
+    pieces = "".join(walk.prompt.tokens[0])
+    for marker in ("</w>", "\u2581", "\u0120"):  # CLIP's word end, T5's and Gemma's word start, Qwen's space
+        pieces = pieces.replace(marker, "")
+    assert PROMPT.replace(" ", "") in pieces
+    assert int(walk.prompt.attention_mask.sum()) == len(walk.prompt.tokens[0])
+    assert walk.prompt.pooled.shape[0] == 1 and walk.prompt.pooled.abs().sum() > 0
+    if name == "stable-diffusion-xl":  # its unconditional half sees zeros, and the record says so
+        assert not walk.negative_prompt.token_states.any() and not walk.negative_prompt.pooled.any()
+    else:
+        assert walk.negative_prompt.token_states.any()
 
 
 def _guided(name, walk):
@@ -335,6 +345,16 @@ def test_without_guidance_flux_calls_its_transformer_once_a_step(pipes):
     walk = recorder.record(pipe, prompt=[PROMPT], **arguments())
     assert walk.unconditional_output is None and torch.equal(walk.guided_output, walk.conditional_output)
     assert np.array_equal(walk.final, pipe([PROMPT], output_type="np", **arguments()).images)
+
+
+def test_a_walk_from_prompt_vectors_alone_is_refused_where_the_family_needs_more(folders):
+    from pipeline.errors import UsageError
+    from pipeline.experiments.models import open_model
+
+    model = open_model(folders("stable-diffusion-3"))
+    vectors = model.encode([PROMPT]).token_states
+    with pytest.raises(UsageError, match="StableDiffusion3Pipeline also needs its pooled vector"):
+        model.walk(steps=2, guidance=GUIDANCE, seeds=[0], prompt_embeds=vectors)
 
 
 def test_packing_flux_latents_is_undone_exactly(pipes):

@@ -199,6 +199,9 @@ class Model:
         if latents is not None:
             latents = families.pack(pipe, latents.to(pipe.device, dtype))
         if prompt_embeds is not None:
+            if not families.takes_prompt_vectors(pipe):
+                raise UsageError(f"a walk from prompt vectors alone (the blend's) needs a Stable Diffusion 1.x/2.x "
+                                 f"or embedded model; {type(pipe).__name__} also needs its pooled vector or mask")
             prompt_embeds = prompt_embeds.to(pipe.device, families.denoiser(pipe).dtype)
         options = {} if size is None else {"height": int(size[0]), "width": int(size[1])}
         return recorder.record(pipe, num_inference_steps=int(steps), guidance_scale=float(guidance),
