@@ -238,6 +238,11 @@ class Walk:
     ``trajectory[0]`` is the starting noise as the scheduler first sees it, ``trajectory[i + 1]``
     the state after step i; the step outputs are (S, B, C, h, w). Without guidance (a scale
     at which the pipeline skips the unconditional half) ``unconditional_*`` are None.
+
+    States are unpacked to (C, h, w) grids whatever the pipeline's own layout (Flux's tokens), and
+    the outputs are given in the parameterisation ``prediction_type`` names, with the sign the
+    scheduler sees (Z-Image's negated output is kept as the velocity noise - x0; PRXPixel's as the
+    x0 its transformer predicts, the guided one converted back from the velocity its pipeline steps with).
     """
 
     timesteps: np.ndarray  # (S,) the scheduler's timestep at each step
