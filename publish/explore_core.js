@@ -278,15 +278,13 @@ export function trailingTimesteps(steps, train = 1000) {
   return timesteps;
 }
 
-export function alphaAt(schedule, t) {
-  const alphas = schedule.alphas_cumprod;
-  return F(alphas[t < 0 ? alphas.length + t : t]);
-}
+// Python's indexing: -1 is the last entry.
+function at(table, t) { return F(table[t < 0 ? table.length + t : t]); }
 
-// The schedule's levels at timestep t: what remains of the picture and how much is noise.
+// The schedule's levels at timestep t: sqrt(a), what remains of the picture, and sqrt(1 - a), the noise's
+// share; torch's own values from explore.json (its ** 0.5 is not always the correctly rounded root).
 export function levels(schedule, t) {
-  const a = alphaAt(schedule, t);
-  return { signal: F(Math.sqrt(a)), noise: F(Math.sqrt(F(1 - a))) };
+  return { signal: at(schedule.sqrt_alpha, t), noise: at(schedule.sqrt_one_minus_alpha, t) };
 }
 
 // Classifier-free guidance on the UNet's batch of two (unconditional first): u + g (c - u), in float32.
@@ -303,12 +301,9 @@ export function guide(both, guidance, size) {
 // DDIMScheduler.step for v-prediction, eta 0, no clipping: {x: the state at the previous timestep, guess: x0-hat}.
 export function ddimStep(v, t, x, steps, schedule) {
   const previous = t - Math.floor(schedule.num_train_timesteps / steps);
-  const aT = alphaAt(schedule, t);
-  const aPrev = previous >= 0 ? alphaAt(schedule, previous) : F(schedule.final_alpha_cumprod);
-  const sa = F(Math.sqrt(aT));
-  const sb = F(Math.sqrt(F(1 - aT)));
-  const sp = F(Math.sqrt(aPrev));
-  const sd = F(Math.sqrt(F(1 - aPrev)));
+  const { signal: sa, noise: sb } = levels(schedule, t);
+  const sp = previous >= 0 ? at(schedule.sqrt_alpha, previous) : F(schedule.sqrt_final_alpha);
+  const sd = previous >= 0 ? at(schedule.sqrt_one_minus_alpha, previous) : F(schedule.sqrt_one_minus_final_alpha);
   const n = x.length;
   const next = new Float32Array(n);
   const guess = new Float32Array(n);
