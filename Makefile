@@ -13,6 +13,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP_APT := $(VENV)/.stamp-apt
 STAMP_PIP := $(VENV)/.stamp-pip
+# the explorer page's npm package (onnxruntime-web, pinned in package.json and package-lock.json)
+STAMP_NPM := node_modules/.stamp-npm
 # The project is installed into .venv (editable), so pipeline, scenes and publish import from
 # here wherever manim or pytest runs them from.
 
@@ -57,7 +59,7 @@ CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
 PIPELINE_CODE := $(wildcard pipeline/*.py pipeline/experiments/*.py)
 
-.PHONY: help setup lint test video film renders clips site slides present all captures model latent-model judge evaluate clean distclean
+.PHONY: help setup lint test video film renders clips site slides present all captures model latent-model judge evaluate explorer explore bench-explore clean distclean
 
 help: ## list the targets; QUALITY=low|medium|high (default low), LATENT_WALK_VOICE=piper|silent (default piper)
 	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [LATENT_WALK_VOICE=piper|silent]"
@@ -65,7 +67,7 @@ help: ## list the targets; QUALITY=low|medium|high (default low), LATENT_WALK_VO
 
 # ----------------------------------------------------------------------------- set-up
 
-setup: $(STAMP_PIP) ## install system packages (as root) and the pinned Python packages into .venv
+setup: $(STAMP_PIP) $(STAMP_NPM) ## install system packages (as root), the pinned Python packages into .venv, the npm package
 
 $(STAMP_APT): scripts/setup.sh
 	bash scripts/setup.sh apt
@@ -73,12 +75,15 @@ $(STAMP_APT): scripts/setup.sh
 $(STAMP_PIP): requirements.txt pyproject.toml $(STAMP_APT)
 	bash scripts/setup.sh pip
 
+$(STAMP_NPM): package.json package-lock.json $(STAMP_APT)
+	bash scripts/setup.sh npm
+
 # ----------------------------------------------------------------------------- tests
 
 lint: $(STAMP_PIP) ## check the code with ruff (the rules are in pyproject.toml)
 	$(VENV)/bin/ruff check .
 
-test: lint ## lint, then run the test suite (sets up first)
+test: lint $(STAMP_NPM) ## lint, then run the test suite (sets up first)
 	$(PY) -m pytest
 
 # ----------------------------------------------------------------------------- captures
@@ -181,7 +186,7 @@ clips: $(STAMP_PIP) ## every chapter as web video in media/clips: MP4, WebM, pos
 	@$(MAKE) --no-print-directory renders
 	$(PY) -m publish clips --from $(CLIPS) --out $(CLIPS_DIR)
 
-site: clips ## the page that embeds every chapter: media/site/index.html (open it, or serve the folder)
+site: clips explorer ## the page that embeds every chapter, media/site/index.html, and the explorer beside it
 	$(PY) -m publish site --clips $(CLIPS_DIR) --out $(SITE_DIR)
 
 slides: $(STAMP_PIP) ## the lecture deck: one slide per narration block, and media/slides/latent-walk.html
@@ -192,6 +197,27 @@ present: slides ## play the deck with manim-slides present (needs a display; key
 	$(PY) -m publish present --deck $(SLIDES_DIR)
 
 all: video clips site slides ## the film, the clips, the page and the slide deck
+
+# The explorer (media/site/explore.html): the model exported as ONNX into media/site/explore/ when the
+# model, its export or its encoder changed, then the page with ONNX Runtime Web vendored from node_modules.
+EXPLORE_DIR := $(SITE_DIR)/explore
+EXPORT_INPUTS := $(wildcard model/toyworld-diffusion/*.json model/toyworld-diffusion/*/*) \
+  pipeline/export_web.py pipeline/text_encoder.py pipeline/model.py
+EXPLORE_PORT ?= 8000
+
+$(EXPLORE_DIR)/explore.json: $(EXPORT_INPUTS) $(STAMP_PIP)
+	$(PY) -m pipeline export-web --out $(EXPLORE_DIR)
+
+$(SITE_DIR)/explore.html: $(EXPLORE_DIR)/explore.json $(wildcard publish/explore*.py publish/explore*.js) scenes/style.py $(STAMP_NPM)
+	$(PY) -m publish.explore --site $(SITE_DIR)
+
+explorer: $(SITE_DIR)/explore.html ## the explorer alone: the model live in the browser, media/site/explore.html
+
+explore: explorer ## serve the site on localhost (EXPLORE_PORT=8000) and print the explorer's address
+	$(PY) -m publish.explore serve --site $(SITE_DIR) --port $(EXPLORE_PORT)
+
+bench-explore: explorer ## time the explorer in headless Chromium: model load, first picture, download size
+	$(PY) -m publish.explore_bench --site $(SITE_DIR)
 
 # ----------------------------------------------------------------------------- the model
 
@@ -215,5 +241,5 @@ clean: ## remove renders, captures and caches (keeps .venv and training checkpoi
 	  media/clips media/site media/slides media/site-screenshot.png .pytest_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
-distclean: clean ## also remove .venv, so the next make sets everything up again
-	rm -rf $(VENV)
+distclean: clean ## also remove .venv and node_modules, so the next make sets everything up again
+	rm -rf $(VENV) node_modules

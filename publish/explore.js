@@ -21,6 +21,7 @@ const page = {
   growth: [],
   timings: [],
   errors: [],
+  finished: 0,     // requests answered (a walk done, cancelled or refused)
 };
 window.explorer = page;  // for the browser test and benchmarks: state, timings, the walk on screen
 
@@ -309,6 +310,7 @@ async function request(kind) {
     }
     page.running = null;
   }
+  page.finished += 1;
 }
 
 async function runOne(ticket, override) {

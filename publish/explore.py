@@ -265,7 +265,7 @@ def build(site: Path, node_modules: Path = NODE_MODULES) -> Path:
     colours = {name: getattr(style, name.upper()).to_hex() for name in
                ("background", "ink", "muted", "faint", "signal", "noise", "highlight", "model")}
     target = site / PAGE
-    _write_bytes_if_changed(target, page(colours, config).encode("utf-8"))
+    write_whole(target, page(colours, config))  # always: make judges the page by its time
     return target
 
 

@@ -43,8 +43,8 @@ class Explorer:
 
     def settle(self, timeout_ms: int = 120_000) -> str:
         """Wait until no walk runs; returns the page's state (done, ready)."""
-        self.page.wait_for_function("() => !window.explorer.running && document.body.dataset.state !== 'walking'",
-                                    timeout=timeout_ms)
+        self.page.wait_for_function("() => !window.explorer.running && !window.explorer.pending "
+                                    "&& document.body.dataset.state !== 'walking'", timeout=timeout_ms)
         return self.page.evaluate("document.body.dataset.state")
 
     def walk(self, prompt: str, seed: int = 0, steps: int = 25, guidance: float = 2.0,
@@ -55,8 +55,9 @@ class Explorer:
         page.fill("#seed", str(seed))
         page.fill("#steps", str(steps))
         page.fill("#guidance", f"{guidance:g}")
+        before = page.evaluate("window.explorer.finished")
         page.click("#walk")
-        page.wait_for_function("() => window.explorer.running || document.body.dataset.state !== 'ready'",
+        page.wait_for_function(f"() => window.explorer.finished > {before} && !window.explorer.running",
                                timeout=timeout_ms)
         return self.settle(timeout_ms)
 

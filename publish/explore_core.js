@@ -271,11 +271,14 @@ function roundHalfEven(x) {
 // For some step counts (61, 103, ...) arange gives one more value, and its last timestep is -1, which
 // Python's indexing reads as the schedule's last entry; the pipeline walks it so, and so does this.
 export function trailingTimesteps(steps, train = 1000) {
-  const ratio = train / steps;
-  const count = Math.ceil((0 - train) / -ratio);
-  const timesteps = [];
-  for (let i = 0; i < count; i++) timesteps.push(roundHalfEven(train + i * -ratio) - 1);
-  return timesteps;
+  const step = -(train / steps);
+  const count = Math.ceil((0 - train) / step);
+  // numpy's arange: the first two values, then start + i * (second - start)
+  const second = train + step;
+  const delta = second - train;
+  const values = [train, second];
+  for (let i = 2; i < count; i++) values.push(train + i * delta);
+  return values.slice(0, count).map((value) => roundHalfEven(value) - 1);
 }
 
 // Python's indexing: -1 is the last entry.

@@ -94,7 +94,11 @@ def snippet(manifest: dict) -> str:
     return video_tag(manifest, "clips/")
 
 
-def page(manifests: list[dict], colours: dict[str, str], subtitles: dict[str, str]) -> str:
+EXPLORER_LINE = ("Or drive it yourself: <a href=\"explore.html\">the explorer</a> runs the film's model in your "
+                 "browser, from any prompt and seed to the picture the film would show.")
+
+
+def page(manifests: list[dict], colours: dict[str, str], subtitles: dict[str, str], explorer: bool = False) -> str:
     e = _html
     total = sum(manifest["duration"] for manifest in manifests)
     hero = manifests[0]
@@ -159,7 +163,7 @@ def page(manifests: list[dict], colours: dict[str, str], subtitles: dict[str, st
     aria-label="{e(hero["title"], quote=True)}, a silent loop"></video>
   <p>{e(INTRO)}</p>
   <p>{len(manifests)} chapters, {clock(total)} in all. Each has subtitles and can be embedded on its own.</p>
-  <ol class="toc">
+{f'  <p class="explorer">{EXPLORER_LINE}</p>{chr(10)}' if explorer else ""}  <ol class="toc">
 {toc}
   </ol>
 {"".join(sections)}
@@ -216,5 +220,6 @@ def make_site(clips: Path, out: Path, modules: Sequence[str] | None = None) -> P
                ("background", "ink", "muted", "faint", "signal", "highlight")}
     subtitles = {m["module"]: (clips / m["files"]["vtt"]["name"]).read_text(encoding="utf-8") for m in manifests}
     index = out / "index.html"
-    write_whole(index, page(manifests, colours, subtitles))
+    explorer = (out / "explore.html").is_file()  # made beside it by python -m publish.explore (make site)
+    write_whole(index, page(manifests, colours, subtitles, explorer))
     return index

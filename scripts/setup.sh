@@ -3,7 +3,8 @@
 #
 #   scripts/setup.sh apt   system packages; writes .venv/.stamp-apt
 #   scripts/setup.sh pip   .venv, requirements.txt and the project (editable); writes .venv/.stamp-pip
-#   scripts/setup.sh       both
+#   scripts/setup.sh npm   node_modules/ from package-lock.json (the explorer's onnxruntime-web); writes node_modules/.stamp-npm
+#   scripts/setup.sh       all three
 #
 # The Makefile calls it through those stamp files, so a second `make` skips it entirely.
 # Not root? It prints the exact apt-get command to run with sudo and exits 1.
@@ -19,12 +20,15 @@ TORCH_PIN="torch==2.13.0"
 # Debian so frames look the same on every machine; ffmpeg and sox handle the narration's audio,
 # and ffmpeg encodes the web clips (x264, VP9, Opus). chromium is the browser the page's test
 # drives (through Playwright, never a browser download); libegl1, libgl1 and libxkbcommon0 are
-# what Qt needs for `manim-slides present`.
+# what Qt needs for `manim-slides present`. nodejs runs npm, which installs the explorer page's one
+# runtime, onnxruntime-web, at the version package-lock.json pins (Debian's npm package, or the one
+# Node.js's own packages bring, provides the npm command).
 APT_PACKAGES=(
   build-essential pkg-config python3 python3-dev python3-venv
   libcairo2-dev libpango1.0-dev fonts-cmu
   ffmpeg sox
   chromium libegl1 libgl1 libxkbcommon0
+  nodejs
 )
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -96,9 +100,25 @@ step_pip() {
   say "ready: $VENV"
 }
 
+step_npm() {
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "error: npm is missing (the explorer page's runtime is an npm package); run:" >&2
+    echo "  sudo apt-get install -y --no-install-recommends npm" >&2
+    exit 1
+  fi
+  local npm=(npm ci --ignore-scripts --no-audit --no-fund)
+  if [ "${CI:-}" = "true" ]; then npm+=(--loglevel=error); fi
+  # exactly package-lock.json's versions, no install scripts: the page vendors only the runtime's dist files
+  say "installing onnxruntime-web (package-lock.json) into node_modules/"
+  "${npm[@]}"
+  touch node_modules/.stamp-npm
+  say "ready: node_modules/"
+}
+
 case "${1:-all}" in
   apt) step_apt ;;
   pip) step_pip ;;
-  all) step_apt; step_pip ;;
-  *) echo "usage: scripts/setup.sh [apt|pip|all]" >&2; exit 2 ;;
+  npm) step_npm ;;
+  all) step_apt; step_pip; step_npm ;;
+  *) echo "usage: scripts/setup.sh [apt|pip|npm|all]" >&2; exit 2 ;;
 esac
