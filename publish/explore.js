@@ -238,31 +238,31 @@ function noiseFor(u, v) {
   return core.planeNoise(a, b, c, u, v);
 }
 
+// Position k of the walk: x_t after step k (0 is the starting noise) and the guess made in step k
+// (at 0, the guess step 1 makes from the noise).
 function showStep(index) {
   const w = page.walk;
-  if (!w) return;
-  const steps = w.guesses.length;
+  if (!w || !w.guesses.length) return;
+  const total = w.timesteps.length;
   index = Math.max(0, Math.min(index, w.xs.length - 1));
+  const guessIndex = Math.min(Math.max(0, index - 1), w.guesses.length - 1);
   drawState($("xt"), w.xs[index]);
-  const guessIndex = Math.min(index, steps - 1);
-  drawState($("guess"), index === steps ? w.xs[steps] : w.guesses[guessIndex]);
+  drawState($("guess"), w.guesses[guessIndex]);
   const scrub = $("scrub");
   scrub.max = String(w.xs.length - 1);
   scrub.value = String(index);
-  const done = w.xs.length - 1 === steps && w.final;
   let words;
-  if (index === 0) words = `Start: pure noise (seed ${w.seedText}). Step 1's guess on the right.`;
-  else if (index === steps) words = `After step ${steps} of ${steps}: the finished picture.`;
-  else words = `After step ${index} of ${steps} (timestep ${w.timesteps[index - 1]}); on the right, step ${index + 1}'s guess.`;
-  if (index < steps) {
+  if (index === 0) words = `Start: pure noise (seed ${w.seedText}); on the right, the guess step 1 makes from it.`;
+  else if (index === total) words = `After step ${total} of ${total}: the finished picture; on the right, the last step's guess.`;
+  else words = `After step ${index} of ${total}; on the right, the guess made in step ${index}.`;
+  if (index < total) {
     const level = core.levels(page.config.schedule, w.timesteps[index]);
-    words += ` Noise level ${(100 * level.noise).toFixed(0)}%, picture ${(100 * level.signal).toFixed(0)}%.`;
+    words += ` Next step's input: ${(100 * level.signal).toFixed(0)}% picture, ${(100 * level.noise).toFixed(0)}% noise` +
+      ` (timestep ${w.timesteps[index]}).`;
   }
   $("step-words").textContent = words;
-  $("scrub").setAttribute("aria-valuetext", words);
-  if (done && w.guessDistance) {
-    $("n-this").textContent = `${w.guessDistance[Math.min(index, steps - 1)].toFixed(1)}%`;
-  }
+  scrub.setAttribute("aria-valuetext", words);
+  if (w.guessDistance) $("n-this").textContent = `${w.guessDistance[guessIndex].toFixed(1)}% (step ${guessIndex + 1})`;
 }
 
 function showNumbers(w) {
@@ -329,7 +329,10 @@ async function runOne(ticket, override) {
   const seedText = u === 0 && v === 0 ? String(settings.seed) : `plane of seeds ${seeds().join(", ")} at (${u.toFixed(2)}, ${v.toFixed(2)})`;
   setState("walking", `Walking: step 0 of ${settings.steps}…`);
   const w = { ...settings, seedText, xs: [noise], guesses: [], timesteps: [], tokens: encoded.tokens };
-  if (!override) page.walk = w;
+  if (!override) {
+    page.walk = w;
+    for (const id of ["n-first", "n-close", "n-this", "n-angle", "n-length", "n-time"]) $(id).textContent = "…";
+  }
   let firstStep = null;
   const result = await walk({
     states: encoded.states, noise, steps: settings.steps, guidance: settings.guidance, ticket,
@@ -356,6 +359,12 @@ async function runOne(ticket, override) {
 async function runGrowth(ticket) {
   const settings = readSettings();
   if (settings.error) { showMessage(settings.error); return; }
+  const whole = page.tokenizer.encode(settings.prompt);
+  if (whole.tooLong !== undefined) {  // refused before any of its beginnings is walked
+    showMessage(tooLongMessage(settings.prompt, whole.tooLong));
+    setState("ready", "Nothing walked: the prompt is too long.");
+    return;
+  }
   const wordsOf = settings.prompt.split(/\s+/).filter(Boolean);
   const prompts = [""].concat(wordsOf.map((_, i) => wordsOf.slice(0, i + 1).join(" ")));
   const strip = $("growth");
@@ -369,8 +378,6 @@ async function runGrowth(ticket) {
       if (!w) return;
       page.growth.push({ prompt, walk: w });
     } else {
-      const encoded = await tokenStates(prompt);
-      if (encoded.tooLong !== undefined) { await runOne(ticket); return; }
       say(`One word at a time: walking "${prompt}" (${i + 1} of ${prompts.length})…`);
       const w = await runOne(ticket, { ...settings, prompt });
       if (!w) return;

@@ -274,6 +274,11 @@ def test_a_too_long_prompt_is_a_plain_message_and_the_page_goes_on(browser_sessi
     page.walk(LONG_PROMPT, seed=0, steps=3)
     message = page.page.text_content("#message")
     assert "word pieces long" in message and "at most 22" in message and page.page.is_visible("#message")
+    page.page.check("#growth-switch")  # one word at a time: refused whole, no beginning of it walked
+    page.walk(LONG_PROMPT, seed=0, steps=3)
+    assert "word pieces long" in page.page.text_content("#message")
+    assert page.page.locator("#growth figure").count() == 0
+    page.page.uncheck("#growth-switch")
     assert page.walk("a snail", seed=3, steps=3) == "done"
     assert not page.page.is_visible("#message")
     assert page.console_errors == []
