@@ -59,7 +59,7 @@ CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
 PIPELINE_CODE := $(wildcard pipeline/*.py pipeline/experiments/*.py)
 
-.PHONY: help setup lint test video film renders clips site slides present all captures model latent-model judge evaluate explorer explore bench-explore clean distclean
+.PHONY: help setup lint test video film renders clips site slides present all captures model latent-model judge colour-judge evaluate explorer explore bench-explore clean distclean
 
 help: ## list the targets; QUALITY=low|medium|high (default low), LATENT_WALK_VOICE=piper|silent (default piper)
 	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [LATENT_WALK_VOICE=piper|silent]"
@@ -229,6 +229,9 @@ latent-model: $(STAMP_PIP) ## train the latent twin, autoencoder then latent UNe
 
 judge: $(STAMP_PIP) ## train the judge that scores generated pictures (python -m pipeline judge)
 	$(PY) -m pipeline judge
+
+colour-judge: $(STAMP_PIP) ## train the colour judge that reads which colour each of two things wears (python -m pipeline colour-judge)
+	$(PY) -m pipeline colour-judge
 
 evaluate: $(STAMP_PIP) ## measure the model's pictures with the judge (python -m pipeline evaluate)
 	$(PY) -m pipeline evaluate

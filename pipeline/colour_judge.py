@@ -89,7 +89,7 @@ def _pictures(seeds) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
     return np.stack([render(s) for s in scenes]), kinds, colours
 
 
-def train_colour_judge(steps: int = 1200, batch_size: int = 128, pictures: int = 24_000, seed: int = 0,
+def train_colour_judge(steps: int = 1600, batch_size: int = 128, pictures: int = 24_000, seed: int = 0,
                        device: str = "cpu") -> ColourJudge:
     """Trained on a fixed set of pictures drawn once, each batch roughened afresh."""
     torch.manual_seed(seed)
@@ -216,7 +216,7 @@ def read_record(folder: Path | None = None) -> dict:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=options.whole("--steps", 1, 10**6), default=1200)
+    parser.add_argument("--steps", type=options.whole("--steps", 1, 10**6), default=1600)
     parser.add_argument("--batch-size", type=options.whole("--batch-size", 1, 65536), default=128)
     parser.add_argument("--pictures", type=options.whole("--pictures", 1, 10**7), default=24_000,
                         help="how many pictures to draw once and train on (each batch roughened afresh)")

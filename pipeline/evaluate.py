@@ -541,6 +541,10 @@ def _current_binding():
         return None
 
 
+def _share(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
 def binding_section(capture) -> str:
     from pipeline.colour_judge import DEFAULT_COLOUR_JUDGE_DIR, read_record
 
@@ -561,8 +565,8 @@ def binding_section(capture) -> str:
 reads, on each side of a two-object picture, which object stands there and its colour. Trained only on
 toy-world pictures ({judge['pictures']:,} drawn once, {judge['steps']} steps, {judge['training_seconds'] / 60:.1f}
 minutes on {judge['device']}); on {acc['pictures']:,} fresh two-object pictures it never saw: per object (its
-kind and colour both right) {_pct(acc['per_object'])}, kind {_pct(acc['object_kind'])}, colour
-{_pct(acc['object_colour'])}, both colours of a picture right {_pct(acc['both_colours_right'])} (target: at
+kind and colour both right) {_share(acc['per_object'])}, kind {_share(acc['object_kind'])}, colour
+{_share(acc['object_colour'])}, both colours of a picture right {_share(acc['both_colours_right'])} (target: at
 least 98% per object).
 
 **The measurement** (`python -m pipeline capture binding`): {f['prompt_count'].value} prompts naming two things
@@ -578,7 +582,7 @@ swapped-word twin is in the set), {f['seed_count'].value} seeds each, {spec['ste
 | other colours | {f['other_colours_share'].value:g}% |
 | a named thing missing | {f['objects_wrong_share'].value:g}% |
 
-By guidance scale (first {spec['curve']['seeds']} seeds of each prompt):
+By guidance scale (the first {spec['curve']['seeds']} seed(s) of each prompt):
 
 | guidance | {scales} |
 |---|{'---|' * sum(k.startswith('score_at_') for k in f)}

@@ -226,8 +226,10 @@ class WhichColourGoesWhere(NarratedScene):
                       .move_to(np.array([bars.get_x(), 0.0, 0.0])),
                       words("guidance scale", size=style.LABEL_SIZE, color=style.MUTED)
                       .move_to(np.array([bars.get_x(), -0.8, 0.0])))
-        heading = words(f"colours on the right things, first {shown(self.facts['curve_seed_count'])} seeds of each "
-                        "prompt", size=style.LABEL_SIZE, color=style.MUTED)
+        count = int(self.facts["curve_seed_count"].value)
+        seeds = "the first seed" if count == 1 else f"the first {count} seeds"
+        heading = words(f"colours on the right things, {seeds} of each prompt", size=style.LABEL_SIZE,
+                        color=style.MUTED)
         heading.move_to(np.array([bars.get_x(), self.bar_height + 0.8, 0.0]))
         chart = VGroup(axis, bars, labels, heading)
         chart.axis, chart.bars, chart.labels, chart.heading = axis, bars, labels, heading

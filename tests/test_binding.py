@@ -154,3 +154,44 @@ def test_the_model_card_section_quotes_the_capture_and_marks_published_figures(b
     written = card.read_text()
     assert written.count(BINDING_BEGIN) == 1 and written.count(BINDING_END) == 1
     assert written.startswith("# card\n\nbefore\n") and written.rstrip().endswith("- small")
+
+
+def _facts_for(binding_capture, verdict_of):
+    """The binding facts recomputed from the tiny capture's arrays with made-up verdicts: verdict_of(prompt, seed)."""
+    capture, _ = binding_capture
+    arrays = dict(capture.arrays)
+    prompts, seeds = arrays["verdicts"].shape
+    arrays["verdicts"] = np.array([[verdict_of(p, s) for s in range(seeds)] for p in range(prompts)])
+    return binding._facts(capture.spec, arrays)
+
+
+def test_the_narration_follows_the_verdicts_whichever_way_they_go(binding_capture):
+    """Data made to go both ways: a model that binds every colour, and one that ignores the word order."""
+    from scenes.chapters import chapter_named
+    from scenes.narration.script import load_narration
+    from scenes.numbers import spoken
+
+    narration = load_narration(chapter_named("ch10a_binding").narration)
+    capture, _ = binding_capture
+    twin = capture.arrays["twin_of"]
+
+    def chosen(facts):
+        flags = {k: v.value for k, v in facts.items() if isinstance(v.value, bool)}
+        return narration.filled({k: spoken(v) for k, v in facts.items()}, flags)
+
+    binds = _facts_for(binding_capture, lambda p, s: "right")
+    assert binds["binding_score"].value == 100 and binds["swap_ignored_share"].value == 0
+    assert binds["mostly_right"].value and not binds["swaps_common"].value
+    closing = chosen(binds)["closing"]
+    assert "coin toss" not in closing and "100 percent of the time" in closing
+
+    # each prompt right, its twin swapped: the same picture whatever the word order
+    ignores = _facts_for(binding_capture, lambda p, s: "right" if p < twin[p] else "swapped")
+    assert ignores["binding_score"].value == 50 and ignores["swap_ignored_share"].value == 100
+    assert ignores["swaps_common"].value
+    closing = chosen(ignores)["closing"]
+    assert "coin toss" in closing and "100 percent of the time" in closing
+
+    misses = _facts_for(binding_capture, lambda p, s: "objects wrong")
+    assert not misses["mostly_right"].value and misses["twin_pair_count"].value == 0
+    assert "only 0 of the" in chosen(misses)["pictures"]

@@ -48,7 +48,7 @@ OPTIONS = {"seed": 0, "prompt": "a red butterfly and a blue snail", "steps": 25,
 OTHER_PAIRS = (("fish", "boat"), ("house", "tree"), ("flower", "sun"))
 OTHER_COLOURS = (("yellow", "purple"), ("green", "pink"))
 SEED_COUNT = 4
-CURVE_SEEDS = 2
+CURVE_SEEDS = 1
 CURVE_SCALES = (0.0, 1.0, 4.0, 7.5)
 # the yardstick prompt changes the second colour to this one (or, if the prompt already uses it, the next)
 YARDSTICK_COLOURS = ("green", "purple")
@@ -160,7 +160,6 @@ def _walk(model, prompts, seeds, steps, guidance, bar, keep_clean: bool):
     finals, clean = [], []
     for start in range(0, len(prompts), 4):
         batch = [p for p in prompts[start:start + 4] for _ in seeds]
-        common.add_work(bar, len(batch) * steps)
         walk = model.walk(steps=steps, guidance=guidance, seeds=list(seeds) * (len(batch) // len(seeds)),
                           prompts=batch, eta=0.0, progress=bar)
         finals.append(common.final_pictures(walk).reshape(-1, len(seeds), *walk.final.shape[1:]))
@@ -192,12 +191,14 @@ def compute(model, spec, bar, root=None):
     entries = [(p, tuple(o), tuple(c)) for p, o, c in spec["prompts"]]
     prompts = [e[0] for e in entries]
     seeds = spec["seeds"]
+    curve_seeds = seeds[:spec["curve"]["seeds"]]
+    scales = spec["curve"]["scales"]
+    # all the work told to the bar before any is done, so its time left is the whole capture's
+    common.add_work(bar, len(prompts) * spec["steps"] * (len(seeds) + len(curve_seeds) * (len(scales) - 1)))
     finals, clean = _walk(model, prompts, seeds, spec["steps"], spec["guidance"], bar, keep_clean=True)
     kinds, colours, on_objects, verdicts = _verdicts(judge, finals, entries)
 
     # the score at each guidance scale, from the first seeds (the capture's own scale read from the walks above)
-    curve_seeds = seeds[:spec["curve"]["seeds"]]
-    scales = spec["curve"]["scales"]
     scores, swapped = [], []
     for scale in scales:
         if scale == spec["guidance"]:
@@ -359,6 +360,28 @@ def _facts(spec, arrays) -> dict:
                                         f"(first {spec['curve']['seeds']} seeds)")
         facts[f"swapped_at_{key}"] = fact(rounded(swap), "% of pictures", f"the swapped share at guidance {scale:g}")
     curve = arrays["curve_scores"]
+    guided = arrays["curve_scales"] > 0
+    guided_scores = curve[guided] if guided.any() else curve
+    guided_swaps = arrays["curve_swapped"][guided] if guided.any() else arrays["curve_swapped"]
+    facts["guided_low_score"] = fact(rounded(guided_scores.min()), "% of pictures", "the lowest binding score at a "
+                                     "guidance scale above 0")
+    facts["swapped_low"] = fact(rounded(guided_swaps.min()), "% of pictures", "the lowest swapped share at a guidance "
+                                "scale above 0")
+    facts["swapped_high"] = fact(rounded(guided_swaps.max()), "% of pictures", "the highest swapped share at a "
+                                 "guidance scale above 0")
+    # For one seed, a prompt and its swapped twin: the same colour on each thing in both pictures means the word
+    # order changed nothing (one reads right, the other swapped); both right means the words were followed.
+    pairs = [(i, j) for i, j in enumerate(arrays["twin_of"].tolist()) if i < j]
+    both_read = [(verdicts[i, n], verdicts[j, n]) for i, j in pairs for n in range(verdicts.shape[1])
+                 if {verdicts[i, n], verdicts[j, n]} <= {"right", "swapped"}]
+    ignored = [a != b for a, b in both_read]
+    facts["twin_pair_count"] = fact(len(both_read), "pairs", "prompt-and-twin pairs, seed by seed, where both "
+                                    "pictures show both things in the two asked colours")
+    facts["swap_ignored_share"] = fact(rounded(100 * np.mean(ignored)) if ignored else 0.0, "% of pairs",
+                                       "of those, the pairs whose two pictures put the same colour on each thing: "
+                                       "swapping the colour words changed nothing")
+    facts["swap_obeyed_share"] = fact(rounded(100 * (1 - np.mean(ignored))) if ignored else 0.0, "% of pairs",
+                                      "... and those where both pictures follow their own words")
     best = int(np.argmax(curve))
     facts["best_scale"] = fact(float(arrays["curve_scales"][best]), "x", "the guidance scale with the best score")
     facts["best_score"] = fact(rounded(curve[best]), "% of pictures", "the binding score there")
@@ -380,8 +403,11 @@ def _facts(spec, arrays) -> dict:
                                   "less than a quarter as far as changing one colour does")
     facts["colours_settle"] = fact(bool(settled.size and np.median(settled) <= steps), "", "the colours read on the "
                                    "named things settle before the walk ends, in pictures that show both things")
-    facts["guidance_helps"] = fact(bool(facts["best_score"].value > facts["unguided_score"].value + 5), "",
-                                   "some guidance scores at least 5 points above the lowest scale")
+    facts["guidance_helps"] = fact(bool(facts["best_score"].value > facts["guided_low_score"].value + 10), "",
+                                   "among guidance scales above 0, the best scores over 10 points above the worst")
+    facts["swaps_common"] = fact(bool(facts["swapped_share"].value >= 0.5 * facts["binding_score"].value), "",
+                                 "swapped pictures are at least half as common as right ones: which colour goes "
+                                 "where is close to a coin toss")
     return facts
 
 
