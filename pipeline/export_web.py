@@ -225,7 +225,7 @@ def square_roots(scheduler) -> dict:
             "sqrt_one_minus_final_alpha": float((1 - final - zero**2) ** 0.5)}
 
 
-def web_config(pipe, tokenizer, unet_form: str, encoder_form: str) -> dict:
+def web_config(pipe, tokenizer, unet_form: str, encoder_form: str, model_dir: Path | None = None) -> dict:
     """explore.json without the files' sizes: the schedule, DDIM's settings, the tokenizer's rules and the words."""
     from pipeline.model import DEFAULT_MODEL_DIR
     from pipeline.text_encoder import MAX_TOKENS, STATE_WIDTH
@@ -243,7 +243,7 @@ def web_config(pipe, tokenizer, unet_form: str, encoder_form: str) -> dict:
     unet = pipe.unet.config
     return {
         "format": FORMAT,
-        "model": os.path.relpath(DEFAULT_MODEL_DIR, REPO_ROOT),
+        "model": os.path.relpath(Path(model_dir or DEFAULT_MODEL_DIR).resolve(), REPO_ROOT),
         "picture": {"channels": unet.in_channels, "size": unet.sample_size},
         "text": {"max_tokens": MAX_TOKENS, "state_width": STATE_WIDTH, "lowercase": True, "strip_accents": True,
                  "chinese_chars": True, "continuing_prefix": "##", "max_word_chars": 100, "special": special},
@@ -272,13 +272,19 @@ def export_web(out: Path, model_dir: Path | None = None, unet_form: str = UNET_W
     """Write the four files into ``out`` (each whole, or not at all); returns explore.json's content."""
     from tqdm import tqdm
 
-    from pipeline.model import load_pipeline, shared_text_encoder
+    from pipeline.model import DEFAULT_MODEL_DIR, load_pipeline, shared_text_encoder
     from pipeline.text_encoder import encoder_path
 
     out = Path(out)
     pipe = load_pipeline(model_dir)  # a missing or damaged model is one line, before anything is shown or written
+    index = json.loads((Path(model_dir or DEFAULT_MODEL_DIR) / "model_index.json").read_text())
+    unet_shape = (pipe.unet.config.in_channels, pipe.unet.config.out_channels, pipe.unet.config.sample_size)
+    if index.get("_class_name") != "ToyWorldPipeline" or "vae" in index or unet_shape != (3, 3, 32):
+        raise UsageError(f"the explorer walks in pixels, as ToyWorldPipeline does: {model_dir} is a "
+                         f"{index.get('_class_name')} (a UNet of {unet_shape[0]} channels at {unet_shape[2]}); "
+                         "export the pixel model (the default, model/toyworld-diffusion)")
     tokenizer = shared_text_encoder().tokenizer
-    config = web_config(pipe, tokenizer, unet_form, encoder_form)
+    config = web_config(pipe, tokenizer, unet_form, encoder_form, model_dir)
     with tqdm(total=4, desc="export-web", unit="file", disable=not progress) as bar:
         out.mkdir(parents=True, exist_ok=True)
         bar.set_postfix_str("text encoder")

@@ -121,6 +121,7 @@ async function load() {
   const vocab = await (await fetch(new URL("vocab.txt", BASE))).text();
   page.tokenizer = new core.Tokenizer(vocab, config.text);
   setupForm(config);
+  drawState($("xt"), noiseFor(0, 0));  // the starting noise needs no model: torch's generator, here in the page
   const files = config.files;
   const wasm = await gunzip(await fetchBytes("ort/ort-wasm-simd-threaded.wasm.gz", "the runtime, ONNX Runtime Web"));
   const encoderBytes = await fetchBytes("text_encoder.onnx", "the text encoder", files["text_encoder.onnx"].bytes);

@@ -247,7 +247,8 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
     afile = tmp_path / "a-file"
     afile.write_text("x")
     for args in (["--out", str(afile)], ["--unet-weights", "fp8"], ["--model", str(tmp_path / "nowhere")],
-                 ["--out", str(afile / "below")]):
+                 ["--out", str(afile / "below")], ["--model", str(ROOT / "model" / "toyworld-latent"),
+                                                   "--out", str(tmp_path / "latent")]):
         result = _command(*args)
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
