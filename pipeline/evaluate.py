@@ -563,8 +563,8 @@ def binding_section(capture) -> str:
 
 **The colour judge** (`pipeline/colour_judge.py`, `model/colour-judge/`, {judge['parameters']:,} parameters)
 reads, on each side of a two-object picture, which object stands there and its colour. Trained only on
-toy-world pictures ({judge['pictures']:,} drawn once, {judge['steps']} steps, {judge['training_seconds'] / 60:.1f}
-minutes on {judge['device']}); on {acc['pictures']:,} fresh two-object pictures it never saw: per object (its
+toy-world pictures ({judge['pictures']:,} drawn once, {judge['steps']:,} steps, {judge['training_seconds'] / 60:.1f}
+minutes on {judge['device']} with {judge.get('torch_threads', '?')} threads, beside other work); on {acc['pictures']:,} fresh two-object pictures it never saw: per object (its
 kind and colour both right) {_share(acc['per_object'])}, kind {_share(acc['object_kind'])}, colour
 {_share(acc['object_colour'])}, both colours of a picture right {_share(acc['both_colours_right'])} (target: at
 least 98% per object).
@@ -587,6 +587,11 @@ By guidance scale (the first {spec['curve']['seeds']} seed(s) of each prompt):
 | guidance | {scales} |
 |---|{'---|' * sum(k.startswith('score_at_') for k in f)}
 | colour attribution | {curve} |
+
+What swapping the colour words changes: of {f['twin_pair_count'].value} prompt-and-twin pairs from the same
+seed whose pictures both show the two things in the two asked colours, {f['swap_ignored_share'].value:g}% put the same
+colour on the same thing in both pictures (the word order ignored); {f['swap_obeyed_share'].value:g}% follow their own
+words in both. A model that ignored the order entirely would score near 50% right and 50% swapped.
 
 A thing's colour in the guess of the finished picture settles (stays its final colour to the end) by step
 {f['settle_step_median'].value} of {spec['steps']} at the median.
