@@ -52,7 +52,7 @@ class WhichColourGoesWhere(NarratedScene):
     """Two things, two colours: the prompt's pictures and its swapped twin's, every picture's verdict, guidance,
     when the colours settle, and the compass against the word-by-word vectors."""
 
-    row_height = 1.55
+    row_height = 1.25
     grid_width = 8.2
     grid_height = 5.6
     bar_height = 3.2
@@ -81,10 +81,10 @@ class WhichColourGoesWhere(NarratedScene):
                       run_time=1.5)
 
         # --- the prompt's pictures and its swapped twin's, with the judge's verdicts
-        first_row = self.verdict_row(arrays["finals"][0], verdicts[0]).next_to(prompt, DOWN, buff=0.35)
+        first_row = self.verdict_row(arrays["finals"][0], verdicts[0]).next_to(prompt, DOWN, buff=0.3)
         twin_prompt = PromptBox(str(facts["swapped_prompt"].value), width=6.5, size=style.LABEL_SIZE)
         twin_row = self.verdict_row(arrays["finals"][twin], verdicts[twin])
-        Group(twin_prompt, twin_row).arrange(DOWN, buff=0.35).next_to(first_row, DOWN, buff=0.45)
+        Group(twin_prompt, twin_row).arrange(DOWN, buff=0.3).next_to(first_row, DOWN, buff=0.35)
         with self.narrate("pictures"):
             self.wait_until_bookmark("seeds")
             self.play(FadeOut(published), run_time=0.5)
@@ -102,7 +102,7 @@ class WhichColourGoesWhere(NarratedScene):
                         zip(twin_row.frames, verdicts[twin])), FadeIn(twin_row.labels), run_time=0.8)
 
         # --- every picture, framed by its verdict, and the shares
-        grid = self.verdict_grid(arrays["finals"], verdicts).to_edge(LEFT, buff=0.6).shift(0.35 * DOWN)
+        grid = self.verdict_grid(arrays["finals"], verdicts).center().to_edge(LEFT, buff=0.6).shift(0.35 * DOWN)
         legend = self.legend().next_to(grid, RIGHT, buff=0.6).align_to(grid, UP).shift(0.3 * DOWN)
         with self.narrate("score"):
             self.wait_until_bookmark("grid")
