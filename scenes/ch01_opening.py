@@ -7,6 +7,8 @@ shows is one of that capture's facts.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from manim import (
     DOWN,
@@ -27,10 +29,10 @@ from manim import (
     linear,
 )
 
+from pipeline.contract import Capture, Fact
 from scenes import style
 from scenes.narration import NarratedScene
-from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PixelPicture
+from scenes.pictures import Film, Frame, PixelPicture, fitted_size
 from scenes.words import PromptBox, words, words_on_baseline
 
 
@@ -59,6 +61,14 @@ class Opening(NarratedScene):
     list_top = 1.75  # the first question's baseline; the rest follow down
     list_spacing = 0.66
 
+    def _read(self, name: str) -> Capture:
+        capture = super()._read(name)
+        if name == "walk" and "square_pictures" not in capture.facts:  # a capture made before the walk recorded it
+            high, wide = capture.arrays["final_picture"].shape[:2]
+            square = Fact(bool(high == wide), "", "the pictures are as wide as they are high")
+            capture = dataclasses.replace(capture, facts={**capture.facts, "square_pictures": square})
+        return capture
+
     def tell(self) -> None:
         # The walk's recorded states, noise first; the final picture is the last step's output.
         film = Film(np.concatenate([self.arrays["trajectory_pictures"][:-1], self.arrays["final_picture"][None]]),
@@ -79,7 +89,8 @@ class Opening(NarratedScene):
         # --- the picture comes out of noise
         picture = PixelPicture(film.frame_at(0), height=self.picture_height).move_to(self.picture_center)
         frame = Frame(picture)
-        size = words(f"{shown(self.facts['picture_side'])} \u00d7 {shown(self.facts['picture_side'])} pixels",
+        high, wide = film.frames.shape[1:3]  # the picture's own shape, as the capture holds it
+        size = words(f"{high} \u00d7 {wide} pixels",
                      size=style.SMALL_SIZE, color=style.MUTED).next_to(frame, DOWN, buff=0.2)
         position = ValueTracker(0.0)
         picture.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
@@ -97,7 +108,7 @@ class Opening(NarratedScene):
         side_picture = Group(picture, frame)
         with self.narrate("between"):
             self.play(FadeOut(size), prompt.box.animate.set_opacity(0), run_time=0.5)
-            self.play(side_picture.animate.set(height=self.side_picture_height + 0.08).move_to(self.side_center),
+            self.play(side_picture.animate.set(height=fitted_size(picture.pixel_array.shape, self.side_picture_height)[1] + 0.08).move_to(self.side_center),
                       prompt.text.animate.scale(0.7).next_to(self.side_center + self.side_picture_height / 2 * UP,
                                                                UP, buff=0.3),
                       run_time=1.2)

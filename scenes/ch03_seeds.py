@@ -30,10 +30,10 @@ from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import Frame, PixelPicture
-from scenes.words import ChapterTitle, StepCounter, words
+from scenes.words import ChapterTitle, ReadsTheJudge, StepCounter, words
 
 
-class StartingPoint(NarratedScene):
+class StartingPoint(ReadsTheJudge, NarratedScene):
     """A seed becomes noise; a row of seeds walked to one prompt becomes a row of different pictures; then all of them."""
 
     big_height = 4.4  # the first seed's noise, large
@@ -99,7 +99,7 @@ class StartingPoint(NarratedScene):
         with self.narrate("row"):
             self.wait_until_bookmark("row")
             self.play(FadeOut(seed), FadeOut(seed_arrow), FadeOut(generator),
-                      big.animate.set(height=self.row_height).move_to(noise_row.pictures[0]),
+                      big.animate.fit_in(self.row_height).move_to(noise_row.pictures[0]),
                       big_frame.animate.become(noise_row.frames[0]), run_time=1.2)
             self.remove(big, big_frame)
             self.add(noise_row.pictures[0], noise_row.frames[0])
@@ -128,9 +128,13 @@ class StartingPoint(NarratedScene):
                            color=style.MUTED)
         spread = words(f"two seeds' pictures differ by {shown(self.facts['seed_spread'])} of full brightness, "
                        f"on average", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
-        judged = words(f"a separate classifier: a butterfly in {shown(self.facts['judged_object_share'])} of them, "
-                       f"{shown(self.facts['judged_colour_count'])} colours, {shown(self.facts['judged_background_count'])} "
-                       f"backgrounds", size=style.LABEL_SIZE, color=style.MODEL)
+        if self.facts["judged"].value:
+            judged = words(f"a separate classifier: a butterfly in {shown(self.facts['judged_object_share'])} of "
+                           f"them, {shown(self.facts['judged_colour_count'])} colours, "
+                           f"{shown(self.facts['judged_background_count'])} backgrounds", size=style.LABEL_SIZE,
+                           color=style.MODEL)
+        else:  # another model's pictures: the judge knows only the toy world's
+            judged = words("one prompt: only the seed set them apart", size=style.LABEL_SIZE, color=style.MODEL)
         with self.narrate("all"):
             self.wait_until_bookmark("grid")
             self.play(FadeOut(Group(noise_row, seed_labels, arrows, noise_name, picture_name, prompt_label)),

@@ -176,7 +176,7 @@ class NoiseForwardBackward(NarratedScene):
                 FadeOut(Group(chart.axes, chart.x_label, chart.y_label, chart.ticks, picture_curve, noise_curve,
                               test_curve, picture_label, noise_label, test_label, lost_marker, now_line,
                               picture_dot, noise_dot, counter, backwards, caption_again, frame)),
-                picture.animate.set(height=self.strip_height).move_to(strip.pictures[0]),
+                picture.animate.set(height=strip.pictures[0].height).move_to(strip.pictures[0]),
                 run_time=1.2,
             )
             self.remove(picture)

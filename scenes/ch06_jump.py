@@ -29,10 +29,10 @@ from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import Frame, PictureColumns, PixelPicture
-from scenes.words import ChapterTitle, words
+from scenes.words import ChapterTitle, ReadsTheJudge, words
 
 
-class WhyNotJump(NarratedScene):
+class WhyNotJump(ReadsTheJudge, NarratedScene):
     """The first guess beside the average of many finished pictures, then walks of growing length and how sharp each ends."""
 
     # The first guess, the average and one finished picture, in a row from blur to picture.

@@ -115,7 +115,7 @@ class WhenSeedMatters(NarratedScene):
         counter.clear_updaters()
         with self.narrate("layout"):
             self.play(FadeOut(Group(*row[1:], *frames[1:], *seed_labels, guess_word, counter)),
-                      row[0].animate.move_to(final).set(height=self.layout_height), frames[0].animate.become(final_frame),
+                      row[0].animate.move_to(final).set(height=final.height), frames[0].animate.become(final_frame),
                       run_time=1.0)
             # The moving copies hand over to the finished picture and its frame, which the chapter keeps using.
             self.remove(row[0], frames[0])

@@ -31,7 +31,7 @@ from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import Film, Frame, PictureRow, PixelPicture
-from scenes.words import ChapterTitle, LiveText, StepCounter, words
+from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, StepCounter, words
 
 
 def scale_text(scale: float) -> str:
@@ -39,7 +39,7 @@ def scale_text(scale: float) -> str:
     return f"{float(scale):g}"
 
 
-class Guidance(NarratedScene):
+class Guidance(ReadsTheJudge, NarratedScene):
     """Two guesses per step, their difference, and the finished picture as the guidance is turned up."""
 
     picture_height = 2.7  # the three pictures of the sum: with, without, the difference
@@ -221,6 +221,8 @@ class Guidance(NarratedScene):
     def judge_tags(self, facts, scales: list[float], row: PictureRow, y: float) -> dict[int, VGroup]:
         """The judge's confidence under each picture, at height ``y``, where the capture has it."""
         tags = {}
+        if not facts["judged"].value:  # (its judge's facts are stand-ins the narration does not speak)
+            return tags
         for i, scale in enumerate(scales):
             key = self.judge_key(facts, scale)
             if key is not None:

@@ -34,7 +34,7 @@ from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import CaptionedPicture, Frame, PictureRow, PixelPicture
-from scenes.words import ChapterTitle, words, words_on_baseline
+from scenes.words import ChapterTitle, ReadsTheJudge, words, words_on_baseline
 
 
 def object_name(prompt: str) -> str:
@@ -42,7 +42,7 @@ def object_name(prompt: str) -> str:
     return prompt.split()[-1]
 
 
-class ButterflyAndSnail(NarratedScene):
+class ButterflyAndSnail(ReadsTheJudge, NarratedScene):
     """The straight path between two prompts snaps from one picture to the other; the prompt naming both lies off it."""
 
     end_height = 3.6  # the two ends, large, before the path between them appears
@@ -251,7 +251,7 @@ class ButterflyAndSnail(NarratedScene):
         """'judge: butterfly 1.9%, snail 85.4%' from the capture's facts; None when it has no judge's reading."""
         names = [object_name(end_a), object_name(end_b)]
         keys = [f"{which}_midpoint_{n}" if which != "combined" else f"combined_{n}" for n in names]
-        if not all(k in facts for k in keys):
+        if not facts["judged"].value or not all(k in facts for k in keys):
             return None
         text = "judge: " + ",  ".join(f"{n} {shown(facts[k])}" for n, k in zip(names, keys))
         return words(text, size=style.SMALL_SIZE, color=style.MUTED)

@@ -33,10 +33,10 @@ from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import Frame, PixelPicture
-from scenes.words import ChapterTitle, LiveText, words
+from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, words
 
 
-class ExploringByHand(NarratedScene):
+class ExploringByHand(ReadsTheJudge, NarratedScene):
     """Three seeds span a sheet of starting noises; a grid on it shows neighbourhoods of pictures; a circle loops."""
 
     pair_height = 3.4  # one seed's noise and its picture, at the start
@@ -101,7 +101,7 @@ class ExploringByHand(NarratedScene):
         with self.narrate("plane"):
             self.wait_until_bookmark("three")
             self.play(FadeOut(Group(picture, picture_frame, picture_caption, leads, noise_caption)),
-                      Group(noise, noise_frame).animate.move_to(centres[0][0]).set(height=cell + 0.06),
+                      Group(noise, noise_frame).animate.move_to(centres[0][0]).set(height=noise_cells[0][0].height + 0.06),
                       run_time=1.0)
             self.remove(noise, noise_frame)
             self.add(noise_cells[0][0])
@@ -115,11 +115,13 @@ class ExploringByHand(NarratedScene):
 
         # --- the grid, and where each start leads
         in_between = [noise_cells[i][j] for i in range(size) for j in range(size) if (i, j) not in corners.values()]
-        share = self.facts.get("grid_object_share")
+        share = self.facts.get("grid_object_share") if self.facts["judged"].value else None
         grid_notes = self.notes(("every start, the same prompt", style.MUTED),
                                 *([(f"the judge sees a {self.thing(self.facts)}", style.MUTED),
                                    (f"in {shown(share)} of them", style.INK)] if share else []))
-        patch_notes = self.notes(("colour, size and sky", style.MUTED), ("change in patches", style.INK))
+        patch_notes = (self.notes(("colour, size and sky", style.MUTED), ("change in patches", style.INK))
+                       if self.facts["judged"].value  # (a toy-world model's pictures, which the judge has read)
+                       else self.notes(("neighbours start from", style.MUTED), ("nearly the same noise", style.INK)))
         patch_notes.next_to(grid_notes, DOWN, buff=0.45).align_to(grid_notes, LEFT)
         # Diagonal by diagonal from seed A's corner, so the change spreads across the sheet.
         order = sorted(((i, j) for i in range(size) for j in range(size)), key=lambda ij: (ij[0] + ij[1], ij[0]))

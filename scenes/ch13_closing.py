@@ -89,7 +89,7 @@ class Closing(NarratedScene):
             big.clear_updaters()
             strip = self.walk_strip(walk)
             # The big picture becomes the strip's last picture; the others join it.
-            self.play(big.animate.set(height=self.strip_height).move_to(strip.pictures[-1]),
+            self.play(big.animate.set(height=strip.pictures[-1].height).move_to(strip.pictures[-1]),
                       big_frame.animate.become(strip.frames[-1]), run_time=1.0)
             self.remove(big, big_frame)
             self.add(strip.pictures[-1], strip.frames[-1])

@@ -35,13 +35,28 @@ def _rgba(pixels: np.ndarray) -> np.ndarray:
     return np.concatenate([pixels, alpha], axis=2)
 
 
+def fitted_size(shape: Sequence[int], side: float) -> tuple[float, float]:
+    """(width, height) on screen of a picture of ``shape`` (H, W, ...) fitted into a square of ``side``: a square
+    picture fills it, a wide one its width, a tall one its height, whatever its number of pixels."""
+    rows, columns = int(shape[0]), int(shape[1])
+    longest = max(rows, columns)
+    return side * columns / longest, side * rows / longest
+
+
 class PixelPicture(ImageMobject):
-    """A small picture shown big with crisp square pixels (nearest-neighbour, never smoothed)."""
+    """A picture shown with crisp square pixels (nearest-neighbour, never smoothed), fitted by its shape into a
+    square of side ``height``: its height for a square or tall picture, its width for a wide one, so a layout made
+    of square places holds pictures of any size (32 x 32, 512 x 512, 1024 x 768) without overlap or stretch."""
 
     def __init__(self, pixels: np.ndarray, height: float = 4.0, **kwargs) -> None:
         super().__init__(_rgba(pixels), **kwargs)
         self.set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])
-        self.height = height
+        self.fit_in(height)
+
+    def fit_in(self, side: float) -> PixelPicture:
+        """Scale the picture (keeping its shape) to fit a square of ``side``; works under ``.animate`` too."""
+        self.height = fitted_size(self.pixel_array.shape, side)[1]
+        return self
 
     def show(self, pixels: np.ndarray) -> PixelPicture:
         """Replace the pixels, keeping size, place and the current opacity (a fade in progress stays a fade)."""
@@ -87,9 +102,9 @@ class PictureRow(Group):
                  buff: float = 0.15, max_width: float | None = None, label_size: float = style.SMALL_SIZE,
                  label_color=style.MUTED, **kwargs) -> None:
         max_width = config.frame_width - 1.0 if max_width is None else max_width
-        # Smaller pictures rather than smaller words: the height shrinks until the pictures fit.
-        aspect = np.asarray(pictures[0]).shape[1] / np.asarray(pictures[0]).shape[0]
-        height = min(height, (max_width - buff * (len(pictures) - 1)) / (len(pictures) * aspect))
+        # Smaller pictures rather than smaller words: the square each picture fits in shrinks until they fit.
+        across = fitted_size(np.asarray(pictures[0]).shape, 1.0)[0]  # a picture's width in a square of side 1
+        height = min(height, (max_width - buff * (len(pictures) - 1)) / (len(pictures) * across))
         self.pictures = [PixelPicture(p, height=height) for p in pictures]
         Group(*self.pictures).arrange(RIGHT, buff=buff)
         self.frames = VGroup(*(Frame(p) for p in self.pictures))
@@ -130,7 +145,8 @@ class PictureColumns(Group):
             raise ValueError(f"pictures must be (columns, rows, H, W, 3) with one heading per column; "
                              f"got {pictures.shape} and {len(headings)} headings")
         count, rows = pictures.shape[:2]
-        cell = min((height - gap * (rows - 1)) / rows, (width - column_gap * (count - 1)) / count)
+        across, down = fitted_size(pictures.shape[2:], 1.0)  # a picture's width and height in a square of side 1
+        cell = min((height - gap * (rows - 1)) / (rows * down), (width - column_gap * (count - 1)) / (count * across))
         self.headings, self.frames, self.columns = [], [], []
         for column, heading in zip(pictures, headings):
             shown_pictures = [PixelPicture(p, height=cell) for p in column]

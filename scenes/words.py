@@ -5,6 +5,8 @@ Nothing here uses LaTeX: all words and numbers are ``Text`` in Computer Modern.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from manim import (
     DOWN,
@@ -17,7 +19,56 @@ from manim import (
     VGroup,
 )
 
+from pipeline.contract import Capture, Fact
 from scenes import style
+from scenes.narration.script import load_narration, placeholders_in
+
+# The array of each capture that holds the independent judge's reading, where it has one: the judge knows only the
+# toy world, so a capture of another model (or of a prompt naming no toy-world object) has none.
+JUDGE_ARRAYS = {"seeds": "judged_presence", "jump": "ladder_presence", "guidance": "object_presence",
+                "words": "growth_judged_object", "blend": "lerp_presence", "explore": "grid_presence"}
+
+
+def with_judged(capture: Capture) -> Capture:
+    """The capture with its yes-or-no fact ``judged`` (whether the judge read its pictures), which the narration's
+    variants are chosen by: a capture made before the experiments recorded that fact says it by its judge array."""
+    if "judged" in capture.facts or capture.name not in JUDGE_ARRAYS:
+        return capture
+    judged = Fact(JUDGE_ARRAYS[capture.name] in capture.arrays, "", "the independent judge read its pictures")
+    return dataclasses.replace(capture, facts={**capture.facts, "judged": judged})
+
+
+# What stands for a judge's fact that a capture lacks, in narration the capture does not speak (never said).
+NOT_JUDGED = "(not judged)"
+
+
+class ReadsTheJudge:
+    """A chapter (put before ``NarratedScene`` among its bases) whose narration says what the judge saw where the
+    capture has the judge's reading, and what can be said without it otherwise (variants ``when = "not judged"``).
+
+    Narration checks every placeholder of every text, spoken or not; so where the judge did not read the pictures,
+    a fact that only texts not spoken then name gets a stand-in, ``NOT_JUDGED``. A fact that a spoken text names
+    gets none: a capture that lacks it still stops the chapter, naming the fact. The chapter's own code shows a
+    judge's fact only where ``self.facts["judged"]`` holds."""
+
+    def _read(self, name: str) -> Capture:
+        capture = with_judged(super()._read(name))
+        if capture.name not in JUDGE_ARRAYS or capture.facts["judged"].value:
+            return capture
+        chapter = self.chapter()
+        narration = load_narration(chapter.narration)
+        own = name == chapter.capture
+        judged = {"judged", f"{name}.judged"} if own else {f"{name}.judged"}
+        if not narration.conditions() <= judged:
+            return capture  # variants chosen by other facts too: which texts are spoken is not known yet
+        spoken = {field for text in narration.chosen({c: False for c in narration.conditions()}).values()
+                  for field in placeholders_in(text)}
+        unspoken = {field for text in narration.texts() for field in placeholders_in(text)} - spoken
+        names = {field.partition(".")[2] for field in unspoken if field.startswith(f"{name}.")}
+        names |= {field for field in unspoken if own and "." not in field}
+        stand_ins = {fact: Fact(NOT_JUDGED, "", "a fact of the judge's, which this capture lacks")
+                     for fact in sorted(names - set(capture.facts))}
+        return dataclasses.replace(capture, facts={**capture.facts, **stand_ins})
 
 
 def words(text: str, size: float = style.BODY_SIZE, color=style.INK, **kwargs) -> Text:

@@ -150,6 +150,7 @@ def _facts(spec, arrays, encoding, objects) -> dict:
                                         "how much shorter the token vectors get on the straight path at its "
                                         "shortest, against its ends (the spherical path keeps their length)"),
     }
+    facts["judged"] = common.judged_fact(arrays, "lerp_presence", "the pictures along both paths and the 'A and B' picture")
     if "lerp_presence" in arrays:
         fractions = arrays["fractions"]
         for key, where in (("lerp", "straight"), ("slerp", "spherical")):

@@ -242,6 +242,13 @@ def judge(spec_judge: dict | None, pictures: np.ndarray) -> dict[str, np.ndarray
     }
 
 
+def judged_fact(arrays: dict, array: str, what: str) -> Fact:
+    """The yes-or-no fact ``judged``: whether the independent judge read this capture's pictures (its reading is the
+    array ``array``). Only the embedded model's pictures are the toy world's, and only a prompt that names a toy-world
+    object gives it something to look for, so a film of another model or prompt chooses its narration by this."""
+    return fact(array in arrays, "", f"the independent judge read {what}")
+
+
 def object_index(name: str) -> int:
     from pipeline.toyworld import OBJECTS
 

@@ -147,6 +147,7 @@ def _facts(spec, noise, arrays, named) -> dict:
         "loop_seam_change": fact(rounded(change[-1]), "% brightness (RMS)",
                                  "change from the last loop frame back to the first"),
     }
+    facts["judged"] = common.judged_fact(arrays, "grid_presence", "the grid's finished pictures")
     if "grid_presence" in arrays:
         present = arrays["grid_presence"] > spec["judge"]["present_above"]
         facts["grid_object_share"] = fact(rounded(100 * np.mean(present)), "% of the grid",

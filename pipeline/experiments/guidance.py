@@ -115,6 +115,7 @@ def _facts(spec, arrays, named) -> dict:
         facts[f"change_from_unguided_at_{key}"] = fact(rounded(change), "% brightness (RMS)",
                                                        f"distance of the guidance-{scale:g} picture from the "
                                                        "guidance-0 picture")
+    facts["judged"] = common.judged_fact(arrays, "object_presence", "the picture of every guidance scale")
     if "object_presence" in arrays:
         for scale, p in zip(scales, arrays["object_presence"]):
             key = f"{scale:g}".replace(".", "_")

@@ -156,6 +156,7 @@ def _facts(model, spec, arrays) -> dict:
             facts[f"judge_{name}"] = fact(rounded(100 * arrays["ladder_presence"][rung].mean()), "% probability",
                                           f"the judge's mean confidence that a {count}-step walk's picture shows "
                                           f"a {named}")
+    facts["judged"] = common.judged_fact(arrays, "ladder_presence", "the pictures of the walks of few and many steps")
     toyworld = _toyworld_sharpness(spec)
     if toyworld is not None:
         facts["toyworld_sharpness"] = fact(rounded(toyworld), "% brightness",

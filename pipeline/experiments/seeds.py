@@ -249,6 +249,7 @@ def _facts(spec, arrays, seed_spread: float, named: str | None) -> dict:
                                   "first fork step after which fresh noise changes the ending by less than the "
                                   "commit threshold's share of the seed spread"),
     }
+    facts["judged"] = common.judged_fact(arrays, "judged_presence", "the seeds' final pictures")
     if "judged_presence" in arrays:
         # "Equally good answers", measured: what a classifier trained apart from the model sees in them.
         present = arrays["judged_presence"] > spec["judge"]["present_above"]

@@ -120,6 +120,8 @@ def _facts(spec, walk, arrays) -> dict:
         "picture_numbers": fact(int(height * width * 3), "numbers", "numbers in one picture: height x width x 3 "
                                                                     "colour channels"),
         "picture_side": fact(int(height), "pixels", "the picture's side"),
+        "square_pictures": fact(bool(height == width), "", "the pictures are as wide as they are high "
+                                "(picture_side is their height)"),
         "state_numbers": fact(int(np.prod(arrays["trajectory"].shape[1:])), "numbers",
                               "numbers in the state x_t the model walks through (the picture itself for a pixel model)"),
         "token_state_numbers": fact(int(positions * state_width), "numbers",

@@ -152,6 +152,7 @@ def _facts(spec, arrays) -> dict:
         "order_state_distance_max": fact(rounded(100 * arrays["variant_state_distance"].max()), "% of the states' length",
                                          "the largest distance of a reordering's token states from the prompt's"),
     }
+    facts["judged"] = common.judged_fact(arrays, "growth_judged_object", "the picture of every growing prompt")
     for i, (prompt, change_i, similarity) in enumerate(zip(growth, change, arrays["growth_similarity"])):
         if i == 0:
             continue

@@ -1,0 +1,116 @@
+"""A film from any model: every chapter renders, silent and at the lowest settings, from captures of a tiny random
+Stable Diffusion model, which the toy world's judge cannot read. No chapter stops, no placeholder is left unfilled,
+and what each says quotes only facts its captures have: where the judge did not read the pictures, the narration's
+variants say what can be said without it.
+
+The Stable Diffusion folder is built here offline (tests/test_capture_checkpoint.py's builder: tokenizer in memory,
+nothing downloaded). The experiments that take no --model come from the embedded model's tiny captures, as a film of
+another model would have them: `forward` runs a scheduler only, `latent` compares the embedded pixel model with its
+latent twin (tiny random components here, as in conftest), and `binding` needs the toy world's colour judge.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import RENDER_FPS, RENDER_RESOLUTION, TINY, TINY_STEPS
+
+from pipeline.contract import read_capture
+from scenes.chapters import find_chapters
+from scenes.narration import load_narration, read_subtitles, spoken_text
+from scenes.narration.scene import narration_facts, narration_flags
+from scenes.narration.script import Narration
+from scenes.words import JUDGE_ARRAYS, NOT_JUDGED
+
+ROOT = Path(__file__).resolve().parents[1]
+EMBEDDED_ONLY = ("forward", "latent", "binding")  # no --model: the embedded model's (see the docstring)
+ANY_MODEL = ("walk", "seeds", "jump", "guidance", "words", "blend", "explore", "map")  # the map last: fitted over them
+CHAPTERS = find_chapters()
+
+
+def _experiment(name):
+    return importlib.import_module(f"pipeline.experiments.{name}")
+
+
+def render(module: str, scene: str, media: Path) -> Path:
+    """Render a chapter from the captures under ``media/captures``, silent, at the lowest settings; its video."""
+    env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
+    command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"), "-ql",
+               "--fps", str(RENDER_FPS), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
+               "--progress_bar", "none", f"scenes/{module}.py", scene]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    videos = list(media.glob(f"videos/{module}/*/{scene}.mp4"))
+    assert len(videos) == 1, f"expected one video, found {videos}"
+    return videos[0]
+
+
+@pytest.fixture(scope="module")
+def sd_folder(tmp_path_factory):
+    from test_capture_checkpoint import tiny_stable_diffusion
+
+    folder = tmp_path_factory.mktemp("tiny-sd") / "tiny-stable-diffusion"
+    tiny_stable_diffusion(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def media(sd_folder, tmp_path_factory):
+    """A media folder whose captures are those of a film of the tiny Stable Diffusion model, at conftest's tiny
+    settings (two steps, few seeds and points)."""
+    media = tmp_path_factory.mktemp("sd-film")
+    root = media / "captures"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, knobs in TINY.items():
+            for knob, value in knobs.items():
+                patch.setattr(_experiment(name), knob, value)
+        from test_latent_model import tiny_latent_folder
+
+        twin = media.parent / f"{media.name}-latent-twin"
+        tiny_latent_folder(twin)
+        (twin / "training.json").write_text('{"seconds": {"total_training": 60.0}}\n')
+        patch.setattr(_experiment("latent"), "LATENT_MODEL", twin)
+        _experiment("forward").capture(root, progress=False)
+        for name in EMBEDDED_ONLY[1:]:
+            _experiment(name).capture(root, steps=TINY_STEPS, progress=False)
+        for name in ANY_MODEL:
+            _experiment(name).capture(root, steps=TINY_STEPS, model=sd_folder, progress=False)
+    return media
+
+
+def test_the_captures_are_of_the_stable_diffusion_model_and_the_judge_read_none(media):
+    for name in ANY_MODEL:
+        capture = read_capture(media / "captures", name=name)
+        assert capture.spec["model"]["pipeline"] == "StableDiffusionPipeline"
+        if name in JUDGE_ARRAYS:
+            assert capture.facts["judged"].value is False and capture.spec["judge"] is None
+            assert JUDGE_ARRAYS[name] not in capture.arrays
+            assert not [fact for fact in capture.facts if fact.startswith(("judged_", "judge_", "grid_object"))]
+    assert read_capture(media / "captures", name="walk").arrays["final_picture"].shape == (16, 16, 3)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[chapter.module for chapter in CHAPTERS])
+def test_every_chapter_renders_and_says_only_what_its_captures_measured(chapter, media):
+    captures = {name: read_capture(media / "captures", name=name) for name in chapter.reads}
+    narration = load_narration(chapter.narration)
+    flags = narration_flags(captures, chapter.capture)
+    # What the chapter speaks is its blocks as these captures' facts choose them; filled from the captures' own
+    # facts alone, so a spoken judge's fact that the capture lacks (or any other) fails here, by name.
+    spoken_blocks = Narration(narration.path, narration.chosen(flags))
+    texts = spoken_blocks.filled(narration_facts(captures, chapter.capture))
+    for block, options in narration.variants.items():  # the captures say the judge read nothing: each says so
+        if [when for when, _ in options] == ["not judged"]:
+            assert narration.chosen(flags)[block] == options[0][1], f"{chapter.module}: {block} quotes the judge"
+
+    video = render(chapter.module, chapter.scene, media)
+    assert video.stat().st_size > 0
+    said = " ".join(spoken_text(text) for text in texts.values())
+    cues = read_subtitles(media / "subtitles" / f"{chapter.scene}.vtt")
+    shown = " ".join(cue.text for cue in cues)
+    assert shown.split() == said.split()
+    assert "{" not in shown and "}" not in shown and NOT_JUDGED not in shown
