@@ -206,6 +206,20 @@ def load_colour_judge(folder: Path | None = None) -> ColourJudge:
     return judge.eval()
 
 
+_LOADED: dict[str, object] = {}
+
+
+def colour_judge_with(weights_sha256: str) -> ColourJudge:
+    """The shipped colour judge, loaded once per process, if its weights are still the ones a spec recorded."""
+    from pipeline.experiments.models import _folder_hashes
+
+    if _LOADED.get("sha") != weights_sha256:
+        if _folder_hashes(DEFAULT_COLOUR_JUDGE_DIR)[0] != weights_sha256:
+            raise RuntimeError("the colour judge's weights changed since the spec was made")
+        _LOADED.update(sha=weights_sha256, judge=load_colour_judge(DEFAULT_COLOUR_JUDGE_DIR))
+    return _LOADED["judge"]
+
+
 def read_record(folder: Path | None = None) -> dict:
     path = (Path(folder) if folder else DEFAULT_COLOUR_JUDGE_DIR) / "colour_judge.json"
     try:

@@ -21,7 +21,6 @@ from manim import (
 
 from pipeline.contract import Capture, Fact
 from scenes import style
-from scenes.narration.script import load_narration, placeholders_in
 
 # The array of each capture that holds the independent judge's reading, where it has one: the judge knows only the
 # toy world, so a capture of another model (or of a prompt naming no toy-world object) has none.
@@ -39,36 +38,19 @@ def with_judged(capture: Capture) -> Capture:
 
 
 # What stands for a judge's fact that a capture lacks, in narration the capture does not speak (never said).
-NOT_JUDGED = "(not judged)"
+NOT_JUDGED = "(not judged)"  # what the screen would show of a judge's fact that is absent: never shown
 
 
 class ReadsTheJudge:
     """A chapter (put before ``NarratedScene`` among its bases) whose narration says what the judge saw where the
     capture has the judge's reading, and what can be said without it otherwise (variants ``when = "not judged"``).
 
-    Narration checks every placeholder of every text, spoken or not; so where the judge did not read the pictures,
-    a fact that only texts not spoken then name gets a stand-in, ``NOT_JUDGED``. A fact that a spoken text names
-    gets none: a capture that lacks it still stops the chapter, naming the fact. The chapter's own code shows a
-    judge's fact only where ``self.facts["judged"]`` holds."""
+    Captures made before the ``judged`` fact existed get it from their arrays (``with_judged``). The narration
+    fills only the texts it speaks, so a ``not judged`` variant may leave the judge's facts out; the chapter's
+    own code shows a judge's fact only where ``self.facts["judged"]`` holds."""
 
     def _read(self, name: str) -> Capture:
-        capture = with_judged(super()._read(name))
-        if capture.name not in JUDGE_ARRAYS or capture.facts["judged"].value:
-            return capture
-        chapter = self.chapter()
-        narration = load_narration(chapter.narration)
-        own = name == chapter.capture
-        judged = {"judged", f"{name}.judged"} if own else {f"{name}.judged"}
-        if not narration.conditions() <= judged:
-            return capture  # variants chosen by other facts too: which texts are spoken is not known yet
-        spoken = {field for text in narration.chosen({c: False for c in narration.conditions()}).values()
-                  for field in placeholders_in(text)}
-        unspoken = {field for text in narration.texts() for field in placeholders_in(text)} - spoken
-        names = {field.partition(".")[2] for field in unspoken if field.startswith(f"{name}.")}
-        names |= {field for field in unspoken if own and "." not in field}
-        stand_ins = {fact: Fact(NOT_JUDGED, "", "a fact of the judge's, which this capture lacks")
-                     for fact in sorted(names - set(capture.facts))}
-        return dataclasses.replace(capture, facts={**capture.facts, **stand_ins})
+        return with_judged(super()._read(name))
 
 
 def words(text: str, size: float = style.BODY_SIZE, color=style.INK, **kwargs) -> Text:

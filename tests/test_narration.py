@@ -152,6 +152,17 @@ def test_a_sentence_that_holds_only_under_a_condition_is_chosen_by_the_facts(tmp
         narration.filled(facts, {})
 
 
+def test_only_the_texts_spoken_must_be_filled(tmp_path):
+    """A variant spoken where a fact is missing may leave it out; a spoken text that names it is refused."""
+    path = tmp_path / "chapter.narration.toml"
+    path.write_text('[blocks]\nend = "The judge saw {judged_share} percent."\n[variants]\n'
+                    'end = [{ when = "not judged", text = "No judge knows these pictures." }]\n')
+    narration = load_narration(path)
+    assert narration.filled({}, {"judged": False})["end"] == "No judge knows these pictures."
+    with pytest.raises(NarrationError, match="judged_share"):
+        narration.filled({}, {"judged": True})
+
+
 def test_a_variant_must_keep_its_blocks_bookmarks(tmp_path):
     path = tmp_path / "chapter.narration.toml"
     path.write_text(VARIANTS.replace(' <bookmark mark="end"/> Nothing.', " Nothing."))

@@ -28,7 +28,7 @@ SETTINGS = {
     "jump": dict(SEED_COUNT=8, LADDER=(1, 5, 25), LADDER_SEEDS=2, TOYWORLD_REFERENCE=16, _TOYWORLD_SEEDS_FROM=1_000),
     "guidance": dict(SCALES=(0.0, 4.0)),
     "words": dict(YARDSTICK_SEEDS=2),
-    "binding": dict(OTHER_PAIRS=(("fish", "boat"),), OTHER_COLOURS=(("green", "pink"),), SEED_COUNT=2, CURVE_SEEDS=1,
+    "binding": dict(OTHER_PAIRS=(("fish", "boat"),), OTHER_COLOURS=(("green", "pink"),), SEED_COUNT=2, CURVE_SEEDS=3,
                     CURVE_SCALES=(0.0,), YARDSTICK_COLOURS=("pink", "green"),
                     PUBLISHED_GENEVAL=(("sd15", "Stable Diffusion 1.5", 0.5),), GENEVAL_SOURCE="elsewhere"),
     "blend": dict(POINTS=5),
@@ -38,7 +38,8 @@ SETTINGS = {
 }
 # What a module declares about itself, not about what it computes.
 NOT_SETTINGS = {"NAME", "DESCRIPTION", "OPTIONS", "ARRAY_NAMES", "PROGRESS_UNIT",
-                "LATENT_MODEL"}  # (a folder: the spec records the latent model's identity, not where it was)
+                "LATENT_MODEL",  # (a folder: the spec records the latent model's identity, not where it was)
+                "_PROMPT"}  # binding's prompt pattern (the spec records the prompts themselves)
 # Settings that live in shared modules, with the experiments whose specs must see them.
 SHARED = [
     (common, "CAPTURE_VERSION", 99, set(NAMES)),

@@ -139,19 +139,10 @@ def make_spec(model, settings) -> dict:
     )
 
 
-_COLOUR_JUDGE: dict[str, object] = {}
-
-
 def _colour_judge(spec):
-    from pipeline.colour_judge import DEFAULT_COLOUR_JUDGE_DIR, load_colour_judge
-    from pipeline.experiments.models import _folder_hashes
+    from pipeline.colour_judge import colour_judge_with
 
-    want = spec["colour_judge"]["weights_sha256"]
-    if _COLOUR_JUDGE.get("sha") != want:
-        if _folder_hashes(DEFAULT_COLOUR_JUDGE_DIR)[0] != want:
-            raise RuntimeError("the colour judge's weights changed since the spec was made")
-        _COLOUR_JUDGE.update(sha=want, judge=load_colour_judge(DEFAULT_COLOUR_JUDGE_DIR))
-    return _COLOUR_JUDGE["judge"]
+    return colour_judge_with(spec["colour_judge"]["weights_sha256"])
 
 
 def _walk(model, prompts, seeds, steps, guidance, bar, keep_clean: bool):
