@@ -55,7 +55,8 @@ def test_a_bad_model_folder_is_one_line_and_exit_2(tmp_path, capsys, kind, says)
     (["walk", "--guidance", "nan"], "guidance must be a number from 0 to 100; got nan"),
     (["walk", "--prompt", " ".join(["red"] * 23)], "is 23 word pieces long; the encoder takes at most 22"),
     (["blend", "--prompt", "a red fish"], "blend needs a prompt naming two things, 'A and B'"),
-    (["--all", "--prompt", "a red fish"], "blend needs a prompt naming two things, 'A and B'"),
+    # --all checks the prompt against every experiment in capture order: binding comes before blend
+    (["--all", "--prompt", "a red fish"], "binding needs a prompt naming two different objects"),
     (["words", "--prompt", "butterfly"], "words needs a prompt of two words or more"),
     (["forward", "--prompt", "a red fish"], "forward takes no --prompt"),
     (["walkk"], "unknown experiment 'walkk'"),
