@@ -25,8 +25,7 @@ from tqdm import tqdm
 
 from pipeline import options
 from pipeline.errors import UsageError
-from pipeline.files import write_whole, written
-from pipeline.judge import COLOUR_NAMES, _roughen
+from pipeline.judge import COLOUR_NAMES, _roughen, load_weights, save_weights
 from pipeline.model import REPO_ROOT
 from pipeline.toyworld import BACKGROUNDS, OBJECTS, Scene, _choice, _two_object_scene, render, to_model_space
 
@@ -182,28 +181,12 @@ def accuracy(judge: ColourJudge, count: int = 2000, offset: int = TEST_SEEDS) ->
 
 
 def save_colour_judge(judge: ColourJudge, folder: Path, record: dict) -> None:
-    from safetensors.torch import save_file
-
-    folder = Path(folder)
-    with written(folder / "colour_judge.safetensors") as tmp:
-        save_file({k: v.contiguous() for k, v in judge.state_dict().items()}, str(tmp))
-    write_whole(folder / "colour_judge.json", json.dumps(record, indent=2) + "\n")
+    save_weights(judge, folder, "colour_judge", record)
 
 
 def load_colour_judge(folder: Path | None = None) -> ColourJudge:
-    from safetensors.torch import load_file
-
-    folder = Path(folder) if folder else DEFAULT_COLOUR_JUDGE_DIR
-    path = folder / "colour_judge.safetensors"
-    if not path.is_file():
-        raise UsageError(f"no colour judge at {path}: run `make colour-judge`")
-    judge = ColourJudge()
-    try:
-        judge.load_state_dict(load_file(str(path)))
-    except Exception as exc:  # any damage to the file reads as one clear line
-        raise UsageError(f"colour judge weights {path} are damaged ({type(exc).__name__}): "
-                         "run `make colour-judge`") from exc
-    return judge.eval()
+    return load_weights(ColourJudge(), folder or DEFAULT_COLOUR_JUDGE_DIR, "colour_judge", "colour judge",
+                        "colour-judge")
 
 
 _LOADED: dict[str, object] = {}

@@ -505,15 +505,14 @@ The same {latent['pairs']} held-out prompt and seed pairs as above, guidance {la
 """
 
 
-def write_latent_section(args, latent: dict | None) -> None:
-    """Rewrites only the latent twin's section of an existing card (the rest is left as measured before)."""
-    card = Path(args.card)
-    section = latent_section(args, latent)
+def _rewrite_section(card: Path, begin: str, end: str, section: str) -> None:
+    """Replaces one marked section of an existing card (``begin`` ... ``end``), or puts it before "## Limits"
+    (or at the end) where the card has none; the rest is left as measured before."""
+    card = Path(card)
     text = card.read_text() if card.is_file() else ""
-    if LATENT_BEGIN in text and LATENT_END in text:
-        head, rest = text.split(LATENT_BEGIN, 1)
-        tail = rest.split(LATENT_END, 1)[1].lstrip("\n")
-        text = head + section + tail
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1].lstrip("\n")
     elif "## Limits" in text:
         head, tail = text.split("## Limits", 1)
         text = head + section + "\n## Limits" + tail
@@ -521,6 +520,10 @@ def write_latent_section(args, latent: dict | None) -> None:
         text = text + "\n" + section
     write_whole(card, text)
 
+
+def write_latent_section(args, latent: dict | None) -> None:
+    """Rewrites only the latent twin's section of an existing card."""
+    _rewrite_section(args.card, LATENT_BEGIN, LATENT_END, latent_section(args, latent))
 
 # ----------------------------------------------------------------------------- colour binding
 
@@ -620,16 +623,5 @@ Reproduce: `python -m pipeline evaluate --binding-only` (captures `binding` into
 
 
 def write_binding_section(args, capture) -> None:
-    """Rewrites only the colour-binding section of an existing card (the rest is left as measured before)."""
-    card = Path(args.card)
-    section = binding_section(capture)
-    text = card.read_text() if card.is_file() else ""
-    if BINDING_BEGIN in text and BINDING_END in text:
-        head, rest = text.split(BINDING_BEGIN, 1)
-        text = head + section + rest.split(BINDING_END, 1)[1].lstrip("\n")
-    elif "## Limits" in text:
-        head, tail = text.split("## Limits", 1)
-        text = head + section + "\n## Limits" + tail
-    else:
-        text = text + "\n" + section
-    write_whole(card, text)
+    """Rewrites only the colour-binding section of an existing card."""
+    _rewrite_section(args.card, BINDING_BEGIN, BINDING_END, binding_section(capture))

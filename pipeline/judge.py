@@ -165,28 +165,37 @@ def accuracy(judge: Judge, count: int = 2000, offset: int = JUDGE_TEST_SEEDS) ->
     }
 
 
-def save_judge(judge: Judge, folder: Path, record: dict) -> None:
+def save_weights(module: nn.Module, folder: Path, stem: str, record: dict) -> None:
+    """A judge's weights (``<stem>.safetensors``) and its training record (``<stem>.json``), each written whole."""
     from safetensors.torch import save_file
 
     folder = Path(folder)
-    with written(folder / "judge.safetensors") as tmp:
-        save_file({k: v.contiguous() for k, v in judge.state_dict().items()}, str(tmp))
-    write_whole(folder / "judge.json", json.dumps(record, indent=2) + "\n")
+    with written(folder / f"{stem}.safetensors") as tmp:
+        save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(tmp))
+    write_whole(folder / f"{stem}.json", json.dumps(record, indent=2) + "\n")
+
+
+def load_weights(module: nn.Module, folder: Path, stem: str, what: str, target: str) -> nn.Module:
+    """``module`` with the weights of ``<folder>/<stem>.safetensors``, for evaluation; a missing or damaged file is
+    one clear line naming ``what`` it is and the make ``target`` that trains it."""
+    from safetensors.torch import load_file
+
+    path = Path(folder) / f"{stem}.safetensors"
+    if not path.is_file():
+        raise UsageError(f"no {what} at {path}: run `make {target}`")
+    try:
+        module.load_state_dict(load_file(str(path)))
+    except Exception as exc:  # any damage to the file reads as one clear line
+        raise UsageError(f"{what} weights {path} are damaged ({type(exc).__name__}): run `make {target}`") from exc
+    return module.eval()
+
+
+def save_judge(judge: Judge, folder: Path, record: dict) -> None:
+    save_weights(judge, folder, "judge", record)
 
 
 def load_judge(folder: Path | None = None) -> Judge:
-    from safetensors.torch import load_file
-
-    folder = Path(folder) if folder else DEFAULT_JUDGE_DIR
-    path = folder / "judge.safetensors"
-    if not path.is_file():
-        raise UsageError(f"no judge at {path}: run `make judge`")
-    judge = Judge()
-    try:
-        judge.load_state_dict(load_file(str(path)))
-    except Exception as exc:  # any damage to the file reads as one clear line
-        raise UsageError(f"judge weights {path} are damaged ({type(exc).__name__}): run `make judge`") from exc
-    return judge.eval()
+    return load_weights(Judge(), folder or DEFAULT_JUDGE_DIR, "judge", "judge", "judge")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
