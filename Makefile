@@ -4,6 +4,8 @@
 # changed does nothing, and changing one chapter's narration re-renders that chapter alone:
 #   requirements.txt -> .venv/.stamp-pip -> media/captures/<experiment>.current
 #   -> media/chapters/<quality>-<voice>/<chapter>.mp4 -> media/film.mp4
+# A film is a file: film.toml (the default) makes the film in media/; `make video FILM=other.toml`
+# makes another film, the same way, in media/films/<its name>/.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -33,9 +35,28 @@ else
   $(error QUALITY must be low, medium or high, not '$(QUALITY)')
 endif
 
-# The narrating voice (scenes/narration/speech.py reads it): piper, or silent for quick test
-# renders. Clips are kept apart per voice, so a silent render is never taken for a narrated one.
-LATENT_WALK_VOICE ?= piper
+# The film file (see film.toml): its prompts, seed, steps, guidance, model and voice. Read (and its
+# folder claimed) only for the targets that make a film, once .venv exists: media/ for film.toml,
+# media/films/<name>/ for any other, so that two films never overwrite each other.
+FILM ?= film.toml
+FILM_GOALS := video film renders captures clips site slides present all
+ifneq ($(wildcard $(VENV)/.stamp-pip),)
+ifneq ($(filter $(FILM_GOALS),$(MAKECMDGOALS)),)
+FILM_INFO := $(shell $(VENV)/bin/python -m pipeline.film make $(FILM))
+ifeq ($(FILM_INFO),)
+  $(error the film file $(FILM) cannot be used (the line above says why))
+endif
+endif
+endif
+FILM_DIR := $(or $(word 1,$(FILM_INFO)),media)
+
+# The narrating voice (scenes/narration/speech.py reads it): the film file's (piper, or silent for
+# quick test renders), unless LATENT_WALK_VOICE is given. Clips are kept apart per voice, so a
+# silent render is never taken for a narrated one.
+ifeq ($(origin LATENT_WALK_VOICE),undefined)
+  LATENT_WALK_VOICE := $(or $(word 2,$(FILM_INFO)),piper)
+  VOICE_FROM_FILM := yes
+endif
 ifneq ($(words $(LATENT_WALK_VOICE)) $(filter piper silent,$(LATENT_WALK_VOICE)),1 $(strip $(LATENT_WALK_VOICE)))
   $(error LATENT_WALK_VOICE must be piper or silent, not '$(LATENT_WALK_VOICE)')
 endif
@@ -44,12 +65,12 @@ export LATENT_WALK_VOICE
 # CI logs are files: manim's progress bars would fill them with carriage returns
 MANIM_CI := $(if $(filter true,$(CI)),--progress_bar none)
 
-CAPTURES := media/captures
-CLIPS := media/chapters/$(QUALITY)-$(LATENT_WALK_VOICE)
-FILM := media/film.mp4
+CAPTURES := $(FILM_DIR)/captures
+CLIPS := $(FILM_DIR)/chapters/$(QUALITY)-$(LATENT_WALK_VOICE)
+FILM_VIDEO := $(FILM_DIR)/film.mp4
 # What the film was last joined from; rewritten only when it changes, so that switching quality
 # or voice rejoins the film even from clips older than it.
-FILM_SETTINGS := media/.film-settings
+FILM_SETTINGS := $(FILM_DIR)/.film-settings
 # The experiments `make video` captures, from the pipeline's registry (`python -m pipeline list`,
 # read once .venv exists); a chapter depends on those its narration file's [chapter] reads names.
 ifneq ($(wildcard $(STAMP_PIP)),)
@@ -61,8 +82,8 @@ PIPELINE_CODE := $(wildcard pipeline/*.py pipeline/experiments/*.py)
 
 .PHONY: help setup lint test video film renders clips site slides present all captures model latent-model judge colour-judge evaluate explorer explore bench-explore clean distclean
 
-help: ## list the targets; QUALITY=low|medium|high (default low), LATENT_WALK_VOICE=piper|silent (default piper)
-	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [LATENT_WALK_VOICE=piper|silent]"
+help: ## list the targets; QUALITY=low|medium|high (default low), FILM=file (default film.toml), LATENT_WALK_VOICE=piper|silent (default: the film's)
+	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [FILM=film.toml] [LATENT_WALK_VOICE=piper|silent]"
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
 
 # ----------------------------------------------------------------------------- set-up
@@ -88,28 +109,31 @@ test: lint $(STAMP_NPM) ## lint, then run the test suite (sets up first)
 
 # ----------------------------------------------------------------------------- captures
 
-captures: $(CAPTURE_POINTERS) ## compute the captures the film reads (cached by spec)
+captures: $(CAPTURE_POINTERS) ## compute the captures the film reads, with the film file's settings (cached by spec)
 
 # The capture command runs whenever pipeline code changes, but a cache hit leaves
 # <experiment>.current untouched, so chapters re-render only when the data really changed.
-$(CAPTURE_CHECKS): $(CAPTURES)/.%.checked: $(PIPELINE_CODE) $(STAMP_PIP)
-	$(PY) -m pipeline capture $*
+$(CAPTURE_CHECKS): $(CAPTURES)/.%.checked: $(PIPELINE_CODE) $(FILM) $(STAMP_PIP)
+	$(PY) -m pipeline capture $* --film $(FILM) --out $(CAPTURES)
 	@touch $@
 
 $(CAPTURE_POINTERS): $(CAPTURES)/%.current: $(CAPTURES)/.%.checked
-	@test -f $@ || { echo "error: $@ is missing after capturing; run: $(PY) -m pipeline capture $* --force" >&2; exit 1; }
+	@test -f $@ || { echo "error: $@ is missing after capturing; run: $(PY) -m pipeline capture $* --film $(FILM) --out $(CAPTURES) --force" >&2; exit 1; }
 
 # ----------------------------------------------------------------------------- the film
 
-video: $(STAMP_PIP) ## capture (if needed), render every chapter and join them into media/film.mp4
-	@$(MAKE) --no-print-directory film
+# The film file is checked whole first (its model folder, and each prompt against its encoder), so that bad
+# input stops before any capture is made; the voice it names reaches the inner make unless one was given.
+video: $(STAMP_PIP) ## capture (if needed), render every chapter and join them into media/film.mp4 (FILM=file: media/films/<name>/)
+	@$(PY) -m pipeline film check $(FILM)
+	@$(if $(VOICE_FROM_FILM),env -u LATENT_WALK_VOICE) $(MAKE) --no-print-directory film FILM=$(FILM)
 
 # Chapters are found by scenes/chapters.py (chNN_name.py beside chNN_name.narration.toml, in file
 # name order), once .venv exists: "module:Class:capture,capture" per chapter, the captures being
 # those its [chapter] table reads, so that a changed capture re-renders only the chapters that read it.
 # Each chapter's render inputs (its narration file less the summary and poster, which only the
 # exports read) are written to $(CHAPTER_INPUTS)/<module>.json, rewritten only when they change.
-CHAPTER_INPUTS := media/.chapter-inputs
+CHAPTER_INPUTS := $(FILM_DIR)/.chapter-inputs
 ifneq ($(wildcard $(STAMP_PIP)),)
 CHAPTER_ENTRIES := $(shell $(PY) -m scenes.chapters make $(CHAPTER_INPUTS))
 ifneq ($(filter film renders,$(MAKECMDGOALS)),)
@@ -136,8 +160,9 @@ SCENE_SHARED := $(filter-out scenes/chapters.py scenes/assemble.py, \
 chapter_own = scenes/$(1).py $(CHAPTER_INPUTS)/$(1).json \
   $(shell find scenes -type f -name '$(1).*' -not -name '*.py' -not -name '*.narration.toml' -not -path '*/__pycache__/*')
 
-# manim writes media/videos/<module>/<quality>/<Class>.mp4 and the narration writes
-# media/subtitles/<Class>.{vtt,srt,marks.json}; each chapter's clip, subtitles and block marks
+# manim writes <film>/videos/<module>/<quality>/<Class>.mp4 and the narration writes
+# <film>/subtitles/<Class>.{vtt,srt,marks.json} (<film>: media, or media/films/<name>); each
+# chapter reads its captures from <film>/captures; each chapter's clip, subtitles and block marks
 # (where each narration block starts and ends: the clips' posters and the slides read them)
 # are copied beside it.
 # Old subtitles go first, so that a render that writes none cannot leave another render's behind.
@@ -145,40 +170,40 @@ define CHAPTER_RULE
 $(CLIPS)/$(call chapter_module,$(1)).mp4: $(call chapter_own,$(call chapter_module,$(1))) $(SCENE_SHARED) \
     $(call chapter_captures,$(1)) $(STAMP_PIP)
 	@echo "chapter $(call chapter_module,$(1)): rendering $(call chapter_class,$(1)) ($(QUALITY) quality, $(LATENT_WALK_VOICE) voice)"
-	rm -f $(foreach ext,vtt srt marks.json,media/subtitles/$(call chapter_class,$(1)).$(ext))
-	$(PY) -m manim render --config_file manim.cfg $(MANIM_QUALITY) $(MANIM_CI) \
+	rm -f $(foreach ext,vtt srt marks.json,$(FILM_DIR)/subtitles/$(call chapter_class,$(1)).$(ext))
+	$(PY) -m manim render --config_file manim.cfg $(MANIM_QUALITY) $(MANIM_CI) --media_dir $(FILM_DIR) \
 	  scenes/$(call chapter_module,$(1)).py $(call chapter_class,$(1))
 	@mkdir -p $(CLIPS)
 	@for ext in vtt srt marks.json; do \
-	  src=media/subtitles/$(call chapter_class,$(1)).$$$$ext; dst=$(CLIPS)/$(call chapter_module,$(1)).$$$$ext; \
+	  src=$(FILM_DIR)/subtitles/$(call chapter_class,$(1)).$$$$ext; dst=$(CLIPS)/$(call chapter_module,$(1)).$$$$ext; \
 	  if [ -f $$$$src ]; then cp $$$$src $$$$dst; else rm -f $$$$dst; fi; done
-	cp media/videos/$(call chapter_module,$(1))/$(QUALITY_DIR)/$(call chapter_class,$(1)).mp4 $$@
+	cp $(FILM_DIR)/videos/$(call chapter_module,$(1))/$(QUALITY_DIR)/$(call chapter_class,$(1)).mp4 $$@
 endef
 $(foreach c,$(CHAPTER_ENTRIES),$(eval $(call CHAPTER_RULE,$(c))))
 
 ifneq ($(filter film,$(MAKECMDGOALS)),)
-$(shell mkdir -p media && { [ "$$(cat $(FILM_SETTINGS) 2>/dev/null)" = "$(QUALITY) $(LATENT_WALK_VOICE)" ] \
+$(shell mkdir -p $(FILM_DIR) && { [ "$$(cat $(FILM_SETTINGS) 2>/dev/null)" = "$(QUALITY) $(LATENT_WALK_VOICE)" ] \
   || echo "$(QUALITY) $(LATENT_WALK_VOICE)" > $(FILM_SETTINGS); })
 endif
 
-film: $(FILM)
-	@echo "film: $(FILM) ($(QUALITY) quality, $(LATENT_WALK_VOICE) voice; chapters in $(CLIPS)/)"
+film: $(FILM_VIDEO)
+	@echo "film: $(FILM_VIDEO) ($(QUALITY) quality, $(LATENT_WALK_VOICE) voice; chapters in $(CLIPS)/)"
 
 # Joined in play order (so a new order rejoins it), with the chapters' subtitles shifted onto
 # the film's timeline: media/film.vtt and media/film.srt.
-$(FILM): $(CHAPTER_CLIPS) $(FILM_SETTINGS) scenes/chapters.py scenes/assemble.py
+$(FILM_VIDEO): $(CHAPTER_CLIPS) $(FILM_SETTINGS) scenes/chapters.py scenes/assemble.py
 	$(PY) -m scenes.assemble $@ $(CHAPTER_CLIPS)
 
 $(FILM_SETTINGS):
-	@mkdir -p media && echo "$(QUALITY) $(LATENT_WALK_VOICE)" > $@
+	@mkdir -p $(FILM_DIR) && echo "$(QUALITY) $(LATENT_WALK_VOICE)" > $@
 
 # ----------------------------------------------------------------------------- the three ways out
 # Clips, the page and the slide deck are made from the chapters `make video` renders (the same
 # QUALITY and voice); each renders only what is missing and remakes only what is out of date.
 
-CLIPS_DIR := media/clips
-SITE_DIR := media/site
-SLIDES_DIR := media/slides
+CLIPS_DIR := $(FILM_DIR)/clips
+SITE_DIR := $(FILM_DIR)/site
+SLIDES_DIR := $(FILM_DIR)/slides
 
 renders: $(CHAPTER_CLIPS)
 
@@ -241,7 +266,7 @@ evaluate: $(STAMP_PIP) ## measure the model's pictures with the judge (python -m
 clean: ## remove renders, captures and caches (keeps .venv and training checkpoints)
 	rm -rf media/videos media/images media/texts media/Tex media/chapters media/subtitles \
 	  media/voiceovers media/captures media/film.* media/.film-settings media/.quality $(CHAPTER_INPUTS) \
-	  media/clips media/site media/slides media/site-screenshot.png .pytest_cache
+	  media/clips media/site media/slides media/site-screenshot.png media/films media/.film-source .pytest_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## also remove .venv and node_modules, so the next make sets everything up again

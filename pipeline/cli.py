@@ -1,4 +1,4 @@
-"""The command line: ``python -m pipeline capture|list|train|train-latent|judge|evaluate|export-web``, with one-line errors for bad input.
+"""The command line: ``python -m pipeline capture|list|film|train|train-latent|judge|evaluate|export-web``, with one-line errors for bad input.
 
 The experiments, their descriptions and the options each takes come from the registry in
 ``pipeline.experiments``; reading it loads no torch, so ``--help``, ``list`` and bad input answer fast.
@@ -29,6 +29,7 @@ DEFAULT_OUT = REPO_ROOT / "media" / "captures"
 
 # Subcommands whose modules bring their own arguments: add_arguments(parser) and run(args) -> int.
 TOOLS: dict[str, tuple[str, str]] = {
+    "film": ("pipeline.film", "check a film file (film.toml): its prompts, model and voice, and what each capture takes"),
     "train": ("pipeline.train", "train the embedded text-to-image model on the toy world"),
     "train-latent": ("pipeline.train_latent", "train the latent twin (autoencoder and latent UNet) on the CPU"),
     "judge": ("pipeline.judge", "train the independent judge that scores pictures"),
@@ -99,6 +100,9 @@ def build_parser(tool: str | None = None) -> argparse.ArgumentParser:
                          help="steps of each walk (default: each experiment's own, below)")
     capture.add_argument("--guidance", type=options.guidance, default=None, metavar="X",
                          help="classifier-free guidance scale, 0 or more (default: each experiment's own, below)")
+    capture.add_argument("--film", type=Path, default=None, metavar="FILE",
+                         help="take every setting from a film file (film.toml: each experiment's prompt, the seed, "
+                              "steps, guidance and model), instead of the flags above")
     capture.add_argument("--out", type=options.folder_to_write("--out"), default=DEFAULT_OUT,
                          help=f"folder of captures (default: {os.path.relpath(DEFAULT_OUT)})")
 
@@ -156,10 +160,20 @@ def _run_capture(args) -> int:
     unknown = [n for n in names if n not in known]
     if unknown:
         raise UsageError(f"unknown experiment {unknown[0]!r}; known: {', '.join(known)}")
-    out = _writable_folder(args.out)
     given = {k: getattr(args, k) for k in OPTION_NAMES if getattr(args, k) is not None}
     modules = {name: known[name].module for name in names}
     options = {}
+    if args.film is not None:
+        if given:
+            raise UsageError(f"--film sets every capture's settings; give --{next(iter(given))} in the film file "
+                             "instead, or leave out --film")
+        from pipeline import film as films
+
+        film = films.read(args.film)
+        films.check(film)  # its model folder and every prompt against its encoder, before computing any
+        options = {name: {"inputs": film.inputs_chosen()} if name == "map" else film.chosen(name) for name in names}
+        out = _writable_folder(args.out)
+        return _capture(modules, options, out, args.force)
     for name, module in modules.items():
         refused = [k for k in given if k not in known[name].options]
         if refused and not args.all:
@@ -174,10 +188,15 @@ def _run_capture(args) -> int:
         model = open_model(given.get("model"))
         if "prompt" in given:
             model.check_prompt(given["prompt"])
+    return _capture(modules, options, _writable_folder(args.out), args.force)
+
+
+def _capture(modules: dict, options: dict, out: Path, force: bool) -> int:
+    """Each experiment's capture with its options, in order, saying where each went."""
     progress = sys.stderr.isatty() or os.environ.get("CI") != "true"
     for name, module in modules.items():
         started = time.monotonic()
-        capture, cached = module.capture(out, force=args.force, progress=progress, **options[name])
+        capture, cached = module.capture(out, force=force, progress=progress, **options[name])
         where = os.path.relpath(capture.path) if capture.path.is_relative_to(Path.cwd()) else capture.path
         if cached:
             print(f"cached: {where}")

@@ -33,6 +33,19 @@ def _experiment(name):
     return importlib.import_module(f"pipeline.experiments.{name}")
 
 
+def tiny_settings(patch: pytest.MonkeyPatch, twin: Path) -> None:
+    """Patch every experiment to its TINY knobs, and the latent experiment to a latent twin of tiny random
+    components built at ``twin`` (so nothing needs trained weights and every capture takes seconds)."""
+    for name, knobs in TINY.items():
+        for knob, value in knobs.items():
+            patch.setattr(_experiment(name), knob, value)
+    from test_latent_model import tiny_latent_folder
+
+    tiny_latent_folder(twin)
+    (twin / "training.json").write_text('{"seconds": {"total_training": 60.0}}\n')  # as train-latent records it
+    patch.setattr(_experiment("latent"), "LATENT_MODEL", twin)
+
+
 @pytest.fixture(scope="session")
 def tiny_captures(tmp_path_factory):
     """Every experiment captured once at two steps into one temporary folder: (captures by name, root).
@@ -41,16 +54,7 @@ def tiny_captures(tmp_path_factory):
     """
     root = tmp_path_factory.mktemp("captures")
     with pytest.MonkeyPatch.context() as patch:
-        for name, knobs in TINY.items():
-            for knob, value in knobs.items():
-                patch.setattr(_experiment(name), knob, value)
-        # the latent twin: tiny random components, so the session needs no trained weights and stays fast
-        from test_latent_model import tiny_latent_folder
-
-        twin = root.parent / f"{root.name}-latent-twin"
-        tiny_latent_folder(twin)
-        (twin / "training.json").write_text('{"seconds": {"total_training": 60.0}}\n')  # as train-latent records it
-        patch.setattr(_experiment("latent"), "LATENT_MODEL", twin)
+        tiny_settings(patch, root.parent / f"{root.name}-latent-twin")
         captures = {}
         for name in CAPTURED:
             captures[name], cached = _experiment(name).capture(root, steps=TINY_STEPS, progress=False)
@@ -89,6 +93,20 @@ RENDER_FPS = 5
 RENDER_RESOLUTION = "426,240"
 
 
+def render_silent(module: str, scene: str, media: Path) -> Path:
+    """Render a chapter from the captures under ``media/captures`` into ``media``, silent, at the lowest settings;
+    the path of its video (the subtitles are in ``media/subtitles``)."""
+    env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
+    command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"), "-ql",
+               "--fps", str(RENDER_FPS), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
+               "--progress_bar", "none", f"scenes/{module}.py", scene]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    videos = list(media.glob(f"videos/{module}/*/{scene}.mp4"))
+    assert len(videos) == 1, f"expected one video, found {videos}"
+    return videos[0]
+
+
 @pytest.fixture(scope="session")
 def render_chapter(request, tmp_path_factory):
     """Render a chapter with the silent voice at the lowest settings, once per session.
@@ -110,15 +128,7 @@ def render_chapter(request, tmp_path_factory):
             for name in chapter.reads:  # every capture the chapter reads, from wherever its fixture made it
                 _, captures = request.getfixturevalue(f"{name}_capture")
                 shutil.copytree(captures, media / "captures", dirs_exist_ok=True)
-            env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
-            command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"), "-ql",
-                       "--fps", str(RENDER_FPS), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
-                       "--progress_bar", "none", f"scenes/{module}.py", scene]
-            result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-            videos = list(media.glob(f"videos/{module}/*/{scene}.mp4"))
-            assert len(videos) == 1, f"expected one video, found {videos}"
-            shutil.copyfile(videos[0], renders / f"{module}.mp4")
+            shutil.copyfile(render_silent(module, scene, media), renders / f"{module}.mp4")
             for ext in ("vtt", "srt", "marks.json"):
                 shutil.copyfile(media / "subtitles" / f"{scene}.{ext}", renders / f"{module}.{ext}")
             done[module] = media

@@ -12,13 +12,9 @@ latent twin (tiny random components here, as in conftest), and `binding` needs t
 from __future__ import annotations
 
 import importlib
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from conftest import RENDER_FPS, RENDER_RESOLUTION, TINY, TINY_STEPS
+from conftest import TINY_STEPS, render_silent, tiny_settings
 
 from pipeline.contract import read_capture
 from scenes.chapters import find_chapters
@@ -27,7 +23,6 @@ from scenes.narration.scene import narration_facts, narration_flags
 from scenes.narration.script import Narration
 from scenes.words import JUDGE_ARRAYS, NOT_JUDGED
 
-ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED_ONLY = ("forward", "latent", "binding")  # no --model: the embedded model's (see the docstring)
 ANY_MODEL = ("walk", "seeds", "jump", "guidance", "words", "blend", "explore", "map")  # the map last: fitted over them
 CHAPTERS = find_chapters()
@@ -35,19 +30,6 @@ CHAPTERS = find_chapters()
 
 def _experiment(name):
     return importlib.import_module(f"pipeline.experiments.{name}")
-
-
-def render(module: str, scene: str, media: Path) -> Path:
-    """Render a chapter from the captures under ``media/captures``, silent, at the lowest settings; its video."""
-    env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
-    command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"), "-ql",
-               "--fps", str(RENDER_FPS), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
-               "--progress_bar", "none", f"scenes/{module}.py", scene]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    videos = list(media.glob(f"videos/{module}/*/{scene}.mp4"))
-    assert len(videos) == 1, f"expected one video, found {videos}"
-    return videos[0]
 
 
 @pytest.fixture(scope="module")
@@ -66,15 +48,7 @@ def media(sd_folder, tmp_path_factory):
     media = tmp_path_factory.mktemp("sd-film")
     root = media / "captures"
     with pytest.MonkeyPatch.context() as patch:
-        for name, knobs in TINY.items():
-            for knob, value in knobs.items():
-                patch.setattr(_experiment(name), knob, value)
-        from test_latent_model import tiny_latent_folder
-
-        twin = media.parent / f"{media.name}-latent-twin"
-        tiny_latent_folder(twin)
-        (twin / "training.json").write_text('{"seconds": {"total_training": 60.0}}\n')
-        patch.setattr(_experiment("latent"), "LATENT_MODEL", twin)
+        tiny_settings(patch, media.parent / f"{media.name}-latent-twin")
         _experiment("forward").capture(root, progress=False)
         for name in EMBEDDED_ONLY[1:]:
             _experiment(name).capture(root, steps=TINY_STEPS, progress=False)
@@ -107,7 +81,7 @@ def test_every_chapter_renders_and_says_only_what_its_captures_measured(chapter,
         if [when for when, _ in options] == ["not judged"]:
             assert narration.chosen(flags)[block] == options[0][1], f"{chapter.module}: {block} quotes the judge"
 
-    video = render(chapter.module, chapter.scene, media)
+    video = render_silent(chapter.module, chapter.scene, media)
     assert video.stat().st_size > 0
     said = " ".join(spoken_text(text) for text in texts.values())
     cues = read_subtitles(media / "subtitles" / f"{chapter.scene}.vtt")

@@ -60,8 +60,11 @@ def _inputs():
     return {name: experiment(name).module for name in inputs()}
 
 
-def _input_specs(model, overrides: dict) -> dict:
-    return {name: module.make_spec(model, common.settings(module, **overrides)) for name, module in _inputs().items()}
+def _input_specs(model, overrides: dict, inputs: dict | None = None) -> dict:
+    """Each input's spec: the same overrides for all, or (a film's) each input's own, by name."""
+    return {name: module.make_spec(model, common.settings(module, **(overrides if inputs is None else
+                                                                      inputs.get(name, {}))))
+            for name, module in _inputs().items()}
 
 
 def check_prompt(prompt: str | None) -> None:
@@ -71,19 +74,30 @@ def check_prompt(prompt: str | None) -> None:
     words.check_prompt(prompt)
 
 
-def capture(root, seed=None, force=False, progress=True, model=None, prompt=None, steps=None, guidance=None):
-    """The map over the captures that the same settings make (computed first where missing)."""
+def capture(root, seed=None, force=False, progress=True, model=None, prompt=None, steps=None, guidance=None,
+            inputs=None):
+    """The map over the captures that the same settings make (computed first where missing). ``inputs`` (a film's:
+    ``{experiment: {option: value}}``) gives each input its own settings instead, the model among them."""
     from pipeline.experiments.models import open_model
 
+    if inputs is not None:
+        models = {str(chosen.get("model")) for chosen in inputs.values()}
+        if len(models) > 1 or any(v is not None for v in (seed, prompt, steps, guidance, model)):
+            raise ValueError("the map's inputs take one model and no shared settings beside their own")
+        model = next((chosen["model"] for chosen in inputs.values() if "model" in chosen), None)
+        inputs = {name: {k: v for k, v in chosen.items() if k != "model"} for name, chosen in inputs.items()}
     subject = open_model(model)
     overrides = {"seed": seed, "prompt": prompt, "steps": steps, "guidance": guidance}
-    return common.capture_spec(sys.modules[__name__], subject, make_spec(subject, overrides), root, force=force,
-                               progress=progress)
+    return common.capture_spec(sys.modules[__name__], subject, make_spec(subject, overrides, inputs), root,
+                               force=force, progress=progress)
 
 
-def make_spec(model, overrides: dict) -> dict:
-    specs = _input_specs(model, overrides)
-    return common.base_spec(NAME, model, overrides={k: v for k, v in overrides.items() if v is not None},
+def make_spec(model, overrides: dict, inputs: dict | None = None) -> dict:
+    specs = _input_specs(model, overrides, inputs)
+    # each input's own settings are named only where some input has any: the plain map's spec stays as it was
+    own = {"input_overrides": {name: chosen for name, chosen in inputs.items() if chosen}} \
+        if inputs and any(inputs.values()) else {}
+    return common.base_spec(NAME, model, overrides={k: v for k, v in overrides.items() if v is not None}, **own,
                             inputs=[[name, spec_hash(spec)] for name, spec in specs.items()],
                             atlas=[list(entry) for entry in atlas()],
                             fit={"pictures": "PCA over brightness 0-1, flattened", "prompts": "PCA over pooled vectors"})
@@ -91,7 +105,7 @@ def make_spec(model, overrides: dict) -> dict:
 
 def compute(model, spec, bar, root):
     modules = _inputs()
-    specs = _input_specs(model, spec["overrides"])
+    specs = _input_specs(model, spec["overrides"], spec.get("input_overrides"))
     if [name for name, _ in spec["inputs"]] != list(modules):
         raise RuntimeError("the experiments the map is fitted over changed while the map was being made")
     captures = {}

@@ -1,0 +1,208 @@
+"""A film is a file: film.toml names the prompts, seed, steps, guidance, model and voice; every capture's settings
+follow from it, `make video FILM=path` makes another film into its own folder, and a bad film file is one line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pipeline import film as films
+from pipeline.contract import spec_hash
+from pipeline.errors import UsageError
+from pipeline.experiments import common, experiment, registry
+from pipeline.experiments import map as map_experiment
+from pipeline.experiments.models import open_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+FISH = """
+name = "{name}"
+voice = "silent"
+seed = 7
+steps = 12
+guidance = 3.5
+
+[prompts]
+walk = "a blue fish in the sea at night"
+object = "a fish"
+blend = "a house and a boat"
+words = "a blue fish in the sea at night"
+binding = "a yellow sun and a green tree"
+"""
+
+
+def _film_file(folder: Path, text: str = FISH, name: str = "fish", file: str = "fish.toml") -> Path:
+    path = folder / file
+    path.write_text(text.replace("{name}", name), encoding="utf-8")
+    return path
+
+
+def _pipeline(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL)
+
+
+def test_the_default_film_makes_the_captures_a_plain_capture_makes():
+    film = films.read()
+    assert film.is_default and film.folder == REPO / "media" and film.voice == "piper" and film.model is None
+    for entry in registry():
+        chosen = film.inputs_chosen() if entry.name == "map" else film.chosen(entry.name)
+        assert all(not c for c in chosen.values()) if entry.name == "map" else chosen == {}, entry.name
+    # and its prompts are the experiments' own defaults, each where the film says it is walked
+    for name, key in films.PROMPT_OF.items():
+        assert experiment(name).options["prompt"] == film.prompts[key], name
+
+
+def test_every_capture_takes_its_settings_from_the_film(tmp_path):
+    film = films.read(_film_file(tmp_path))
+    assert film.folder == films.FILMS / "fish" and film.voice == "silent"
+    model = open_model(None)
+    for entry in registry():
+        if entry.name in ("forward", "map"):
+            continue
+        chosen = film.chosen(entry.name)
+        settings = common.settings(entry.module, **{k: v for k, v in chosen.items() if k != "model"})
+        assert settings.prompt == film.prompts[films.PROMPT_OF[entry.name]], entry.name
+        assert (settings.seed, settings.steps, settings.guidance) == (7, 12, 3.5), entry.name
+    assert film.chosen("forward") == {}  # a toy-world picture dissolved by the scheduler: its own seed
+    # the map is fitted over the captures the film makes, each with the film's settings for it
+    spec = map_experiment.make_spec(model, {}, film.inputs_chosen())
+    for name, digest in spec["inputs"]:
+        module = experiment(name).module
+        assert digest == spec_hash(module.make_spec(model, common.settings(module, **film.chosen(name)))), name
+    assert spec["input_overrides"]["blend"]["prompt"] == "a house and a boat"
+    plain = map_experiment.make_spec(model, {}, films.read().inputs_chosen())
+    assert "input_overrides" not in plain and plain == map_experiment.make_spec(model, {})
+
+
+def test_a_model_folder_is_read_relative_to_the_film_file(tmp_path):
+    text = FISH.replace('voice = "silent"', 'voice = "silent"\nmodel = "models/sd"')
+    film = films.read(_film_file(tmp_path, text))
+    assert film.model == tmp_path / "models" / "sd"
+    assert film.chosen("walk")["model"] == tmp_path / "models" / "sd" and "model" not in film.chosen("binding")
+
+
+def _replace(line_from: str, line_to: str) -> str:
+    assert line_from in FISH
+    return FISH.replace(line_from, line_to)
+
+
+BAD = [
+    (_replace('voice = "silent"', 'voice = "silent"\ncolour = "red"'),
+     "unknown key 'colour' in the top table; known: name, model, voice"),
+    (_replace('object = "a fish"', 'object = "a fish"\nsky = "a sun"'), "unknown key 'sky' in [prompts]; known: walk"),
+    (_replace('object = "a fish"\n', ''), "[prompts] has no object prompt"),
+    (FISH[:FISH.index("[prompts]")], "has no [prompts] table"),
+    (_replace('object = "a fish"', 'object = ""'), "the object prompt must be some words in quotes"),
+    (_replace('blend = "a house and a boat"', 'blend = "a house"'), "the blend prompt: blend needs a prompt naming two"),
+    (_replace('words = "a blue fish in the sea at night"', 'words = "fish"'), "the words prompt: words needs a prompt "
+                                                                             "of two words or more"),
+    (_replace('binding = "a yellow sun and a green tree"', 'binding = "a sun and a tree"'), "the binding prompt: binding "
+                                                                                           "needs a prompt naming two"),
+    (_replace('walk = "a blue fish in the sea at night"', 'walk = "' + "a blue fish and " * 8 + 'a fish"'),
+     "the walk prompt: prompt 'a blue fish and"),
+    (_replace('voice = "silent"', 'voice = "loud"'), "voice must be piper or silent; got 'loud'"),
+    (_replace('steps = 12', 'steps = 0'), "steps must be a whole number from 1 to 1000; got 0"),
+    (_replace('steps = 12', 'steps = 2.5'), "steps must be a whole number"),
+    (_replace('guidance = 3.5', 'guidance = -1'), "guidance must be a number from 0 to 100"),
+    (_replace('seed = 7', 'seed = "seven"'), "seed must be a whole number"),
+    (_replace('name = "{name}"', 'name = "../up"'), "name must be lower-case letters"),
+    (_replace('steps = 12', 'steps = = 12'), "is not valid TOML"),
+    (_replace('voice = "silent"', 'model = "no-such-folder"'), "model "),
+]
+
+
+@pytest.mark.parametrize("text, says", BAD, ids=[f"bad-{i}" for i in range(len(BAD))])
+def test_a_bad_film_file_is_one_line_exit_2_and_writes_nothing(tmp_path, text, says):
+    path = _film_file(tmp_path, text, name="fish-bad")
+    out = tmp_path / "captures"
+    for args in (["film", "check", str(path)], ["capture", "walk", "--film", str(path), "--out", str(out)]):
+        result = _pipeline(*args)
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not out.exists() and not (films.FILMS / "fish-bad").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_an_unsupported_model_class_is_refused_with_the_supported_ones(tmp_path):
+    folder = tmp_path / "kandinsky"
+    folder.mkdir()
+    (folder / "model_index.json").write_text('{"_class_name": "KandinskyPipeline"}\n')
+    path = _film_file(tmp_path, _replace('voice = "silent"', f'model = "{folder}"'))
+    with pytest.raises(UsageError, match="KandinskyPipeline, which capture does not support; it records .*"
+                                         "StableDiffusionXLPipeline.*FluxPipeline"):
+        films.check(films.read(path))
+
+
+def test_a_missing_film_file_and_flags_beside_a_film_are_refused(tmp_path):
+    result = _pipeline("film", "check", str(tmp_path / "nowhere.toml"))
+    assert result.returncode == 2 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+    path = _film_file(tmp_path)
+    result = _pipeline("capture", "walk", "--film", str(path), "--seed", "3", "--out", str(tmp_path / "c"))
+    assert result.returncode == 2 and "--film sets every capture's settings; give --seed in the film file" \
+        in result.stderr
+    assert not (tmp_path / "c").exists()
+
+
+def test_show_prints_what_each_capture_takes(tmp_path):
+    result = _pipeline("film", "show", str(_film_file(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert list(lines) == [e.name for e in registry()]
+    assert "--prompt 'a house and a boat'" in lines["blend"] and "--seed 7" in lines["walk"]
+    assert "its own defaults" in lines["forward"]
+
+
+def test_two_film_files_never_share_a_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(films, "FILMS", tmp_path / "films")
+    first = films.read(_film_file(tmp_path / "", file="one.toml"))
+    folder = films.claim_folder(first)
+    (folder / "film.mp4").write_bytes(b"the first film")
+    assert films.claim_folder(first) == folder  # the same file again: its own folder
+    (tmp_path / "other").mkdir()
+    second = films.read(_film_file(tmp_path / "other", file="one.toml"))  # another file, the same name
+    with pytest.raises(UsageError, match="holds the film of .*one.toml; give .* another name"):
+        films.claim_folder(second)
+    stray = tmp_path / "films" / "stray"
+    stray.mkdir(parents=True)
+    (stray / "mine.txt").write_text("not a film's")
+    with pytest.raises(UsageError, match="was not made for a film file"):
+        films.claim_folder(films.read(_film_file(tmp_path / "other", name="stray", file="stray.toml")))
+    assert (folder / "film.mp4").read_bytes() == b"the first film" and (stray / "mine.txt").exists()
+
+
+def _make(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", "-n", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL)
+
+
+def test_make_video_with_a_film_file_makes_it_in_its_own_folder(tmp_path):
+    name = f"test-film-{uuid.uuid4().hex[:8]}"
+    folder = REPO / "media" / "films" / name
+    try:
+        path = _film_file(tmp_path, name=name)
+        result = _make("film", f"FILM={path}")
+        assert result.returncode == 0, result.stderr
+        where = f"media/films/{name}"
+        assert f"-m pipeline capture walk --film {path} --out {where}/captures" in result.stdout
+        assert f"--media_dir {where} scenes/ch05_walk.py" in result.stdout
+        assert f"-m scenes.assemble {where}/film.mp4 {where}/chapters/low-silent/ch01_opening.mp4" in result.stdout
+        assert "(low quality, silent voice)" in result.stdout  # the film file's voice
+        assert "media/captures" not in result.stdout.replace(f"{where}/captures", "")
+        spoken = _make("film", f"FILM={path}", "LATENT_WALK_VOICE=piper")  # a voice given outright wins
+        assert "(low quality, piper voice)" in spoken.stdout and f"{where}/chapters/low-piper/" in spoken.stdout
+        video = _make("video", f"FILM={path}")
+        assert f"-m pipeline film check {path}" in video.stdout.splitlines()[0]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # made by this test alone: its name is new
+    bad = _film_file(tmp_path, _replace('voice = "silent"', 'voice = "loud"'), name=name, file="bad.toml")
+    result = _make("film", f"FILM={bad}")
+    assert result.returncode == 2 and "error: film file" in result.stderr and "voice must be" in result.stderr
+    assert not folder.exists()
