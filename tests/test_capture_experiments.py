@@ -105,7 +105,7 @@ def test_guidance(tiny_captures):
     assert np.allclose(a["guidance_direction"].astype(np.float32),
                        (a["conditional_clean_pictures"].astype(np.float32)
                         - a["unconditional_clean_pictures"]) / 255, atol=2e-3)
-    assert a["object_presence"].shape == a["scales"].shape and "judge_butterfly_at_2" in capture.facts
+    assert a["object_presence"].shape == a["scales"].shape and "judge_object_at_2" in capture.facts
 
 
 def test_words(tiny_captures):

@@ -1,6 +1,6 @@
 """The `blend` capture: pictures along straight and spherical paths between the embeddings of two prompts, and where the prompt that names both lies against that path.
 
-Chapter "Between butterfly and snail". The model is conditioned on token states, so the
+Chapter "Between two prompts". The model is conditioned on token states, so the
 in-between points are token states mixed from the two prompts' (linear: (1 - t) A + t B;
 spherical: along the arc between each token's two vectors, lengths interpolated). The
 prompt "A and B" is encoded like any prompt; how far off the straight path it lies is
@@ -21,6 +21,7 @@ NAME = "blend"
 DESCRIPTION = "straight and spherical paths between two prompts' embeddings, and the prompt that names both"
 OPTIONS = common.model_options(prompt="a butterfly and a snail", seed=0)  # split at " and " into the path's ends
 POINTS = 9
+ARC_LITTLE = 0.25  # the arc "changes little" when it moves the pictures less than this share of the ends' distance
 
 ARRAY_NAMES = (
     "prompts", "fractions", "token_states", "pooled", "lerp_finals", "slerp_finals", "combined_final",
@@ -150,7 +151,27 @@ def _facts(spec, arrays, encoding, objects) -> dict:
                                         "how much shorter the token vectors get on the straight path at its "
                                         "shortest, against its ends (the spherical path keeps their length)"),
     }
+    # The arc against the straight path, picture by picture, inside the ends (which both paths share)
+    arc_change = measures.picture_distance(arrays["slerp_finals"][1:-1], arrays["lerp_finals"][1:-1])
+    ends_apart = float(measures.picture_distance(arrays["lerp_finals"][0], arrays["lerp_finals"][-1]))
+    arc_mean = float(arc_change.mean()) if arc_change.size else 0.0
+    facts["arc_change"] = fact(rounded(arc_mean), "% brightness (RMS)",
+                               "how far each spherical-path picture lies from the straight-path picture at the same "
+                               "point, mean over the points between the ends")
+    facts["ends_distance"] = fact(rounded(ends_apart), "% brightness (RMS)", "how far the two ends' pictures lie apart")
+    facts["arc_changes_little"] = fact(bool(arc_mean < ARC_LITTLE * ends_apart), "",
+                                       f"the arc moves the pictures less than {100 * ARC_LITTLE:g}% of the way the "
+                                       "two ends' pictures lie apart")
+    facts["states_further_off"] = fact(bool(states_off > pooled_off), "",
+                                       "the token states of 'A and B' lie further off their path than its pooled "
+                                       "vector does off its own")
+    for end, name in (("a", objects[0]), ("b", objects[1])):
+        if name is not None:
+            facts[f"object_{end}"] = fact(name, "", f"the toy-world object the path's {'start' if end == 'a' else 'end'} "
+                                          "names")
     facts["judged"] = common.judged_fact(arrays, "lerp_presence", "the pictures along both paths and the 'A and B' picture")
+    # What the judge sees at the straight path's middle and in the 'A and B' picture (all False unread)
+    seen = {"snaps": False, "middle_shows_both": False, "middle_shows_neither": False, "combined_shows_both": False}
     if "lerp_presence" in arrays:
         fractions = arrays["fractions"]
         for key, where in (("lerp", "straight"), ("slerp", "spherical")):
@@ -165,13 +186,37 @@ def _facts(spec, arrays, encoding, objects) -> dict:
         middle = len(spec["fractions"]) // 2
         for key, where in (("lerp", "straight"), ("slerp", "spherical")):
             presence = arrays[f"{key}_presence"]
-            for i, name in enumerate(objects):
-                facts[f"{key}_midpoint_{name}"] = fact(rounded(100 * presence[middle, i]), "% probability",
-                                                       f"the judge's confidence that the {where} path's middle "
-                                                       f"picture shows a {name}")
-        for i, name in enumerate(objects):
-            facts[f"combined_{name}"] = fact(rounded(100 * arrays["combined_presence"][i]), "% probability",
-                                             f"the judge's confidence that the 'A and B' picture shows a {name}")
+            for i, end in enumerate(("a", "b")):
+                facts[f"{key}_midpoint_{end}"] = fact(rounded(100 * presence[middle, i]), "% probability",
+                                                      f"the judge's confidence that the {where} path's middle "
+                                                      f"picture shows the {end.upper()} end's object "
+                                                      f"({objects[i]})")
+        for i, end in enumerate(("a", "b")):
+            facts[f"combined_{end}"] = fact(rounded(100 * arrays["combined_presence"][i]), "% probability",
+                                            f"the judge's confidence that the 'A and B' picture shows the "
+                                            f"{end.upper()} end's object ({objects[i]})")
+        middle_presence = arrays["lerp_presence"][middle]
+        likelier = int(np.argmax(middle_presence))
+        facts["lerp_middle_likelier"] = fact(objects[likelier], "", "the object the judge is surer of in the "
+                                             "straight path's middle picture")
+        facts["lerp_middle_likelier_sureness"] = fact(rounded(100 * middle_presence[likelier]), "% probability",
+                                                      "how sure it is of that one")
+        facts["lerp_middle_other"] = fact(objects[1 - likelier], "", "the other end's object")
+        facts["lerp_middle_other_sureness"] = fact(rounded(100 * middle_presence[1 - likelier]), "% probability",
+                                                   "how sure it is of the other")
+        there = middle_presence > spec["judge"]["present_above"]
+        seen.update(snaps=bool(there.sum() == 1), middle_shows_both=bool(there.all()),
+                    middle_shows_neither=bool(not there.any()),
+                    combined_shows_both=bool((arrays["combined_presence"] > spec["judge"]["present_above"]).all()))
+    meanings = {
+        "snaps": "the judge sees exactly one of the two ends' objects in the straight path's middle picture: the "
+                 "path snaps from one to the other rather than blending them",
+        "middle_shows_both": "the judge sees both ends' objects in the straight path's middle picture",
+        "middle_shows_neither": "the judge sees neither end's object in the straight path's middle picture",
+        "combined_shows_both": "the judge sees both objects in the picture of the prompt 'A and B'",
+    }
+    for name, value in seen.items():
+        facts[name] = fact(value, "", meanings[name] + " (false where the judge read no pictures)")
     return facts
 
 

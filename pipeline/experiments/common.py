@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from pipeline.experiments.models import Model
 
 # Bumped when what an experiment computes changes, so old captures are not read back as new.
-CAPTURE_VERSION = 2
+CAPTURE_VERSION = 3
 MAX_SEED = 2**32 - 1
 # The independent judge's probability above which it counts a thing as there (in facts that count pictures).
 JUDGE_PRESENT_ABOVE = 0.5

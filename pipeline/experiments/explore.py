@@ -26,6 +26,7 @@ DESCRIPTION = "a grid of starting noises spanned by three seeds, and a loop thro
 OPTIONS = common.model_options(prompt="a butterfly", seed=0)
 GRID = 4  # 16 pictures and 12 loop frames keep `capture --all` within two minutes on two cores
 LOOP_FRAMES = 12
+NEIGHBOURS_ALIKE = 0.8  # neighbours are "alike" when their pictures lie closer than this share of any two's distance
 
 ARRAY_NAMES = (
     "seeds", "grid_fractions", "grid_noise_pictures", "grid_finals", "loop_angles", "loop_noise_pictures",
@@ -147,11 +148,32 @@ def _facts(spec, noise, arrays, named) -> dict:
         "loop_seam_change": fact(rounded(change[-1]), "% brightness (RMS)",
                                  "change from the last loop frame back to the first"),
     }
+    finals = arrays["grid_finals"]
+    size = finals.shape[0]
+    neighbours = np.concatenate([measures.picture_distance(finals[1:], finals[:-1]).ravel(),
+                                 measures.picture_distance(finals[:, 1:], finals[:, :-1]).ravel()])
+    pairs = measures.pairwise_mean_distance(finals.reshape(size * size, *finals.shape[2:]))
+    facts["grid_neighbour_change"] = fact(rounded(neighbours.mean()), "% brightness (RMS)",
+                                          "mean distance between the pictures of two neighbouring grid points")
+    facts["grid_pair_change"] = fact(rounded(pairs), "% brightness (RMS)",
+                                     "mean distance between the pictures of any two grid points")
+    facts["neighbours_alike"] = fact(bool(neighbours.mean() < NEIGHBOURS_ALIKE * pairs), "",
+                                     f"neighbouring grid points' pictures lie less than {100 * NEIGHBOURS_ALIKE:g}% "
+                                     "as far apart as any two of the grid's, on average")
+    height, width = finals.shape[2:4]
+    facts["noise_is_pixels"] = fact(bool(numbers == height * width * 3), "",
+                                    "the starting noise has one number per colour of each pixel (a pixel model; a "
+                                    "latent model's noise is decoded into its picture)")
     facts["judged"] = common.judged_fact(arrays, "grid_presence", "the grid's finished pictures")
+    share = None
     if "grid_presence" in arrays:
         present = arrays["grid_presence"] > spec["judge"]["present_above"]
-        facts["grid_object_share"] = fact(rounded(100 * np.mean(present)), "% of the grid",
-                                          f"grid pictures the independent judge says show a {named}")
+        share = rounded(100 * np.mean(present))
+        facts["object"] = fact(named, "", "the toy-world object the prompt names, which the judge looks for")
+        facts["grid_object_share"] = fact(share, "% of the grid",
+                                          f"grid pictures the independent judge says show the prompt's object ({named})")
+    facts["all_judged_object"] = fact(bool(share == 100), "", "the judge sees the prompt's object in every grid "
+                                      "picture (false where it read none)")
     return facts
 
 

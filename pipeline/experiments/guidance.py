@@ -85,10 +85,14 @@ def compute(model, spec, bar, root=None):
         arrays["object_presence"] = presence["presence"][:, common.object_index(named)]
         meanings["object_presence"] = (f"the independent judge's probability that each final picture shows a "
                                        f"{named}, (G,)")
-    return arrays, meanings, _facts(spec, arrays, named)
+    # At the lowest scale (0), whether the walk stepped with the guess without the prompt: a pipeline that runs
+    # both halves there follows unconditional + 0 x difference; one that skips guidance below some scale (diffusers'
+    # Stable Diffusion does, up to 1) follows the prompt alone.
+    ignores = bool(scales[0] == 0.0 and walks[scales[0]].unconditional_clean is not None)
+    return arrays, meanings, _facts(spec, arrays, named, ignores)
 
 
-def _facts(spec, arrays, named) -> dict:
+def _facts(spec, arrays, named, ignores: bool) -> dict:
     fact, rounded = common.fact, common.rounded
     scales = [float(s) for s in arrays["scales"]]
     size = arrays["direction_size"]
@@ -115,13 +119,28 @@ def _facts(spec, arrays, named) -> dict:
         facts[f"change_from_unguided_at_{key}"] = fact(rounded(change), "% brightness (RMS)",
                                                        f"distance of the guidance-{scale:g} picture from the "
                                                        "guidance-0 picture")
+    facts["unguided_ignores_prompt"] = fact(ignores, "", "at guidance 0 the walk steps with the model's guess "
+                                            "without the prompt (the pipeline runs both halves and adds 0 x their "
+                                            "difference); false where the pipeline skips guidance there and follows "
+                                            "the prompt alone")
+    top = scales.index(max(scales))
+    plain = scales.index(1.0) if 1.0 in scales else top
+    colours = arrays["colourfulness"]
+    facts["colours_grow_with_guidance"] = fact(bool(colours[top] > colours[plain]), "",
+                                               "the picture at the top scale is more saturated than at guidance 1")
     facts["judged"] = common.judged_fact(arrays, "object_presence", "the picture of every guidance scale")
+    brings = False
     if "object_presence" in arrays:
+        facts["object"] = fact(named, "", "the toy-world object the prompt names, which the judge looks for")
         for scale, p in zip(scales, arrays["object_presence"]):
             key = f"{scale:g}".replace(".", "_")
-            facts[f"judge_{named}_at_{key}"] = fact(rounded(100 * p), "% probability",
-                                                    f"the judge's confidence that the guidance-{scale:g} picture "
-                                                    f"shows a {named}")
+            facts[f"judge_object_at_{key}"] = fact(rounded(100 * p), "% probability",
+                                                   f"the judge's confidence that the guidance-{scale:g} picture "
+                                                   f"shows the prompt's object ({named})")
+        there = arrays["object_presence"] > spec["judge"]["present_above"]
+        brings = bool(scales[0] == 0.0 and not there[0] and 1.0 in scales and there[plain])
+    facts["guidance_brings_object"] = fact(brings, "", "the judge does not see the prompt's object with guidance "
+                                           "off (scale 0) and sees it at guidance 1 (false where it read nothing)")
     return facts
 
 

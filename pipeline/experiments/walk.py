@@ -96,7 +96,9 @@ def compute(model, spec, bar, root=None):
         meanings["unconditional_output"] = "the model's raw output given the empty prompt, (S, C, h, w) float16"
         meanings["unconditional_clean_pictures"] = ("the guess of the final picture without the prompt, "
                                                     "(S, H, W, 3) uint8")
-    return arrays, meanings, _facts(spec, walk, arrays)
+    return arrays, meanings, {**_facts(spec, walk, arrays), "embedded_model": common.fact(
+        bool(model.is_embedded), "", "the model is one of the project's own small toy-world models (which run on a "
+                                     "laptop's processor), not a model from elsewhere")}
 
 
 def _facts(spec, walk, arrays) -> dict:

@@ -19,6 +19,7 @@ NAME = "words"
 DESCRIPTION = "a prompt grown one word at a time, and its words reordered, seed fixed"
 OPTIONS = common.model_options(prompt="a red butterfly on grass", seed=0)
 YARDSTICK_SEEDS = 3
+ORDER_MATTERS = 0.5  # the order "matters" when a reordering changes the picture this share of a new seed's change
 
 ARRAY_NAMES = (
     "growth_prompts", "growth_tokens", "growth_finals", "growth_pooled", "growth_change", "growth_similarity",
@@ -152,6 +153,18 @@ def _facts(spec, arrays) -> dict:
         "order_state_distance_max": fact(rounded(100 * arrays["variant_state_distance"].max()), "% of the states' length",
                                          "the largest distance of a reordering's token states from the prompt's"),
     }
+    facts["word_list"] = fact(list(words), "words", "the prompt's words, in order")
+    facts["first_word"] = fact(words[0], "", "the prompt's first word")
+    facts["last_word"] = fact(words[-1], "", "the prompt's last word")
+    facts["last_word_change"] = fact(rounded(change[-1]), "% brightness (RMS)",
+                                     "how much the last word changed the picture of the prompt before it")
+    facts["biggest_change_position"] = fact(biggest, "word", "where in the prompt that word is (1 is the first)")
+    facts["biggest_change_first"] = fact(bool(biggest == 1), "", "the first word changed the picture most")
+    facts["biggest_change_last"] = fact(bool(biggest == len(words)), "", "the last word changed the picture most")
+    facts["order_matters"] = fact(bool(arrays["variant_change"].size
+                                       and arrays["variant_change"].max() >= ORDER_MATTERS * yardstick.mean()), "",
+                                  f"some reordering changes the picture by at least {100 * ORDER_MATTERS:g}% of what "
+                                  "a different seed changes")
     facts["judged"] = common.judged_fact(arrays, "growth_judged_object", "the picture of every growing prompt")
     for i, (prompt, change_i, similarity) in enumerate(zip(growth, change, arrays["growth_similarity"])):
         if i == 0:
