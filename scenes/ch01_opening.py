@@ -2,12 +2,13 @@
 
 It reads the walk capture (``python -m pipeline capture walk``): its prompt, typed letter by
 letter, and its walk from noise to the final picture, played quickly; every number it says or
-shows is one of that capture's facts.
+shows is one of that capture's facts. The blend question names the blend capture's two prompts.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 from manim import (
@@ -39,16 +40,18 @@ from scenes.words import PromptBox, words, words_on_baseline
 class Opening(NarratedScene):
     """A typed prompt, the picture the model walks to from noise, and the film's questions as a list."""
 
-    # The questions, in the order the narration asks them; each appears on its bookmark.
+    # The questions, in the order the narration asks them; each appears on its bookmark. {end_a} and {end_b} are
+    # the blend capture's two prompts.
     questions = (
         ("q_jump", "Why walk there step by step, instead of jumping?"),
         ("q_seed", "When does the random seed matter?"),
         ("q_space", "Does the prompt's vector live among the pictures?"),
-        ("q_blend", "What lies between a butterfly and a snail?"),
+        ("q_blend", "What lies between {end_a} and {end_b}?"),
         ("q_words", "What does each word of the prompt add?"),
         ("q_pixels", "What does the walk look like, pixel by pixel?"),
         ("q_explore", "What lies around a starting point?"),
     )
+    list_width = 8.6  # the widest a question may be, left of the frame's edge
     prompt_width = 7.6
     prompt_center = np.array([0.0, 2.75, 0.0])
     picture_height = 4.6  # the picture's first appearance, large
@@ -136,12 +139,20 @@ class Opening(NarratedScene):
 
     def question_list(self) -> tuple[VGroup, VGroup]:
         """The questions left-aligned on evenly spaced baselines, each after a small dot."""
-        set_lines = [words_on_baseline(text, size=style.LABEL_SIZE) for _, text in self.questions]
+        blend = self.captures["blend"].facts
+        ends = {"end_a": str(blend["end_a"].value), "end_b": str(blend["end_b"].value)}
+        # one pass, not format: a prompt's own braces are its words
+        set_lines = [words_on_baseline(re.sub(r"\{(end_a|end_b)\}", lambda m: ends[m.group(1)], text),
+                                       size=style.LABEL_SIZE) for _, text in self.questions]
         # A dot sits at the middle of the small letters, whatever the line's capitals or descenders.
         middle_of_x = words("x", size=style.LABEL_SIZE).height / 2
         lines, markers = VGroup(), VGroup()
         for index, (line, drop) in enumerate(set_lines):
             baseline = self.list_top - index * self.list_spacing
+            if line.width > self.list_width:  # long prompts: the question shrinks to fit, on its own baseline
+                scale = self.list_width / line.width
+                line.scale(scale)
+                drop *= scale
             line.align_to(np.array([self.list_left, 0.0, 0.0]), LEFT)
             line.shift((baseline - drop - line.get_bottom()[1]) * UP)
             lines.add(line)

@@ -129,7 +129,8 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
         spread = words(f"two seeds' pictures differ by {shown(self.facts['seed_spread'])} of full brightness, "
                        f"on average", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
         if self.facts["judged"].value:
-            judged = words(f"a separate classifier: a butterfly in {shown(self.facts['judged_object_share'])} of "
+            judged = words(f"a separate classifier: a {self.facts['object'].value} in "
+                           f"{shown(self.facts['judged_object_share'])} of "
                            f"them, {shown(self.facts['judged_colour_count'])} colours, "
                            f"{shown(self.facts['judged_background_count'])} backgrounds", size=style.LABEL_SIZE,
                            color=style.MODEL)

@@ -209,14 +209,13 @@ class Guidance(ReadsTheJudge, NarratedScene):
 
     @staticmethod
     def judge_key(facts, scale: float) -> str | None:
-        """The judge fact for one scale, 'judge_<object>_at_<scale>', if the capture has one."""
-        ending = f"_at_{scale_text(scale).replace('.', '_')}"
-        return next((k for k in facts if k.startswith("judge_") and k.endswith(ending)), None)
+        """The judge fact for one scale, 'judge_object_at_<scale>', if the capture has one."""
+        key = f"judge_object_at_{scale_text(scale).replace('.', '_')}"
+        return key if key in facts else None
 
     def judged_thing(self, facts) -> str:
-        """The object the judge looks for: 'butterfly' from 'judge_butterfly_at_0'."""
-        key = next((k for k in facts if k.startswith("judge_") and "_at_" in k), None)
-        return key[len("judge_"):key.rindex("_at_")] if key else "the object"
+        """The object the judge looks for: the capture's fact 'object' (the toy-world object the prompt names)."""
+        return str(facts["object"].value) if "object" in facts else "the object"
 
     def judge_tags(self, facts, scales: list[float], row: PictureRow, y: float) -> dict[int, VGroup]:
         """The judge's confidence under each picture, at height ``y``, where the capture has it."""

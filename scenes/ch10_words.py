@@ -33,6 +33,7 @@ from manim import (
 from scenes import style
 from scenes.charts import LabelledMap, object_colour_of
 from scenes.narration import NarratedScene
+from scenes.narration.speech import BOOKMARK
 from scenes.numbers import shown
 from scenes.pictures import Film, Frame, PictureRow, PixelPicture
 from scenes.words import ChapterTitle, PromptBox, words, words_on_baseline
@@ -48,8 +49,6 @@ class OneWordAtATime(NarratedScene):
     map_size = (6.3, 5.7)
     map_center = np.array([3.45, -0.35, 0.0])
     morph_seconds = 0.7  # one picture blending into the next as a word arrives
-    # Bookmark names carry no digits (the narration check refuses typed numbers, bookmarks included).
-    ordinals = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
     order_height = 2.1  # the prompt and its reorderings, in a row
     order_y = 1.25
     yardstick_height = 1.35
@@ -89,12 +88,17 @@ class OneWordAtATime(NarratedScene):
 
         # --- one word at a time
         trail = VGroup()
+        arrive, said_after = self.word_marks(len(growth) - 1, int(self.facts["biggest_change_position"].value))
+        spoken_marks = BOOKMARK.findall(self.narration_text["growth"])
         with self.narrate("growth"):
             for count in range(1, len(growth)):
-                # "first_word", "second_word", ...: a word arrives on its bookmark, if the narration has one.
-                mark = f"{self.ordinals[count - 1]}_word" if count <= len(self.ordinals) else None
-                if mark and f'mark="{mark}"' in self.narration.blocks["growth"]:
-                    self.wait_until_bookmark(mark)
+                # A word waits until the narration has said what it says of the words before it, and a word the
+                # narration names arrives on its bookmark; the others follow one another.
+                for mark in spoken_marks:
+                    if said_after.get(mark, count) < count:
+                        self.wait_until_bookmark(mark)
+                if arrive.get(count) in spoken_marks:
+                    self.wait_until_bookmark(arrive[count])
                 step = Line(trail_points[count - 1], trail_points[count], color=style.HIGHLIGHT,
                             stroke_width=3, stroke_opacity=0.8)
                 trail.add(step)
@@ -147,6 +151,17 @@ class OneWordAtATime(NarratedScene):
             self.play(orders.frames.animate.set_color(style.MODEL), run_time=0.8)
 
     # --- pieces of the chapter
+
+    @staticmethod
+    def word_marks(count: int, biggest: int) -> tuple[dict[int, str], dict[str, int]]:
+        """The growth block's bookmarks for a prompt of ``count`` words whose word ``biggest`` (from 1) changed the
+        picture most: which word arrives on which mark ({place: mark}: the first word on "first_word", the last on
+        "last_word", the biggest change on "biggest_word" where it is neither), and which word each mark speaks of
+        ({mark: place}), so that no later word arrives before the narration has said it."""
+        arrive = {1: "first_word", count: "last_word"}
+        if 1 < biggest < count:
+            arrive[biggest] = "biggest_word"
+        return arrive, {"first_word": 1, "biggest_word": biggest, "last_word": count}
 
     def typed_prompt(self, prompt: str) -> PromptBox:
         """The prompt box, with each word a piece of its own on the prompt's baseline, so words can arrive one by one.

@@ -1,4 +1,4 @@
-"""Chapter "Between butterfly and snail": the pictures along the straight path between two prompts, and where the prompt that names both lies, off that path, drawn to scale.
+"""Chapter "Between two prompts": the pictures along the straight path between two prompts, and where the prompt that names both lies, off that path, drawn to scale.
 
 It reads the blend capture (``python -m pipeline capture blend``): the pictures made from
 mixes of the two prompts' numbers (straight path and arc, one seed), the picture of the
@@ -37,12 +37,7 @@ from scenes.pictures import CaptionedPicture, Frame, PictureRow, PixelPicture
 from scenes.words import ChapterTitle, ReadsTheJudge, words, words_on_baseline
 
 
-def object_name(prompt: str) -> str:
-    """'a butterfly' -> 'butterfly': the word the judge's readings are named after."""
-    return prompt.split()[-1]
-
-
-class ButterflyAndSnail(ReadsTheJudge, NarratedScene):
+class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
     """The straight path between two prompts snaps from one picture to the other; the prompt naming both lies off it."""
 
     end_height = 3.6  # the two ends, large, before the path between them appears
@@ -99,7 +94,7 @@ class ButterflyAndSnail(ReadsTheJudge, NarratedScene):
 
         # --- where the judge's reading snaps from one end to the other
         snaps = self.snap_lines(row, self.arrays.get("lerp_presence"))
-        judged = self.judge_readout(self.facts, "lerp", end_a, end_b)
+        judged = self.judge_readout(self.facts, "lerp")
         with self.narrate("snap"):
             self.wait_until_bookmark("snap")
             if len(snaps):
@@ -129,8 +124,8 @@ class ButterflyAndSnail(ReadsTheJudge, NarratedScene):
                                 height=self.big_height, caption_color=style.MODEL)
         both.move_to(self.big_x * RIGHT + 0.2 * DOWN)
         both.frame.set_color(style.MODEL)
-        mid_judged = self.judge_readout(self.facts, "lerp", end_a, end_b)
-        both_judged = self.judge_readout(self.facts, "combined", end_a, end_b)
+        mid_judged = self.judge_readout(self.facts, "lerp")
+        both_judged = self.judge_readout(self.facts, "combined")
         for readout, picture in ((mid_judged, mid_big), (both_judged, both)):
             if readout is not None:
                 readout.next_to(picture.caption, DOWN, buff=0.2)
@@ -213,7 +208,12 @@ class ButterflyAndSnail(ReadsTheJudge, NarratedScene):
                       along.animate.set_value(reads[0]), off.animate.set_value(reads[1]), run_time=2.0)
             self.play(FadeIn(off_after), FadeIn(along_after), run_time=0.8)
 
-        lesson = words("a mix of two prompts is not both things", size=style.BODY_SIZE, color=style.HIGHLIGHT)
+        # The lesson as the narration's closing says it: a judged middle that shows both things is a mix that holds both
+        lesson = words("a mix holds both, yet \u201cand\u201d points elsewhere"
+                       if self.facts["judged"].value and self.facts["middle_shows_both"].value
+                       else "a mix of two prompts is not both things" if self.facts["judged"].value
+                       else "a mix of two prompts is not the prompt naming both",
+                       size=style.BODY_SIZE, color=style.HIGHLIGHT)
         lesson.move_to(note)
         with self.narrate("closing"):
             self.wait_until_bookmark("lesson")
@@ -247,13 +247,16 @@ class ButterflyAndSnail(ReadsTheJudge, NarratedScene):
             lines.add(DashedLine([x, top, 0], [x, bottom, 0], color=style.HIGHLIGHT, stroke_width=4))
         return lines
 
-    def judge_readout(self, facts, which: str, end_a: str, end_b: str):
-        """'judge: butterfly 1.9%, snail 85.4%' from the capture's facts; None when it has no judge's reading."""
-        names = [object_name(end_a), object_name(end_b)]
-        keys = [f"{which}_midpoint_{n}" if which != "combined" else f"combined_{n}" for n in names]
-        if not facts["judged"].value or not all(k in facts for k in keys):
+    def judge_readout(self, facts, which: str):
+        """'judge: butterfly 1.9%, snail 85.4%' from the capture's facts (the ends' objects, object_a and object_b,
+        and the judge's readings of them, '<which>_midpoint_a' and '_b', or 'combined_a' and '_b'); None when it has
+        no judge's reading."""
+        ends = ("a", "b")
+        names = [f"object_{end}" for end in ends]
+        keys = [f"{which}_midpoint_{end}" if which != "combined" else f"combined_{end}" for end in ends]
+        if not facts["judged"].value or not all(k in facts for k in keys + names):
             return None
-        text = "judge: " + ",  ".join(f"{n} {shown(facts[k])}" for n, k in zip(names, keys))
+        text = "judge: " + ",  ".join(f"{facts[n].value} {shown(facts[k])}" for n, k in zip(names, keys))
         return words(text, size=style.SMALL_SIZE, color=style.MUTED)
 
     def heading(self, first: str, second: str) -> VGroup:

@@ -117,11 +117,17 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
         in_between = [noise_cells[i][j] for i in range(size) for j in range(size) if (i, j) not in corners.values()]
         share = self.facts.get("grid_object_share") if self.facts["judged"].value else None
         grid_notes = self.notes(("every start, the same prompt", style.MUTED),
-                                *([(f"the judge sees a {self.thing(self.facts)}", style.MUTED),
-                                   (f"in {shown(share)} of them", style.INK)] if share else []))
-        patch_notes = (self.notes(("colour, size and sky", style.MUTED), ("change in patches", style.INK))
-                       if self.facts["judged"].value  # (a toy-world model's pictures, which the judge has read)
-                       else self.notes(("neighbours start from", style.MUTED), ("nearly the same noise", style.INK)))
+                                *([(f"the judge sees a {self.facts['object'].value}", style.MUTED),
+                                   (f"in {shown(share)} of them", style.INK)] if share is not None else []))
+        neighbours = (f"neighbours {shown(self.facts['grid_neighbour_change'])} apart, "
+                      f"any two {shown(self.facts['grid_pair_change'])}")
+        if not self.facts["neighbours_alike"].value:  # as the narration says it: no patches at this spacing
+            patch_notes = self.notes((neighbours, style.MUTED), ("no patches at this spacing", style.INK))
+        elif self.facts["judged"].value:  # (a toy-world model's pictures, which the judge has read)
+            patch_notes = self.notes(("colour, size and background", style.MUTED), ("change in patches", style.INK),
+                                     (neighbours, style.MUTED))
+        else:
+            patch_notes = self.notes(("neighbours start from", style.MUTED), ("nearly the same noise", style.INK))
         patch_notes.next_to(grid_notes, DOWN, buff=0.45).align_to(grid_notes, LEFT)
         # Diagonal by diagonal from seed A's corner, so the change spreads across the sheet.
         order = sorted(((i, j) for i in range(size) for j in range(size)), key=lambda ij: (ij[0] + ij[1], ij[0]))
@@ -208,7 +214,3 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
         group.move_to(np.array([0.0, 1.3, 0.0])).align_to(np.array([self.notes_x, 0.0, 0.0]), LEFT)
         return group
 
-    @staticmethod
-    def thing(facts) -> str:
-        """The object the prompt names: 'butterfly' from 'a butterfly'."""
-        return str(facts["prompt"].value).split()[-1]

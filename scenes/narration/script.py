@@ -63,7 +63,7 @@ class Narration:
         return {name for text in self.texts() for name in placeholders_in(text)}
 
     def conditions(self) -> set[str]:
-        return {when.removeprefix("not ") for options in self.variants.values() for when, _ in options}
+        return {name for options in self.variants.values() for when, _ in options for name, _ in _terms(when)}
 
     def chosen(self, flags: Mapping[str, bool] | None = None) -> dict[str, str]:
         """Each block's text as the facts choose it: the first variant whose condition holds, else the block's own."""
@@ -75,8 +75,7 @@ class Narration:
         texts = dict(self.blocks)
         for block, options in self.variants.items():
             for when, text in options:
-                name = when.removeprefix("not ")
-                if bool(flags[name]) != when.startswith("not "):
+                if all(bool(flags[name]) == wanted for name, wanted in _terms(when)):
                     texts[block] = text
                     break
         return texts
@@ -125,12 +124,20 @@ def load_narration(path: Path | str) -> Narration:
     return Narration(path, dict(blocks), variants)
 
 
-_WHEN = re.compile(r"(not )?([A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?)")
+_TERM = r"(not )?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?"
+# "fact", "not fact", or several such joined by " and " (each must hold)
+_WHEN = re.compile(rf"{_TERM}( and {_TERM})*")
+
+
+def _terms(when: str) -> list[tuple[str, bool]]:
+    """A variant's condition as (fact, whether it must hold) for each of its terms: "a and not b" ->
+    [("a", True), ("b", False)]."""
+    return [(term.removeprefix("not "), not term.startswith("not ")) for term in when.split(" and ")]
 
 
 def _read_variants(path: Path, table, blocks: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
-    """``[variants]``: for a block, a list of ``{ when = "fact" | "not fact", text = "..." }`` tried in order
-    before the block's own text; each variant keeps the block's bookmarks, in the same order, since the scene
+    """``[variants]``: for a block, a list of ``{ when = "fact" | "not fact" | "a and not b", text = "..." }``
+    tried in order before the block's own text (the first whose every term holds is spoken); each variant keeps the block's bookmarks, in the same order, since the scene
     waits on them whichever is spoken."""
     if not isinstance(table, dict):
         raise NarrationError(f"{path}: [variants] must be a table of blocks")
@@ -147,7 +154,7 @@ def _read_variants(path: Path, table, blocks: dict[str, str]) -> dict[str, list[
             when = option["when"]
             if not isinstance(when, str) or not _WHEN.fullmatch(when.strip()):
                 raise NarrationError(f"{path}: a variant of {name!r}: when = {when!r} must name a yes-or-no fact, "
-                                     "or 'not' and one")
+                                     "or 'not' and one, or several of those joined by 'and'")
             _check_text(path, f"{name} (when {when})", option["text"])
             if BOOKMARK.findall(option["text"]) != BOOKMARK.findall(blocks[name]):
                 raise NarrationError(f"{path}: the variant of {name!r} when {when} must keep the block's bookmarks "
