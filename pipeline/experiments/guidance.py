@@ -119,6 +119,8 @@ def _facts(spec, arrays, named, ignores: bool) -> dict:
         facts[f"change_from_unguided_at_{key}"] = fact(rounded(change), "% brightness (RMS)",
                                                        f"distance of the guidance-{scale:g} picture from the "
                                                        "guidance-0 picture")
+    facts["direction_fades"] = fact(bool(size[-1] < 0.5 * size[0]), "", "the prompt changes the last step's guess "
+                                    "less than half as much as the first's")
     facts["unguided_ignores_prompt"] = fact(ignores, "", "at guidance 0 the walk steps with the model's guess "
                                             "without the prompt (the pipeline runs both halves and adds 0 x their "
                                             "difference); false where the pipeline skips guidance there and follows "

@@ -249,6 +249,12 @@ def _facts(spec, arrays, seed_spread: float, named: str | None) -> dict:
                                   "first fork step after which fresh noise changes the ending by less than the "
                                   "commit threshold's share of the seed spread"),
     }
+    facts["commits_early"] = fact(bool(commit_step <= steps / 2), "", "the median seed's layout is fixed by half-way "
+                                  "through the walk")
+    facts["forks_settle"] = fact(bool(settled.size), "", "from some fork step on, fresh noise changes the ending by "
+                                 "less than the commit threshold's share of the seed spread (fork_settled_step)")
+    facts["first_fork_like_new_seed"] = fact(bool(share[0] >= 0.9), "", "forked right at the start, the endings "
+                                             "differ at least nine tenths as much as two seeds' pictures do")
     facts["judged"] = common.judged_fact(arrays, "judged_presence", "the seeds' final pictures")
     every = False
     if "judged_presence" in arrays:
