@@ -131,8 +131,8 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
         if self.facts["judged"].value:
             judged = words(f"a separate classifier: a {self.facts['object'].value} in "
                            f"{shown(self.facts['judged_object_share'])} of "
-                           f"them, {shown(self.facts['judged_colour_count'])} colours, "
-                           f"{shown(self.facts['judged_background_count'])} backgrounds", size=style.LABEL_SIZE,
+                           f"them, {self.counted('judged_colour_count', 'colour')}, "
+                           f"{self.counted('judged_background_count', 'background')}", size=style.LABEL_SIZE,
                            color=style.MODEL)
         else:  # another model's pictures: the judge knows only the toy world's
             judged = words("one prompt: only the seed set them apart", size=style.LABEL_SIZE, color=style.MODEL)
@@ -173,6 +173,10 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
                 self.play(chosen.animate.move_to(frame), run_time=0.35)
 
     # --- pieces of the chapter
+
+    def counted(self, fact: str, thing: str) -> str:
+        """'8 colours', '1 colour': a count fact and what it counts."""
+        return f"{shown(self.facts[fact])} {thing}{'' if self.facts[fact].value == 1 else 's'}"
 
 
     @staticmethod

@@ -26,6 +26,7 @@ from manim import (
     ValueTracker,
     VGroup,
     Write,
+    config,
     linear,
 )
 
@@ -119,13 +120,13 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
         grid_notes = self.notes(("every start, the same prompt", style.MUTED),
                                 *([(f"the judge sees a {self.facts['object'].value}", style.MUTED),
                                    (f"in {shown(share)} of them", style.INK)] if share is not None else []))
-        neighbours = (f"neighbours {shown(self.facts['grid_neighbour_change'])} apart, "
-                      f"any two {shown(self.facts['grid_pair_change'])}")
+        neighbours = ((f"neighbours {shown(self.facts['grid_neighbour_change'])} apart,", style.MUTED),
+                      (f"any two {shown(self.facts['grid_pair_change'])}", style.MUTED))
         if not self.facts["neighbours_alike"].value:  # as the narration says it: no patches at this spacing
-            patch_notes = self.notes((neighbours, style.MUTED), ("no patches at this spacing", style.INK))
+            patch_notes = self.notes(*neighbours, ("no patches at this spacing", style.INK))
         elif self.facts["judged"].value:  # (a toy-world model's pictures, which the judge has read)
             patch_notes = self.notes(("colour, size and background", style.MUTED), ("change in patches", style.INK),
-                                     (neighbours, style.MUTED))
+                                     *neighbours)
         else:
             patch_notes = self.notes(("neighbours start from", style.MUTED), ("nearly the same noise", style.INK))
         patch_notes.next_to(grid_notes, DOWN, buff=0.45).align_to(grid_notes, LEFT)
@@ -211,6 +212,9 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
         """A few short lines beside the grid, left-aligned at ``notes_x``."""
         group = VGroup(*(words(text, size=style.LABEL_SIZE, color=color) for text, color in lines))
         group.arrange(DOWN, buff=0.14, aligned_edge=LEFT)
+        room = config.frame_width / 2 - self.notes_x - 0.3  # right of the grid, inside the frame
+        if group.width > room:
+            group.width = room
         group.move_to(np.array([0.0, 1.3, 0.0])).align_to(np.array([self.notes_x, 0.0, 0.0]), LEFT)
         return group
 

@@ -288,6 +288,11 @@ def hostile_render(tmp_path_factory):
     media = work / "media"
     write_capture(media / "captures", "walk", dict(capture.spec, prompt=HOSTILE), dict(capture.arrays),
                   capture.meanings, facts)
+    from pipeline.experiments import blend  # the opening's blend question names its two prompts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blend, "POINTS", 3)
+        blend.capture(media / "captures", steps=TINY_STEPS, progress=False)
     command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"), "-ql",
                "--fps", str(RENDER_FPS), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
                "--progress_bar", "none", "scenes/ch01_opening.py", "Opening"]
