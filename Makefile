@@ -35,6 +35,9 @@ else
   $(error QUALITY must be low, medium or high, not '$(QUALITY)')
 endif
 
+# `make video` renders this many chapters side by side (default: one per core); captures stay one at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
 # The film file (see film.toml): its prompts, seed, steps, guidance, model and voice. Read (and its
 # folder claimed) only for the targets that make a film, once .venv exists: media/ for film.toml,
 # media/films/<name>/ for any other, so that two films never overwrite each other.
@@ -80,10 +83,10 @@ CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
 PIPELINE_CODE := $(wildcard pipeline/*.py pipeline/experiments/*.py)
 
-.PHONY: help setup lint test video film renders clips site slides present all captures model latent-model judge colour-judge evaluate explorer explore bench-explore clean distclean
+.PHONY: help setup lint test video film renders clips site slides present all captures model latent-model judge colour-judge evaluate explorer explore bench bench-explore clean distclean
 
-help: ## list the targets; QUALITY=low|medium|high (default low), FILM=file (default film.toml), LATENT_WALK_VOICE=piper|silent (default: the film's)
-	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [FILM=film.toml] [LATENT_WALK_VOICE=piper|silent]"
+help: ## list the targets; QUALITY=low|medium|high (default low), FILM=file (default film.toml), LATENT_WALK_VOICE=piper|silent (default: the film's), JOBS=n (default: the cores)
+	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [FILM=film.toml] [LATENT_WALK_VOICE=piper|silent] [JOBS=n]"
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
 
 # ----------------------------------------------------------------------------- set-up
@@ -117,6 +120,12 @@ $(CAPTURE_CHECKS): $(CAPTURES)/.%.checked: $(PIPELINE_CODE) $(FILM) $(STAMP_PIP)
 	$(PY) -m pipeline capture $* --film $(FILM) --out $(CAPTURES)
 	@touch $@
 
+# One capture at a time, in the registry's order, even under `make -j`: a capture's spec names the thread count
+# it ran with (so two side by side would each need fewer threads, and be other captures), and the map computes
+# any input still missing itself. Each waits for the one before it (order only: it is not redone for it).
+CAPTURE_AFTER := $(join $(wordlist 2,$(words $(CAPTURE_CHECKS)),$(CAPTURE_CHECKS)),$(addprefix :|,$(CAPTURE_CHECKS)))
+$(foreach pair,$(filter %.checked,$(CAPTURE_AFTER)),$(if $(findstring :|,$(pair)),$(eval $(subst :|,: | ,$(pair)))))
+
 $(CAPTURE_POINTERS): $(CAPTURES)/%.current: $(CAPTURES)/.%.checked
 	@test -f $@ || { echo "error: $@ is missing after capturing; run: $(PY) -m pipeline capture $* --film $(FILM) --out $(CAPTURES) --force" >&2; exit 1; }
 
@@ -126,7 +135,7 @@ $(CAPTURE_POINTERS): $(CAPTURES)/%.current: $(CAPTURES)/.%.checked
 # input stops before any capture is made; the voice it names reaches the inner make unless one was given.
 video: $(STAMP_PIP) ## capture (if needed), render every chapter and join them into media/film.mp4 (FILM=file: media/films/<name>/)
 	@$(PY) -m pipeline film check $(FILM)
-	@$(if $(VOICE_FROM_FILM),env -u LATENT_WALK_VOICE) $(MAKE) --no-print-directory film FILM=$(FILM)
+	@$(if $(VOICE_FROM_FILM),env -u LATENT_WALK_VOICE) $(MAKE) --no-print-directory -j$(JOBS) film FILM=$(FILM)
 
 # Chapters are found by scenes/chapters.py (chNN_name.py beside chNN_name.narration.toml, in file
 # name order), once .venv exists: "module:Class:capture,capture" per chapter, the captures being
@@ -240,6 +249,10 @@ explorer: $(SITE_DIR)/explore.html ## the explorer alone: the model live in the 
 
 explore: explorer ## serve the site on localhost (EXPLORE_PORT=8000) and print the explorer's address
 	$(PY) -m publish.explore serve --site $(SITE_DIR) --port $(EXPLORE_PORT)
+
+bench: $(STAMP_PIP) ## every speed figure as a ratio to its reference, in one run (run it on a quiet machine: about 6 minutes)
+	@$(MAKE) --no-print-directory captures
+	$(PY) scripts/bench.py --captures $(CAPTURES)
 
 bench-explore: explorer ## time the explorer in headless Chromium: model load, first picture, download size
 	$(PY) -m publish.explore_bench --site $(SITE_DIR)

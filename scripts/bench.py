@@ -1,0 +1,220 @@
+"""`make bench`: every speed figure of the project as a ratio to its reference, measured in one run on this machine.
+
+    .venv/bin/python scripts/bench.py                       # everything (about 6 minutes on 2 cores)
+    .venv/bin/python scripts/bench.py --skip-renders        # the model's figures only
+    .venv/bin/python scripts/bench.py --qualities low,medium,high --chapter ch05_walk
+
+What it prints, each beside its reference measured in the same run (a benchmark, not a timed test: run it on a
+quiet machine; the load average is printed before and after):
+- the machine's floors: float32 and bfloat16 matrix products (2048 x 2048), in GFLOP/s;
+- sampling 16 pictures x 50 steps with guidance: seconds, against the time those FLOPs (counted with
+  torch.utils.flop_counter) take at each floor, in float32 and, where it runs, in bfloat16 autocast;
+- a recorded walk (the capture's recorder) against the plain pipeline call on the same inputs;
+- one chapter rendered with the silent voice at each quality: render time against the clip's length;
+- two chapters rendered side by side (two processes) against one after the other: the parallel speed-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+QUALITIES = {"low": ("-ql", "480p15"), "medium": ("-qm", "720p30"), "high": ("-qh", "1080p60")}
+SIDE = 2048
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+def floor(dtype_name: str) -> float:
+    """GFLOP/s of square matrix products in this dtype on this process's threads: the best of three timed runs,
+    on matrices grown from 256 until a product takes a tenth of a second or the side reaches SIDE (a CPU without
+    native bfloat16 runs it a hundred times slower than float32, so a fixed size could take minutes)."""
+    import torch
+
+    dtype = getattr(torch, dtype_name)
+    side = 256
+    while True:
+        a = torch.randn(side, side, dtype=dtype)
+        b = torch.randn(side, side, dtype=dtype)
+        a @ b  # warm-up
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            a @ b
+            best = min(best, time.perf_counter() - started)
+        if best > 0.1 or side >= SIDE:
+            return 2 * side**3 / best / 1e9
+        side *= 2
+
+
+def sampling(pictures: int, steps: int, time_bf16: bool) -> dict:
+    """Seconds for the film's sampling work in float32 and (where it is not far slower) in bfloat16 autocast,
+    and its FLOPs."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from pipeline.evaluate import sampling_speed
+    from pipeline.model import DEFAULT_GUIDANCE, load_pipeline
+
+    pipe = load_pipeline()
+    unet = pipe.unet
+    sample = torch.randn(2 * pictures, unet.config.in_channels, unet.config.sample_size, unet.config.sample_size)
+    states = torch.randn(2 * pictures, 24, unet.config.cross_attention_dim)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        unet(sample, torch.tensor(500), encoder_hidden_states=states)
+    flops = counter.get_total_flops() * steps
+    result = {"flops": flops, "float32_s": sampling_speed(pipe, n=pictures, steps=steps, guidance=DEFAULT_GUIDANCE)}
+    if time_bf16:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            result["bfloat16_s"] = sampling_speed(pipe, n=pictures, steps=steps, guidance=DEFAULT_GUIDANCE)
+    return result
+
+
+def recorder_overhead(repeats: int) -> float:
+    from bench_capture import overhead
+
+    return overhead(batch=8, steps=25, repeats=repeats)["times_overhead"]
+
+
+def _clip_seconds(video: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(video)],
+                         capture_output=True, text=True, check=True).stdout
+    return float(json.loads(out)["format"]["duration"])
+
+
+def _render_command(module: str, scene: str, media: Path, quality: str) -> list[str]:
+    return [sys.executable, "-m", "manim", "render", "--config_file", str(REPO / "manim.cfg"), QUALITIES[quality][0],
+            "--media_dir", str(media), "--progress_bar", "none", f"scenes/{module}.py", scene]
+
+
+def _media(captures: Path) -> Path:
+    media = Path(tempfile.mkdtemp(prefix="latent-walk-bench-"))
+    (media / "captures").symlink_to(captures.resolve())
+    return media
+
+
+def render(module: str, scene: str, quality: str, captures: Path) -> tuple[float, float]:
+    """(render seconds, clip seconds) of one chapter, silent, at one quality, from the film's captures."""
+    media = _media(captures)
+    try:
+        env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
+        started = time.perf_counter()
+        subprocess.run(_render_command(module, scene, media, quality), cwd=REPO, env=env, check=True,
+                       capture_output=True)
+        seconds = time.perf_counter() - started
+        video = next(media.glob(f"videos/{module}/{QUALITIES[quality][1]}/{scene}.mp4"))
+        return seconds, _clip_seconds(video)
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
+
+
+def parallel(chapters: list[tuple[str, str]], captures: Path) -> tuple[float, float]:
+    """(one after the other, side by side) seconds for rendering these chapters at low quality."""
+    env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
+    media = [_media(captures) for _ in range(2)]
+    try:
+        started = time.perf_counter()
+        for module, scene in chapters:
+            subprocess.run(_render_command(module, scene, media[0], "low"), cwd=REPO, env=env, check=True,
+                           capture_output=True)
+        serial = time.perf_counter() - started
+        started = time.perf_counter()
+        running = [subprocess.Popen(_render_command(module, scene, media[1], "low"), cwd=REPO, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for module, scene in chapters]
+        if any(p.wait() != 0 for p in running):
+            raise SystemExit("a chapter rendered side by side failed")
+        return serial, time.perf_counter() - started
+    finally:
+        for m in media:
+            shutil.rmtree(m, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--qualities", default="low,medium", help="render qualities to time (default low,medium; "
+                                                                  "high takes minutes more)")
+    parser.add_argument("--chapter", default="ch01_opening", help="the chapter timed at each quality")
+    parser.add_argument("--pair", default="ch01_opening,ch13_closing", help="the two chapters rendered side by side")
+    parser.add_argument("--captures", type=Path, default=REPO / "media" / "captures",
+                        help="the film's captures the chapters read (default media/captures: run `make captures`)")
+    parser.add_argument("--skip-renders", action="store_true", help="only the model's figures")
+    parser.add_argument("--repeats", type=int, default=3, help="plain/recorded pairs for the overhead (default 3)")
+    args = parser.parse_args()
+
+    from scenes.chapters import chapter_named
+
+    qualities = [q.strip() for q in args.qualities.split(",") if q.strip()]
+    bad = [q for q in qualities if q not in QUALITIES]
+    if bad:
+        print(f"error: --qualities takes {', '.join(QUALITIES)}; got {bad[0]!r}", file=sys.stderr)
+        return 2
+    try:
+        timed = chapter_named(args.chapter)
+        pair = [chapter_named(m.strip()) for m in args.pair.split(",")]
+    except Exception as e:  # an unknown chapter: one line
+        print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
+        return 2
+    if not args.skip_renders and not any(args.captures.glob("*.current")):
+        print(f"error: no captures in {args.captures}: run `make captures` first (or pass --skip-renders)",
+              file=sys.stderr)
+        return 2
+
+    import torch
+
+    from pipeline.train_latent import cpu_has_fast_bf16
+
+    print(f"latent-walk bench: {os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} "
+          f"threads; {load()}", flush=True)
+    fp32, bf16 = floor("float32"), floor("bfloat16")
+    fast = cpu_has_fast_bf16()
+    print(f"floors: float32 {fp32:.0f} GFLOP/s, bfloat16 {bf16:.0f} GFLOP/s ({bf16 / fp32:.2f} x float32; this CPU "
+          f"{'has' if fast else 'has no'} AMX or AVX-512 BF16)", flush=True)
+
+    # bfloat16 sampling is timed where its products are not slower than float32's; elsewhere (no AMX or
+    # AVX-512 BF16) the same work would take many times longer, and what it would take is said from its floor
+    s = sampling(16, 50, time_bf16=bf16 >= fp32)
+    gflop = s["flops"] / 1e9
+    floor32, floor16 = gflop / fp32, gflop / bf16
+    best = min(floor32, floor16)
+    print(f"sampling 16 pictures x 50 steps, guidance 2 ({gflop:.0f} GFLOP): float32 {s['float32_s']:.2f} s = "
+          f"{s['float32_s'] / floor32:.2f} x its float32 floor ({floor32:.2f} s)", flush=True)
+    if "bfloat16_s" in s:
+        print(f"  bfloat16 autocast {s['bfloat16_s']:.2f} s = {s['bfloat16_s'] / floor16:.2f} x its bfloat16 floor "
+              f"({floor16:.2f} s)", flush=True)
+    else:
+        print(f"  bfloat16 not timed: its floor for this work is {floor16:.0f} s here, {floor16 / floor32:.0f} x "
+              f"float32's, so sampling stays in float32 on this CPU", flush=True)
+    fastest = min(s["float32_s"], s.get("bfloat16_s", float("inf")))
+    print(f"  the faster precision against the machine's best floor ({best:.2f} s): {fastest / best:.2f} x "
+          f"(target: at most 3 x)", flush=True)
+
+    over = recorder_overhead(args.repeats)
+    print(f"capture's recorder against the plain pipeline call (8 pictures x 25 steps): {1 + over:.3f} x "
+          f"(median of {args.repeats} pairs)", flush=True)
+
+    if not args.skip_renders:
+        for quality in qualities:
+            seconds, length = render(timed.module, timed.scene, quality, args.captures)
+            print(f"render {timed.module} at {quality} ({QUALITIES[quality][1]}), silent: {seconds:.1f} s for "
+                  f"{length:.1f} s of film = {seconds / length:.2f} x its length", flush=True)
+        serial, side_by_side = parallel([(c.module, c.scene) for c in pair], args.captures)
+        print(f"{' and '.join(c.module for c in pair)} at low quality: one after the other {serial:.1f} s, side by "
+              f"side {side_by_side:.1f} s: {serial / side_by_side:.2f} x faster on {os.cpu_count()} cores", flush=True)
+    print(f"done; {load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
