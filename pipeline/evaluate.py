@@ -323,8 +323,9 @@ Sampling 16 pictures with 50 steps and guidance on this machine's CPU ({torch.ge
     write_whole(args.card, text)
 
 
-def cpu_training_step_seconds(batch_size: int, steps: int = 3) -> float:
-    """Seconds per training step of the shipped recipe on this machine's CPU (after one warm-up step)."""
+def cpu_training_step_seconds(batch_size: int, steps: int = 3, bfloat16: bool = False) -> float:
+    """Seconds per training step of the shipped recipe on this machine's CPU (after one warm-up step); in bfloat16
+    autocast with ``bfloat16``."""
     from pipeline.model import new_unet, shared_text_encoder, training_scheduler
     from pipeline.train import ToyBatches, batch_loss
 
@@ -335,7 +336,8 @@ def cpu_training_step_seconds(batch_size: int, steps: int = 3) -> float:
     times = []
     for step in range(steps + 1):
         t0 = time.perf_counter()
-        loss = batch_loss(unet, shared_text_encoder(), alphas, clean, scenes, 0, step)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+            loss = batch_loss(unet, shared_text_encoder(), alphas, clean, scenes, 0, step)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()

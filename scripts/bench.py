@@ -9,6 +9,7 @@ quiet machine; the load average is printed before and after):
 - the machine's floors: float32 and bfloat16 matrix products (2048 x 2048), in GFLOP/s;
 - sampling 16 pictures x 50 steps with guidance: seconds, against the time those FLOPs (counted with
   torch.utils.flop_counter) take at each floor, in float32 and, where it runs, in bfloat16 autocast;
+- a training step of the CPU recipe in float32, and bfloat16 autocast against it;
 - a recorded walk (the capture's recorder) against the plain pipeline call on the same inputs;
 - one chapter rendered with the silent voice at each quality: render time against the clip's length;
 - two chapters rendered side by side (two processes) against one after the other: the parallel speed-up.
@@ -199,6 +200,15 @@ def main() -> int:
     fastest = min(s["float32_s"], s.get("bfloat16_s", float("inf")))
     print(f"  the faster precision against the machine's best floor ({best:.2f} s): {fastest / best:.2f} x "
           f"(target: at most 3 x)", flush=True)
+
+    from pipeline.evaluate import cpu_training_step_seconds
+
+    step32 = cpu_training_step_seconds(64)
+    # the two precisions side by side at a small batch, where bfloat16 is slow enough to take minutes at 64
+    small = 64 if fast else 4
+    ratio = cpu_training_step_seconds(small, steps=1, bfloat16=True) / cpu_training_step_seconds(small, steps=1)
+    print(f"a training step of the CPU recipe (batch 64), float32: {step32:.2f} s; bfloat16 autocast takes "
+          f"{ratio:.2f} x float32's time (batch {small})", flush=True)
 
     over = recorder_overhead(args.repeats)
     print(f"capture's recorder against the plain pipeline call (8 pictures x 25 steps): {1 + over:.3f} x "

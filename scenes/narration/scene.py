@@ -126,6 +126,10 @@ class NarratedScene(VoiceoverScene):
         # run time for one it takes from its cache, so a partly cached render would place the
         # voice (added at the clock's time) out of step with the pictures. Render every frame.
         config.disable_caching = True
+        # Each chapter keeps its own cache of rendered words: manim writes a Text's SVG there whole-file-unaware, and
+        # `make video` renders chapters side by side, so two chapters drawing the same words at once could read each
+        # other's half-written file.
+        config.text_dir = str(Path(config.media_dir) / "texts" / type(self).__name__)
         self.set_speech_service(service_from_env(), create_subcaption=False)
         self.spoken: list[SpokenBlock] = []
         # Where each block's animations end (the scene's clock when its `narrate` closes).
