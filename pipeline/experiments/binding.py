@@ -126,7 +126,10 @@ def make_spec(model, settings) -> dict:
     weights = DEFAULT_COLOUR_JUDGE_DIR / "colour_judge.safetensors"
     if not weights.is_file():
         raise UsageError(f"no colour judge at {weights}: run `make colour-judge`")
-    yardstick_colour = next(c for c in YARDSTICK_COLOURS if c not in colours)
+    from pipeline.toyworld import COLOURS
+
+    # the first of the preferred yardstick colours the prompt does not use, else any toy-world colour it does not
+    yardstick_colour = next(c for c in (*YARDSTICK_COLOURS, *COLOURS) if c not in colours)
     headline = phrase(colours[0], objects[0]) + " and " + phrase(colours[1], objects[1])
     return common.base_spec(
         NAME, model, **common.walk_spec(settings), seeds=list(range(settings.seed, settings.seed + SEED_COUNT)),
