@@ -12,8 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import TINY, TINY_STEPS
-from test_any_model_film import render
+from conftest import TINY, TINY_STEPS, render_silent
 
 from pipeline.contract import read_capture
 from scenes.ch03_seeds import StartingPoint
@@ -95,6 +94,6 @@ def test_a_chapter_renders_from_a_capture_of_wide_pictures(wide_media):
     capture = read_capture(wide_media / "captures", name="seeds")
     assert capture.arrays["finals"].shape[1:] == (*WIDE, 3)
     assert capture.arrays["start_noise_pictures"].shape[1:] == (*WIDE, 3)
-    video = render("ch03_seeds", "StartingPoint", wide_media)
+    video = render_silent("ch03_seeds", "StartingPoint", wide_media)
     assert video.stat().st_size > 0
     assert read_subtitles(wide_media / "subtitles" / "StartingPoint.vtt")
