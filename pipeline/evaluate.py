@@ -345,6 +345,15 @@ def cpu_training_step_seconds(batch_size: int, steps: int = 3, bfloat16: bool = 
     return float(np.median(times[1:]))
 
 
+def _wall_line(secs: dict) -> str:
+    """How long the last training command ran: the whole recipe, or (resumed from checkpoints) its last part."""
+    wall, total = secs.get("this_run_wall"), secs.get("total_training")
+    if wall is None or total is None or wall >= 0.95 * total:
+        return f"`make latent-model` from nothing took {_minutes(wall)}"
+    return (f"the run that finished it took {_minutes(wall)} of those, resumed from the checkpoints of one stopped "
+            f"earlier (each stage saves its state, and the same command resumes it)")
+
+
 def _folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1e6
 
@@ -500,7 +509,7 @@ The same {latent['pairs']} held-out prompt and seed pairs as above, guidance {la
   {_minutes(secs.get('vae'))} ({recipe.get('vae_steps_trained', 'n/a')} steps at batch {recipe.get('vae_batch_size', 'n/a')}),
   measuring it {secs.get('reconstruction_check', 'n/a')} s, encoding every picture {secs.get('encode_latents', 'n/a')} s,
   the latent UNet {_minutes(secs.get('unet'))} ({recipe.get('unet_steps_trained', 'n/a')} steps at batch {recipe.get('unet_batch_size', 'n/a')}).
-  `make latent-model` from nothing took {_minutes(secs.get('this_run_wall'))} (the training command: `{training.get('command', 'n/a')}`).
+  {_wall_line(secs)} (the training command: `{training.get('command', 'n/a')}`).
   Reproduce the same steps: `{exact}`.
 - Reproduce this section alone: `python -m pipeline evaluate --latent-only --pairs {latent['pairs']} --guidance {latent['guidance']:g} --steps {latent['steps']}`.
 {LATENT_END}
