@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
 QUALITIES = {"low": ("-ql", "480p15"), "medium": ("-qm", "720p30"), "high": ("-qh", "1080p60")}
 SIDE = 2048
 
@@ -84,9 +83,13 @@ def sampling(pictures: int, steps: int, time_bf16: bool) -> dict:
 
 
 def recorder_overhead(repeats: int) -> float:
-    from bench_capture import overhead
+    """scripts/bench_capture.py's measurement (a script beside this one, loaded from its file)."""
+    import importlib.util
 
-    return overhead(batch=8, steps=25, repeats=repeats)["times_overhead"]
+    spec = importlib.util.spec_from_file_location("bench_capture", REPO / "scripts" / "bench_capture.py")
+    bench_capture = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_capture)
+    return bench_capture.overhead(batch=8, steps=25, repeats=repeats)["times_overhead"]
 
 
 def _clip_seconds(video: Path) -> float:

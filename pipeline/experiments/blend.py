@@ -48,7 +48,7 @@ def make_spec(model, settings) -> dict:
     return common.base_spec(NAME, model, seed=settings.seed, **common.walk_spec(settings),
                             ends=[a, b], fractions=np.linspace(0, 1, POINTS).round(6).tolist(),
                             paths=["lerp over token states", "slerp per token position over token states"],
-                            judge=common.judge_spec(model))
+                            arc_little_share=ARC_LITTLE, judge=common.judge_spec(model))
 
 
 def compute(model, spec, bar, root=None):
@@ -159,8 +159,9 @@ def _facts(spec, arrays, encoding, objects) -> dict:
                                "how far each spherical-path picture lies from the straight-path picture at the same "
                                "point, mean over the points between the ends")
     facts["ends_distance"] = fact(rounded(ends_apart), "% brightness (RMS)", "how far the two ends' pictures lie apart")
-    facts["arc_changes_little"] = fact(bool(arc_mean < ARC_LITTLE * ends_apart), "",
-                                       f"the arc moves the pictures less than {100 * ARC_LITTLE:g}% of the way the "
+    little = spec["arc_little_share"]
+    facts["arc_changes_little"] = fact(bool(arc_mean < little * ends_apart), "",
+                                       f"the arc moves the pictures less than {100 * little:g}% of the way the "
                                        "two ends' pictures lie apart")
     facts["states_further_off"] = fact(bool(states_off > pooled_off), "",
                                        "the token states of 'A and B' lie further off their path than its pooled "

@@ -40,6 +40,7 @@ def make_spec(model, settings) -> dict:
                             grid={"size": GRID, "fractions": np.linspace(0, 1, GRID).round(6).tolist(),
                                   "path": "geodesic from seed A towards seeds B and C, lengths interpolated"},
                             loop={"frames": LOOP_FRAMES, "path": "cos(angle) A + sin(angle) B"},
+                            neighbours_alike_share=NEIGHBOURS_ALIKE,
                             judge=common.judge_spec(model))
 
 
@@ -157,8 +158,9 @@ def _facts(spec, noise, arrays, named) -> dict:
                                           "mean distance between the pictures of two neighbouring grid points")
     facts["grid_pair_change"] = fact(rounded(pairs), "% brightness (RMS)",
                                      "mean distance between the pictures of any two grid points")
-    facts["neighbours_alike"] = fact(bool(neighbours.mean() < NEIGHBOURS_ALIKE * pairs), "",
-                                     f"neighbouring grid points' pictures lie less than {100 * NEIGHBOURS_ALIKE:g}% "
+    alike = spec["neighbours_alike_share"]
+    facts["neighbours_alike"] = fact(bool(neighbours.mean() < alike * pairs), "",
+                                     f"neighbouring grid points' pictures lie less than {100 * alike:g}% "
                                      "as far apart as any two of the grid's, on average")
     height, width = finals.shape[2:4]
     facts["noise_is_pixels"] = fact(bool(numbers == height * width * 3), "",

@@ -62,7 +62,7 @@ def make_spec(model, settings) -> dict:
     return common.base_spec(NAME, model, seed=settings.seed, **common.walk_spec(settings),
                             growth=growth, variants=word_orders(settings.prompt),
                             yardstick_seeds=[settings.seed + i for i in range(1, YARDSTICK_SEEDS + 1)],
-                            judge=common.judge_spec(model))
+                            order_matters_share=ORDER_MATTERS, judge=common.judge_spec(model))
 
 
 def compute(model, spec, bar, root=None):
@@ -162,8 +162,10 @@ def _facts(spec, arrays) -> dict:
     facts["biggest_change_first"] = fact(bool(biggest == 1), "", "the first word changed the picture most")
     facts["biggest_change_last"] = fact(bool(biggest == len(words)), "", "the last word changed the picture most")
     facts["order_matters"] = fact(bool(arrays["variant_change"].size
-                                       and arrays["variant_change"].max() >= ORDER_MATTERS * yardstick.mean()), "",
-                                  f"some reordering changes the picture by at least {100 * ORDER_MATTERS:g}% of what "
+                                       and arrays["variant_change"].max() >= spec["order_matters_share"]
+                                       * yardstick.mean()), "",
+                                  f"some reordering changes the picture by at least "
+                                  f"{100 * spec['order_matters_share']:g}% of what "
                                   "a different seed changes")
     facts["judged"] = common.judged_fact(arrays, "growth_judged_object", "the picture of every growing prompt")
     for i, (prompt, change_i, similarity) in enumerate(zip(growth, change, arrays["growth_similarity"])):
