@@ -249,6 +249,24 @@ def judged_fact(arrays: dict, array: str, what: str) -> Fact:
     return fact(array in arrays, "", f"the independent judge read {what}")
 
 
+def object_seen_facts(arrays: dict, array: str, spec: dict, named: str | None, share: str, unit: str, pictures: str,
+                      every: str) -> dict[str, Fact]:
+    """What the judge's reading ``array`` (each picture's probability of the prompt's object) says, where it read
+    the pictures: the ``object`` it looked for and ``share`` of the ``pictures`` it says show it; and always the
+    yes-or-no ``every`` (false where it read none), so that a variant's condition never meets a missing fact."""
+    facts = {}
+    seen_in_all = False
+    if array in arrays:
+        present = arrays[array] > spec["judge"]["present_above"]
+        seen_in_all = bool(present.all())
+        facts["object"] = fact(named, "", "the toy-world object the prompt names, which the judge looks for")
+        facts[share] = fact(rounded(100 * np.mean(present)), unit,
+                            f"{pictures} the independent judge says show the prompt's object ({named})")
+    facts[every] = fact(seen_in_all, "", f"the judge sees the prompt's object in every one of the {pictures} "
+                                         "(false where it read none)")
+    return facts
+
+
 def object_index(name: str) -> int:
     from pipeline.toyworld import OBJECTS
 

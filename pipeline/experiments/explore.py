@@ -167,15 +167,8 @@ def _facts(spec, noise, arrays, named) -> dict:
                                     "the starting noise has one number per colour of each pixel (a pixel model; a "
                                     "latent model's noise is decoded into its picture)")
     facts["judged"] = common.judged_fact(arrays, "grid_presence", "the grid's finished pictures")
-    share = None
-    if "grid_presence" in arrays:
-        present = arrays["grid_presence"] > spec["judge"]["present_above"]
-        share = rounded(100 * np.mean(present))
-        facts["object"] = fact(named, "", "the toy-world object the prompt names, which the judge looks for")
-        facts["grid_object_share"] = fact(share, "% of the grid",
-                                          f"grid pictures the independent judge says show the prompt's object ({named})")
-    facts["all_judged_object"] = fact(bool(share == 100), "", "the judge sees the prompt's object in every grid "
-                                      "picture (false where it read none)")
+    facts.update(common.object_seen_facts(arrays, "grid_presence", spec, named, "grid_object_share", "% of the grid",
+                                          "grid pictures", "all_judged_object"))
     return facts
 
 

@@ -159,15 +159,8 @@ def _facts(model, spec, arrays) -> dict:
                                           f"the judge's mean confidence that a {count}-step walk's picture shows "
                                           f"a {named}")
     facts["judged"] = common.judged_fact(arrays, "ladder_presence", "the pictures of the walks of few and many steps")
-    every = False
-    if "finals_presence" in arrays:
-        present = arrays["finals_presence"] > spec["judge"]["present_above"]
-        every = bool(present.all())
-        facts["object"] = fact(named, "", "the toy-world object the prompt names, which the judge looks for")
-        facts["finals_object_share"] = fact(rounded(100 * np.mean(present)), "% of seeds",
-                                            f"seeds' final pictures the judge says show the prompt's object ({named})")
-    facts["all_finals_judged_object"] = fact(every, "", "the judge sees the prompt's object in every seed's final "
-                                             "picture (false where it read none)")
+    facts.update(common.object_seen_facts(arrays, "finals_presence", spec, named, "finals_object_share", "% of seeds",
+                                          "seeds' final pictures", "all_finals_judged_object"))
     toyworld = _toyworld_sharpness(spec)
     if toyworld is not None:
         facts["toyworld_sharpness"] = fact(rounded(toyworld), "% brightness",

@@ -256,21 +256,14 @@ def _facts(spec, arrays, seed_spread: float, named: str | None) -> dict:
     facts["first_fork_like_new_seed"] = fact(bool(share[0] >= 0.9), "", "forked right at the start, the endings "
                                              "differ at least nine tenths as much as two seeds' pictures do")
     facts["judged"] = common.judged_fact(arrays, "judged_presence", "the seeds' final pictures")
-    every = False
+    # "Equally good answers", measured: what a classifier trained apart from the model sees in them.
+    facts.update(common.object_seen_facts(arrays, "judged_presence", spec, named, "judged_object_share", "% of seeds",
+                                          "seeds' final pictures", "all_judged_object"))
     if "judged_presence" in arrays:
-        # "Equally good answers", measured: what a classifier trained apart from the model sees in them.
-        present = arrays["judged_presence"] > spec["judge"]["present_above"]
-        every = bool(present.all())
-        facts["object"] = fact(named, "", "the toy-world object the prompt names, which the judge looks for")
-        facts["judged_object_share"] = fact(rounded(100 * np.mean(present)), "% of seeds",
-                                            f"seeds' final pictures the independent judge says show the prompt's "
-                                            f"object ({named})")
         facts["judged_colour_count"] = fact(len(set(arrays["judged_colours"])), "colours",
                                             "different colours the judge sees among the seeds' final pictures")
         facts["judged_background_count"] = fact(len(set(arrays["judged_backgrounds"])), "backgrounds",
                                                 "different backgrounds the judge sees among the seeds' final pictures")
-    facts["all_judged_object"] = fact(every, "", "the judge sees the prompt's object in every seed's final picture "
-                                      "(false where it read none)")
     named_words = [w for w in spec["prompt"].lower().replace(",", " ").split() if w not in ("a", "an", "the")]
     facts["bare_prompt"] = fact(bool(named is not None and named_words == [named]), "",
                                 "the prompt names a toy-world object and nothing else (no colour, place or setting)")
