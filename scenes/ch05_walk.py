@@ -274,7 +274,7 @@ class TheWalk(NarratedScene):
             """Map points 0..upto (upto may fall between two), on screen."""
             upto = float(np.clip(upto, 0, len(xys) - 1))
             whole = int(np.floor(upto))
-            points = [the_map.to_scene(p) for p in xys[: whole + 1]]
+            points = list(the_map.to_scene_many(xys[: whole + 1]))
             if upto > whole:
                 points.append(the_map.to_scene(xys[whole] + (upto - whole) * (xys[whole + 1] - xys[whole])))
             return points if len(points) > 1 else points * 2
@@ -285,27 +285,57 @@ class TheWalk(NarratedScene):
         def guess_at() -> list[np.ndarray]:
             return trail(self.guess_xy, self.position.get_value() - 1)
 
-        def seen_trail() -> VGroup:
+        def segment_colour(i: int):
             # Each stretch coloured by how far through the walk it is: red where it is noise, blue where picture.
-            points = seen_at()
-            return VGroup(*(Line(a, b, stroke_width=style.CURVE_STROKE,
-                                 color=interpolate_color(style.NOISE, style.SIGNAL, min((i + 0.5) / self.steps, 1.0)))
-                            for i, (a, b) in enumerate(zip(points, points[1:]))))
+            return interpolate_color(style.NOISE, style.SIGNAL, min((i + 0.5) / self.steps, 1.0))
 
-        seen_path = seen_trail()
-        seen_path.add_updater(lambda m: m.become(seen_trail()))
+        def grow_trail(path: VGroup) -> VGroup:
+            """The trail up to the walk's position. Its segments are made once: only those not yet whole are set again
+            (a trail made afresh each frame cost a fifth of the chapter's drawing time)."""
+            points = seen_at()
+            ends = list(zip(points, points[1:]))
+            for i in range(len(path.submobjects), len(ends)):
+                path.add(Line(*ends[i], stroke_width=style.CURVE_STROKE, color=segment_colour(i)))
+            segments = path.submobjects
+            for i in range(min(path.whole, len(ends)), len(ends)):
+                segments[i].set_points_as_corners(list(ends[i]))
+            for segment in segments[len(ends):]:
+                segment.clear_points()  # never removed: the scene draws the segments it was given
+            # Segments before the walk's whole steps end at map points: they no longer change.
+            path.whole = min(int(np.floor(np.clip(self.position.get_value(), 0, self.steps))), len(ends))
+            return path
+
+        seen_path = VGroup()
+        seen_path.whole = 0
+        seen_path = grow_trail(seen_path)
+        seen_path.add_updater(grow_trail)
         guess_path = VMobject(stroke_width=style.CURVE_STROKE - 1, color=style.MODEL)
         guess_path.add_updater(lambda m: m.set_points_as_corners(guess_at()))
         seen_dot = Dot(radius=0.1, color=style.INK).add_updater(lambda m: m.move_to(seen_at()[-1]))
         guess_dot = Dot(radius=0.09, color=style.MODEL).add_updater(lambda m: m.move_to(guess_at()[-1]))
 
-        def pointer_between() -> DashedLine:
+        def pointer_ends() -> tuple[np.ndarray, np.ndarray]:
             start, end = seen_dot.get_center(), guess_dot.get_center()
             if np.linalg.norm(end - start) < 0.05:  # the two meet at the end of the walk
                 end = start + 0.05 * RIGHT
-            return DashedLine(start, end, color=style.MODEL, stroke_width=2, dash_length=0.08)
+            return start, end
+
+        def pointer_between() -> DashedLine:
+            return DashedLine(*pointer_ends(), color=style.MODEL, stroke_width=2, dash_length=0.08)
+
+        def follow(pointer: DashedLine) -> DashedLine:
+            """Dashes made afresh only when the length changes by a tenth (otherwise moved and stretched)."""
+            start, end = pointer_ends()
+            length = np.linalg.norm(end - start)
+            if abs(length - pointer.made_length) > 0.1 * pointer.made_length:
+                pointer.become(pointer_between())
+                pointer.made_length = length
+            else:
+                pointer.put_start_and_end_on(start, end)
+            return pointer
 
         pointer = pointer_between()
-        pointer.add_updater(lambda m: m.become(pointer_between()))
+        pointer.made_length = np.linalg.norm(pointer_ends()[1] - pointer_ends()[0])
+        pointer.add_updater(follow)
         guess_path.set_points_as_corners(guess_at())
         return seen_path, guess_path, seen_dot, guess_dot, pointer

@@ -135,6 +135,12 @@ class LabelledMap(VGroup):
         scale = self.border.width / self._built_width
         return self.border.get_center() + scale * np.array([x, y, 0.0])
 
+    def to_scene_many(self, xys: np.ndarray) -> np.ndarray:
+        """``to_scene`` of many map points at once (rows), for what is drawn every frame."""
+        xy = (np.asarray(xys, dtype=np.float64).reshape(-1, 2) - self.data_center) * self.scale_factor
+        scale = self.border.width / self._built_width
+        return self.border.get_center() + scale * np.column_stack([xy, np.zeros(len(xy))])
+
     def path(self, xys: Sequence[Sequence[float]], color=style.HIGHLIGHT,
              stroke_width: float = style.CURVE_STROKE) -> VMobject:
         """A line through map points in order, as recorded (straight between points, not smoothed)."""

@@ -105,6 +105,27 @@ class PromptBox(VGroup):
         super().__init__(self.box, self.text, self.cursor, **kwargs)
 
 
+def take_shape(shown: Text, fresh: Text) -> None:
+    """Give ``shown`` the glyphs of ``fresh`` (words built afresh where ``shown`` stands), in place.
+
+    The cheap half of ``become``: the fresh words are thrown away, so their outlines are taken as they are, not
+    copied, and nothing is aligned (``become`` deep-copies the words and matches their glyphs one by one, about
+    as slow as building them). ``shown`` keeps its glyph objects, so what the scene holds stays what it draws:
+    extra glyphs shrink to nothing, never removed, and missing ones are added."""
+    glyphs, new = shown.submobjects, fresh.submobjects
+    for glyph, source in zip(glyphs, new):
+        glyph.points = source.points
+        glyph.fill_rgbas, glyph.stroke_rgbas = source.fill_rgbas, source.stroke_rgbas
+        glyph.background_stroke_rgbas = source.background_stroke_rgbas
+        glyph.stroke_width, glyph.background_stroke_width = source.stroke_width, source.background_stroke_width
+    spot = np.repeat(fresh.get_center()[None, :], 4, axis=0)
+    for glyph in glyphs[len(new):]:
+        glyph.points = spot.copy()  # a curve of no size: it paints nothing, and a fade still finds its points
+    if len(new) > len(glyphs):
+        shown.add(*new[len(glyphs):])
+    shown.points = fresh.points
+
+
 class StepCounter(VGroup):
     """'step 420': a word and a number that changes while the film plays, the number's left edge fixed."""
 
@@ -126,8 +147,8 @@ class StepCounter(VGroup):
             # Align on the baseline of the word, left edge where the old number began.
             number.next_to(self.label, RIGHT, buff=0.2).align_to(self.number, LEFT).align_to(self.label, DOWN)
             number.set_opacity(self.number.get_fill_opacity())
-            # become, not a swap: the scene keeps references to the number it is drawing.
-            self.number.become(number)
+            # In place, not a swap: the scene keeps references to the number it is drawing.
+            take_shape(self.number, number)
             self.value = value
         return self
 
@@ -150,7 +171,7 @@ class LiveText(Text):
             fresh = Text(text, font=style.FONT, font_size=self.size, color=self.colour)
             fresh.move_to(self)
             fresh.set_opacity(self.get_fill_opacity())
-            self.become(fresh)
+            take_shape(self, fresh)
             self.shown_text = text
         return self
 

@@ -35,6 +35,7 @@ from pipeline.contract import Capture, CaptureError, Fact, read_capture
 from pipeline.files import write_whole
 from scenes.chapters import MARKS_SCHEMA, Chapter, read_chapter
 from scenes.numbers import spoken, visible
+from scenes.redraw import DrawsOnlyWhatMoves
 from scenes.style import BACKGROUND
 
 from .script import Narration, NarrationError, load_narration
@@ -103,8 +104,9 @@ def subtitles_folder() -> Path:
     return Path(config.media_dir) / "subtitles"
 
 
-class NarratedScene(VoiceoverScene):
-    """A VoiceoverScene that reads its chapter's captures and narration, speaks it, and writes its subtitles."""
+class NarratedScene(DrawsOnlyWhatMoves, VoiceoverScene):
+    """A VoiceoverScene that reads its chapter's captures and narration, speaks it, and writes its subtitles. Each
+    frame redraws only the boxes around what moves (the same pixels as manim's way: scenes/redraw.py)."""
 
     # Seconds the last picture stays on screen after the last words, before the chapter cuts.
     closing_hold = 1.0
