@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline import options
+from pipeline import options, precision
 from pipeline.contract import CaptureError
 from pipeline.errors import UsageError
 from pipeline.experiments import OPTION_NAMES, registry
@@ -103,6 +103,10 @@ def build_parser(tool: str | None = None) -> argparse.ArgumentParser:
     capture.add_argument("--film", type=Path, default=None, metavar="FILE",
                          help="take every setting from a film file (film.toml: each experiment's prompt, the seed, "
                               "steps, guidance and model), instead of the flags above")
+    capture.add_argument("--precision", choices=precision.CHOICES, default=None,
+                         help="the models' number format: float32, bfloat16, or auto (the default, or "
+                              f"${precision.ENV}): bfloat16 only where the processor has it natively (AMX, "
+                              "AVX-512 BF16, a GPU); a capture records it")
     capture.add_argument("--out", type=options.folder_to_write("--out"), default=DEFAULT_OUT,
                          help=f"folder of captures (default: {os.path.relpath(DEFAULT_OUT)})")
 
@@ -152,6 +156,9 @@ def _run_list(args) -> int:
 
 def _run_capture(args) -> int:
     known = {e.name: e for e in registry()}
+    if args.precision is not None:
+        os.environ[precision.ENV] = args.precision  # every spec made below reads it (pipeline/precision.py)
+    precision.chosen()  # a bad LATENT_WALK_PRECISION is one line, before anything is computed
     if args.all and args.experiments:
         raise UsageError(f"give experiment names or --all, not both (got --all and {', '.join(args.experiments)})")
     names = list(known) if args.all else list(dict.fromkeys(args.experiments))

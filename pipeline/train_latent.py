@@ -52,6 +52,7 @@ from pipeline.latent import (
     vae_config,
 )
 from pipeline.model import REPO_ROOT, sampling_scheduler, training_scheduler
+from pipeline.precision import fast_bfloat16
 from pipeline.text_encoder import MAX_TOKENS, STATE_WIDTH
 from pipeline.toyworld import render, sample_scene, to_model_space
 from pipeline.train import CFG_DROPOUT, learning_rate
@@ -116,19 +117,10 @@ def _check(args) -> None:
         raise UsageError(f"cannot make checkpoint folder {args.checkpoints}: {e.strerror or e}") from None
 
 
-def cpu_has_fast_bf16() -> bool:
-    """AMX or AVX-512 BF16: where bfloat16 matmuls beat float32 on the CPU (elsewhere they are far slower)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
 def _autocast(device: torch.device):
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16), "bf16 autocast"
-    if cpu_has_fast_bf16():
+    if fast_bfloat16():
         return torch.autocast("cpu", dtype=torch.bfloat16), "bf16 autocast (AMX/AVX-512)"
     return torch.autocast("cpu", enabled=False), "float32 (this CPU has no fast bfloat16)"
 

@@ -15,7 +15,7 @@ map dot at every frame of every animation (chapter 5 drew about 190 shapes a fra
 
 Inside a box every shape that can touch it is drawn in the original order; outside, no moving shape reaches, so
 ``still`` is what manim would have drawn there. ``tests/test_redraw.py`` checks frame by frame that a render with it
-equals one without it. Where the boxes would cover most of the screen, or the scene uses z-indices or foreground
+equals one without it. Pictures are composited only inside their own box, not over the whole screen. Where the boxes would cover most of the screen, or the scene uses z-indices or foreground
 mobjects (which change manim's order), the frame is drawn manim's way.
 """
 
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from manim import AnimationGroup, Mobject, VMobject
+from PIL import Image
 
 # Off with LATENT_WALK_REDRAW=manim (the test compares the two ways; a suspected drawing bug can be ruled out).
 ENABLED = os.environ.get("LATENT_WALK_REDRAW", "regions") != "manim"
@@ -90,6 +91,7 @@ class RegionRedraw:
         self.plan: _Plan | None = None
         self._render = self.renderer.render
         self.renderer.render = self.render
+        self.camera.overlay_PIL_image = self._overlay_in_its_box
         self.drawn_frames = self.full_frames = 0
 
     @classmethod
@@ -97,6 +99,18 @@ class RegionRedraw:
         if not hasattr(scene.renderer, "camera") or not hasattr(scene.renderer, "static_image"):
             return None  # the OpenGL renderer draws its own way
         return cls(scene)
+
+    def _overlay_in_its_box(self, pixel_array: np.ndarray, image: Image.Image) -> None:
+        """manim's overlay of a picture (made as large as the screen, transparent around it), done only inside the
+        box of its visible pixels: outside it the picture is fully transparent, which leaves the pixels as they are.
+        manim composites the whole screen for each picture at each frame."""
+        box = image.getbbox()  # of the pixels that are not fully transparent
+        if box is None:
+            return
+        x0, y0, x1, y1 = box
+        region = pixel_array[y0:y1, x0:x1]
+        below = Image.fromarray(np.ascontiguousarray(region), mode=self.camera.image_mode)
+        region[...] = np.asarray(Image.alpha_composite(below, image.crop(box)), dtype=np.uint8)
 
     # --- geometry
 

@@ -177,12 +177,12 @@ def main() -> int:
 
     import torch
 
-    from pipeline.train_latent import cpu_has_fast_bf16
+    from pipeline.precision import fast_bfloat16
 
     print(f"latent-walk bench: {os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} "
           f"threads; {load()}", flush=True)
     fp32, bf16 = floor("float32"), floor("bfloat16")
-    fast = cpu_has_fast_bf16()
+    fast = fast_bfloat16()
     print(f"floors: float32 {fp32:.0f} GFLOP/s, bfloat16 {bf16:.0f} GFLOP/s ({bf16 / fp32:.2f} x float32; this CPU "
           f"{'has' if fast else 'has no'} AMX or AVX-512 BF16)", flush=True)
 

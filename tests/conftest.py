@@ -13,6 +13,10 @@ import pytest
 
 from pipeline.experiments import NAMES
 
+# The tests compare captures with plain pipeline calls and with the explorer's float32 page: on a machine whose
+# processor does bfloat16 natively, `auto` would make bfloat16 captures (tests/test_precision.py tests those).
+os.environ.setdefault("LATENT_WALK_PRECISION", "float32")
+
 TINY_STEPS = 2
 # Few seeds, points and frames: the same code paths as the film's captures, in seconds
 TINY = {

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline import defaults
+from pipeline import defaults, precision
 from pipeline.contract import Capture, Fact, check_pointer, load_cached, read_capture, write_capture
 from pipeline.errors import UsageError
 
@@ -79,9 +79,10 @@ def versions() -> dict[str, str]:
 
     # The thread count too: torch splits sums differently across threads, so the same spec computed
     # with another count differs in the last bits (a grey level here and there): it is another capture.
+    # And bfloat16, where the models run in it (pipeline/precision.py): float32 specs name no precision.
     return {"torch": torch.__version__, "diffusers": diffusers.__version__,
             "transformers": transformers.__version__, "numpy": np.__version__,
-            "torch_threads": str(torch.get_num_threads())}
+            "torch_threads": str(torch.get_num_threads()), **precision.spec_fields(precision.chosen())}
 
 
 def base_spec(name: str, model: Model | None, **fields) -> dict:
@@ -121,7 +122,9 @@ def capture_spec(module, subject: Model | None, spec: dict, root: Path | str, fo
     from tqdm import tqdm
 
     unit = getattr(module, "PROGRESS_UNIT", "picture-step")
-    with tqdm(desc=module.NAME, unit=unit, disable=not progress, leave=False, mininterval=1.0) as bar:
+    device = subject.pipe.device.type if subject is not None else "cpu"
+    with tqdm(desc=module.NAME, unit=unit, disable=not progress, leave=False, mininterval=1.0) as bar, \
+            precision.running_in(precision.of_spec(spec), device):
         arrays, meanings, facts = module.compute(subject, spec, bar, root)
     path = write_capture(root, module.NAME, spec, arrays, meanings, facts, versions=spec["versions"])
     return read_capture(path, expected_arrays=module.ARRAY_NAMES), False
