@@ -129,6 +129,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--binding-only", action="store_true",
                         help="capture the binding experiment (or read it back) and rewrite only the card's section "
                              "on colour binding")
+    parser.add_argument("--precision-only", action="store_true",
+                        help="sample the first --pairs held-out prompts and seeds in float32 and in bfloat16, "
+                             "judge both, and rewrite only the card's section on the precision's effect")
     parser.add_argument("--samples", type=Path, default=REPO_ROOT / "media" / "model" / "samples.png",
                         help="where to save a grid of sampled pictures to look at")
 
@@ -145,6 +148,11 @@ def run(args) -> int:  # (its numbers are checked where they are parsed: pipelin
         return 0
     pipe = load_pipeline(args.model)
     record = args.samples.parent / "evaluation.json"
+    if args.precision_only:
+        effect = precision_effect(pipe, load_judge(args.judge), args.pairs, args.guidance, args.steps)
+        _rewrite_section(args.card, PRECISION_BEGIN, PRECISION_END, precision_section(effect))
+        print(f"precision's effect measured on {args.pairs} pairs; its section of {args.card} rewritten")
+        return 0
     if args.latent_only:
         latent = evaluate_latent(args, pipe)
         if record.is_file():
@@ -314,6 +322,7 @@ Sampling 16 pictures with 50 steps and guidance on this machine's CPU ({torch.ge
 
 {latent_section(args, results.get("latent"))}
 {binding_section(_current_binding())}
+{kept_precision_section(args.card)}
 ## Limits
 
 - 32x32 pixels: small objects (about 14 px) are recognisable but coarse.
@@ -535,6 +544,76 @@ def _rewrite_section(card: Path, begin: str, end: str, section: str) -> None:
 def write_latent_section(args, latent: dict | None) -> None:
     """Rewrites only the latent twin's section of an existing card."""
     _rewrite_section(args.card, LATENT_BEGIN, LATENT_END, latent_section(args, latent))
+
+# ----------------------------------------------------------------------------- the precision's effect
+
+PRECISION_BEGIN = "<!-- the precision's effect: written by `python -m pipeline evaluate --precision-only` -->"
+PRECISION_END = "<!-- end of the precision's effect -->"
+
+
+def precision_effect(pipe, judge, pairs: int, guidance: float, steps: int) -> dict:
+    """The same held-out prompts and seeds sampled in float32 and in bfloat16 autocast: how far apart the pictures
+    are, how often the judge reads them alike, its scores on each, and the seconds each took."""
+    from pipeline import precision
+
+    scenes = [sample_scene(EVAL_SEEDS + i) for i in range(pairs)]
+    prompts, seeds = [s.caption for s in scenes], list(range(pairs))
+    made, seconds, verdicts_of = {}, {}, {}
+    for name in ("float32", "bfloat16"):
+        started = time.perf_counter()
+        with precision.running_in(name, pipe.device.type):
+            made[name] = generate(pipe, prompts, seeds, guidance, steps, desc=name)
+        seconds[name] = round(time.perf_counter() - started, 1)
+        verdicts_of[name] = verdicts(judge, made[name])
+    difference = np.abs(made["float32"].astype(np.float64) - made["bfloat16"].astype(np.float64))
+    alike = {key: float(np.mean(verdicts_of["float32"][key] == verdicts_of["bfloat16"][key]))
+             for key in ("object", "colour", "background")}
+    return {"pairs": pairs, "guidance": guidance, "steps": steps, "seconds": seconds,
+            "mean_grey_levels": round(float(difference.mean()), 2),
+            "rms_grey_levels": round(float(np.sqrt((difference ** 2).mean())), 2),
+            "max_grey_levels": int(difference.max()), "judged_alike": alike,
+            "scores": {name: score(scenes, verdicts_of[name]) for name in made},
+            "fast_bfloat16": precision.fast_bfloat16(), "load_average": round(os.getloadavg()[0], 2)}
+
+
+def kept_precision_section(card: Path) -> str:
+    """The card's section on the precision's effect as measured before (a full evaluation does not re-measure it)."""
+    text = Path(card).read_text() if Path(card).is_file() else ""
+    if PRECISION_BEGIN in text and PRECISION_END in text:
+        return PRECISION_BEGIN + text.split(PRECISION_BEGIN, 1)[1].split(PRECISION_END, 1)[0] + PRECISION_END + "\n"
+    return (f"{PRECISION_BEGIN}\n## The precision's effect (bfloat16 against float32)\n\nNot measured yet: run "
+            f"`python -m pipeline evaluate --precision-only`.\n{PRECISION_END}\n")
+
+
+def precision_section(effect: dict) -> str:
+    scores = effect["scores"]
+    rows = "\n".join(f"| {label} | {_pct(scores['float32'][key])} | {_pct(scores['bfloat16'][key])} |"
+                     for label, key in (("object", "object"), ("colour", "colour"), ("background", "background"),
+                                        ("both objects", "both_objects")))
+    alike = effect["judged_alike"]
+    machine = ("natively (AMX or AVX-512 BF16)" if effect["fast_bfloat16"]
+               else "without native bfloat16, where it is far slower than float32")
+    return f"""{PRECISION_BEGIN}
+## The precision's effect (bfloat16 against float32)
+
+The first {effect['pairs']} held-out prompts and seeds, sampled in float32 and in bfloat16 autocast (guidance
+{effect['guidance']:g}, {effect['steps']} steps; `python -m pipeline evaluate --precision-only --pairs {effect['pairs']}
+--steps {effect['steps']}`). Captures made in bfloat16 (`LATENT_WALK_PRECISION`, `auto` where the processor does it
+natively) differ from float32 ones by about this much.
+
+- The pictures differ by {effect['mean_grey_levels']:.2f} grey levels of 255 on average (RMS {effect['rms_grey_levels']:.2f},
+  at most {effect['max_grey_levels']}).
+- The judge reads them alike: object {100 * alike['object']:.1f}%, colour {100 * alike['colour']:.1f}%,
+  background {100 * alike['background']:.1f}% of the pictures.
+- Time on the machine that measured it ({machine}; load average {effect['load_average']}):
+  float32 {effect['seconds']['float32']} s, bfloat16 {effect['seconds']['bfloat16']} s.
+
+| judged against the prompt | float32 | bfloat16 |
+| --- | --- | --- |
+{rows}
+{PRECISION_END}
+"""
+
 
 # ----------------------------------------------------------------------------- colour binding
 

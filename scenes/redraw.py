@@ -186,20 +186,24 @@ class RegionRedraw:
         boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
         boxes = boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])].astype(int)
         area = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1).sum() if len(boxes) else 0
-        self._start_from(behind)
         if area > MOST_OF_THE_SCREEN * width * height:
+            self._start_from(behind)
             camera.capture_mobjects(display, include_submobjects=False)  # manim's own way
             self.full_frames += 1
         else:
+            # Only the boxes need manim's picture below: whatever is drawn outside them is replaced by `still`.
+            drawn = camera.pixel_array
+            below = behind if behind is not None else camera.background
+            for x0, y0, x1, y1 in boxes:
+                drawn[y0:y1, x0:x1] = below[y0:y1, x0:x1]
             touching = self._touching(plan.still_boxes, boxes)
             keep = {id(m) for m, t in zip(plan.still_shapes, touching) if t}
             camera.capture_mobjects([m for m in display if id(m) not in plan.still_ids or id(m) in keep],
                                     include_submobjects=False)
-            drawn = camera.pixel_array
-            frame = plan.still.copy()
-            for x0, y0, x1, y1 in boxes:
-                frame[y0:y1, x0:x1] = drawn[y0:y1, x0:x1]
-            np.copyto(drawn, frame)
+            patches = [drawn[y0:y1, x0:x1].copy() for x0, y0, x1, y1 in boxes]
+            np.copyto(drawn, plan.still)
+            for (x0, y0, x1, y1), patch in zip(boxes, patches):
+                drawn[y0:y1, x0:x1] = patch
             self.drawn_frames += 1
         renderer.add_frame(renderer.get_frame())
 

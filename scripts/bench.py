@@ -11,7 +11,8 @@ quiet machine; the load average is printed before and after):
   torch.utils.flop_counter) take at each floor, in float32 and, where it runs, in bfloat16 autocast;
 - a training step of the CPU recipe in float32, and bfloat16 autocast against it;
 - a recorded walk (the capture's recorder) against the plain pipeline call on the same inputs;
-- one chapter rendered with the silent voice at each quality: render time against the clip's length;
+- one chapter rendered with the silent voice at each quality: render time against the clip's length, and against the
+  same render drawn manim's way (every shape above its still picture at each frame: scenes/redraw.py);
 - two chapters rendered side by side (two processes) against one after the other: the parallel speed-up.
 """
 
@@ -109,11 +110,12 @@ def _media(captures: Path) -> Path:
     return media
 
 
-def render(module: str, scene: str, quality: str, captures: Path) -> tuple[float, float]:
-    """(render seconds, clip seconds) of one chapter, silent, at one quality, from the film's captures."""
+def render(module: str, scene: str, quality: str, captures: Path, drawing: str = "regions") -> tuple[float, float]:
+    """(render seconds, clip seconds) of one chapter, silent, at one quality, from the film's captures; ``drawing``
+    "manim" draws every shape above manim's still picture at each frame (scenes/redraw.py's reference)."""
     media = _media(captures)
     try:
-        env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
+        env = {**os.environ, "LATENT_WALK_VOICE": "silent", "LATENT_WALK_REDRAW": drawing}
         started = time.perf_counter()
         subprocess.run(_render_command(module, scene, media, quality), cwd=REPO, env=env, check=True,
                        capture_output=True)
@@ -154,6 +156,9 @@ def main() -> int:
     parser.add_argument("--captures", type=Path, default=REPO / "media" / "captures",
                         help="the film's captures the chapters read (default media/captures: run `make captures`)")
     parser.add_argument("--skip-renders", action="store_true", help="only the model's figures")
+    parser.add_argument("--drawing", action=argparse.BooleanOptionalAction, default=True,
+                        help="also render the timed chapter manim's way, for the speed-up of drawing only what "
+                             "moves (default on)")
     parser.add_argument("--repeats", type=int, default=3, help="plain/recorded pairs for the overhead (default 3)")
     args = parser.parse_args()
 
@@ -222,6 +227,11 @@ def main() -> int:
             seconds, length = render(timed.module, timed.scene, quality, args.captures)
             print(f"render {timed.module} at {quality} ({QUALITIES[quality][1]}), silent: {seconds:.1f} s for "
                   f"{length:.1f} s of film = {seconds / length:.2f} x its length", flush=True)
+            if args.drawing:
+                theirs, _ = render(timed.module, timed.scene, quality, args.captures, drawing="manim")
+                print(f"  drawn manim's way (every shape above its still picture, each frame): {theirs:.1f} s = "
+                      f"{theirs / length:.2f} x; drawing only what moves is {theirs / seconds:.2f} x faster",
+                      flush=True)
         serial, side_by_side = parallel([(c.module, c.scene) for c in pair], args.captures)
         print(f"{' and '.join(c.module for c in pair)} at low quality: one after the other {serial:.1f} s, side by "
               f"side {side_by_side:.1f} s: {serial / side_by_side:.2f} x faster on {os.cpu_count()} cores", flush=True)
