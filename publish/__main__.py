@@ -12,7 +12,7 @@ from pathlib import Path
 
 from publish.media import PublishError
 
-DEFAULT_RENDERS = Path("media/chapters/low-piper")
+DEFAULT_RENDERS = Path("media/chapters/medium-piper")
 
 
 def _command(commands, name: str, help: str, inputs: tuple[str, str, Path, str], out: Path) -> argparse.ArgumentParser:

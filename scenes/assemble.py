@@ -1,6 +1,6 @@
 """Joins the chapters' clips into the film, and their subtitles into the film's subtitles, each chapter's cues shifted by the real length of the chapters before it.
 
-    python -m scenes.assemble media/film.mp4 media/chapters/low-piper/ch04_noise.mp4 ...
+    python -m scenes.assemble media/film.mp4 media/chapters/medium-piper/ch04_noise.mp4 ...
 
 Clips are joined in the order given (the Makefile gives the play order). A clip's subtitles
 are the ``.vtt`` (or ``.srt``) beside it with the same name. The pictures are copied, not

@@ -236,7 +236,7 @@ def test_a_render_killed_at_any_moment_leaves_no_clip_taken_as_whole(walk_captur
     for name in NAMES:
         (project / "media" / "captures" / f".{name}.checked").touch()
     clip = project / "media" / "chapters" / "low-silent" / "ch01_opening.mp4"
-    command = ["make", str(clip.relative_to(project)), "LATENT_WALK_VOICE=silent", "CI=true"]
+    command = ["make", str(clip.relative_to(project)), "QUALITY=low", "LATENT_WALK_VOICE=silent", "CI=true"]
 
     def whole(path: Path) -> bool:
         import av

@@ -196,11 +196,11 @@ def test_make_video_with_a_film_file_makes_it_in_its_own_folder(tmp_path):
         where = f"media/films/{name}"
         assert f"-m pipeline capture walk --film {path} --out {where}/captures" in result.stdout
         assert f"--media_dir {where} scenes/ch05_walk.py" in result.stdout
-        assert f"-m scenes.assemble {where}/film.mp4 {where}/chapters/low-silent/ch01_opening.mp4" in result.stdout
-        assert "(low quality, silent voice)" in result.stdout  # the film file's voice
+        assert f"-m scenes.assemble {where}/film.mp4 {where}/chapters/medium-silent/ch01_opening.mp4" in result.stdout
+        assert "(medium quality, silent voice)" in result.stdout  # the default quality, the film file's voice
         assert "media/captures" not in result.stdout.replace(f"{where}/captures", "")
         spoken = _make("film", f"FILM={path}", "LATENT_WALK_VOICE=piper")  # a voice given outright wins
-        assert "(low quality, piper voice)" in spoken.stdout and f"{where}/chapters/low-piper/" in spoken.stdout
+        assert "(medium quality, piper voice)" in spoken.stdout and f"{where}/chapters/medium-piper/" in spoken.stdout
         video = _make("video", f"FILM={path}")
         assert f"-m pipeline film check {path}" in video.stdout.splitlines()[0]
     finally:
