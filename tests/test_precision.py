@@ -59,3 +59,24 @@ def test_a_bfloat16_capture_is_its_own_and_close_to_float32(monkeypatch, tmp_pat
     b = made["bfloat16"].arrays["final_picture"].astype(float)
     assert not np.array_equal(a, b)
     assert np.abs(a - b).mean() < 8.0  # grey levels of 255
+
+
+def test_the_cards_precision_section_is_rewritten_alone_and_kept_by_a_full_evaluation(tmp_path):
+    from pipeline import evaluate
+
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text("# Model card\n\nmeasured before\n\n## Limits\n\n- small\n")
+    assert "Not measured yet" in evaluate.kept_precision_section(card)
+    rate = {"rate": 0.5, "n": 4}
+    effect = {"pairs": 4, "guidance": 2.0, "steps": 3, "seconds": {"float32": 1.0, "bfloat16": 9.0},
+              "mean_grey_levels": 0.25, "rms_grey_levels": 0.5, "max_grey_levels": 7,
+              "judged_alike": {"object": 1.0, "colour": 0.75, "background": 1.0},
+              "scores": {name: {key: rate for key in ("object", "colour", "background", "both_objects")}
+                         for name in ("float32", "bfloat16")}, "fast_bfloat16": False, "load_average": 0.5}
+    evaluate._rewrite_section(card, evaluate.PRECISION_BEGIN, evaluate.PRECISION_END, evaluate.precision_section(effect))
+    text = card.read_text()
+    assert text.startswith("# Model card\n\nmeasured before\n") and text.rstrip().endswith("- small")
+    assert "0.25 grey levels" in text and "colour 75.0%" in text and "| object | 50.0% (n=4) | 50.0% (n=4) |" in text
+    kept = evaluate.kept_precision_section(card)
+    assert kept.startswith(evaluate.PRECISION_BEGIN) and "0.25 grey levels" in kept
+    assert kept.rstrip().endswith(evaluate.PRECISION_END)
