@@ -262,7 +262,7 @@ measured by `make evaluate` (`{cmd}`) on {platform.machine()} with {torch.get_nu
   pictures, never repeated), AdamW, peak learning rate {training['peak_lr']:g} with warm-up, hold, and a cosine
   decay to a tenth; 10% of captions replaced by the empty prompt (classifier-free guidance dropout);
   weight EMA {training['ema_decay']}; seed {training['seed']}. Final training loss {training['final_loss']}.
-  Trained on {training['device_name']} in {training['training_seconds'] / 60:.1f} min (torch {training['torch']}, bf16 autocast).
+  Trained on {training['device_name']} in {training['training_seconds'] / 60:.1f} min (torch {training['torch']}, {training.get('precision', 'bf16 autocast')}).
   Reproduce: `make model` (same recipe; uses a GPU when there is one, else the CPU, resumable from
   `checkpoints/`). On this machine's CPU one step of that recipe takes {results['cpu_step_seconds']:.1f} s (measured, median of 3,
   load average {results['load_average']:.1f}),
