@@ -15,8 +15,9 @@ map dot at every frame of every animation (chapter 5 drew about 190 shapes a fra
 
 Inside a box every shape that can touch it is drawn in the original order; outside, no moving shape reaches, so
 ``still`` is what manim would have drawn there. ``tests/test_redraw.py`` checks frame by frame that a render with it
-equals one without it. Pictures are composited only inside their own box, not over the whole screen. Where the boxes would cover most of the screen, or the scene uses z-indices or foreground
-mobjects (which change manim's order), the frame is drawn manim's way.
+equals one without it. Pictures are composited only inside their own box, not over the whole screen. Where the
+boxes would cover most of the screen, or the scene uses z-indices or foreground mobjects (which change manim's
+order), the frame is drawn manim's way.
 """
 
 from __future__ import annotations
