@@ -66,3 +66,15 @@ def running_in(precision: str, device: str = "cpu"):
     if precision == "float32":
         return contextlib.nullcontext()
     return torch.autocast(device, dtype=torch.bfloat16)
+
+
+def for_training(device) -> tuple[contextlib.AbstractContextManager, str]:
+    """The autocast context a training step runs in on ``device``, and how training.json names it: the same
+    choice as sampling (``LATENT_WALK_PRECISION``, else bfloat16 only where it is fast), for both models."""
+    device_type = getattr(device, "type", str(device))
+    precision = chosen()
+    if precision == "float32":
+        why = "chosen" if os.environ.get(ENV, "auto") == "float32" else "this CPU has no fast bfloat16"
+        return running_in("float32"), f"float32 ({why})"
+    where = "GPU" if device_type == "cuda" else ("AMX/AVX-512" if fast_bfloat16() else "chosen; slow on this CPU")
+    return running_in("bfloat16", device_type), f"bf16 autocast ({where})"

@@ -34,7 +34,7 @@ from pipeline.model import (
     sampling_scheduler,
     training_scheduler,
 )
-from pipeline.precision import fast_bfloat16
+from pipeline.precision import for_training
 from pipeline.text_encoder import TextEncoder
 from pipeline.toyworld import render, sample_scene, to_model_space
 
@@ -193,9 +193,8 @@ def train(args) -> dict:
     step = start  # steps done: the next one to take
     t_measure = time.time()  # the time budget's rate is measured from step start + 10 (set below) to start + 40
     # bfloat16 on a GPU, and on a CPU that does it natively (AMX, AVX-512 BF16); float32 on any other CPU, where
-    # bfloat16 is many times slower (scripts/bench.py measures a step in both)
-    bfloat16 = device.type == "cuda" or fast_bfloat16()
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bfloat16)
+    # bfloat16 is many times slower (scripts/bench.py measures a step in both); LATENT_WALK_PRECISION overrides
+    autocast, precision = for_training(device)
     try:
         for index, (clean, scenes) in zip(range(start, planned), loader):
             if index >= total:
@@ -246,7 +245,7 @@ def train(args) -> dict:
         "device_name": torch.cuda.get_device_name(0) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads",
         "training_seconds": round(seconds, 1), "final_loss": round(float(np.mean(losses[-100:])), 5) if losses else None,
         "parameters": int(sum(p.numel() for p in unet.parameters())), "torch": torch.__version__,
-        "precision": "bf16 autocast" if bfloat16 else "float32",
+        "precision": precision,
     }
     save(step)
     export_model(ema.to("cpu").float(), Path(args.out), record)

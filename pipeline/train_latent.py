@@ -52,7 +52,7 @@ from pipeline.latent import (
     vae_config,
 )
 from pipeline.model import REPO_ROOT, sampling_scheduler, training_scheduler
-from pipeline.precision import fast_bfloat16
+from pipeline.precision import for_training
 from pipeline.text_encoder import MAX_TOKENS, STATE_WIDTH
 from pipeline.toyworld import render, sample_scene, to_model_space
 from pipeline.train import CFG_DROPOUT, learning_rate
@@ -115,14 +115,6 @@ def _check(args) -> None:
         Path(args.checkpoints).mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(f"cannot make checkpoint folder {args.checkpoints}: {e.strerror or e}") from None
-
-
-def _autocast(device: torch.device):
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16), "bf16 autocast"
-    if fast_bfloat16():
-        return torch.autocast("cpu", dtype=torch.bfloat16), "bf16 autocast (AMX/AVX-512)"
-    return torch.autocast("cpu", enabled=False), "float32 (this CPU has no fast bfloat16)"
 
 
 class _Stop:
@@ -259,7 +251,7 @@ def _loop(stage_no: int, what: str, steps: int, batch_size: int, lr: float, mode
 
     if start >= steps:
         return {"seconds": elapsed_before, "losses": losses, "steps": start}
-    autocast, _ = _autocast(device)
+    autocast, _ = for_training(device)
     bar = _bar(stage_no, what, steps, initial=start)
     step = start
     model.train()
@@ -491,7 +483,7 @@ def train(args) -> dict:
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
     folder = Path(args.checkpoints)
-    _, precision = _autocast(device)
+    _, precision = for_training(device)
     started = time.time()
 
     t = time.time()

@@ -33,6 +33,28 @@ def test_a_bad_precision_is_refused_in_one_line(monkeypatch):
         "error: LATENT_WALK_PRECISION must be one of auto, float32, bfloat16; got 'half'"]
 
 
+def test_both_trainings_take_the_same_choice_as_sampling(monkeypatch):
+    import torch
+
+    def dtype_inside(context):
+        with context:
+            return (torch.ones(2, 2) @ torch.ones(2, 2)).dtype
+
+    monkeypatch.setenv(precision.ENV, "float32")
+    context, label = precision.for_training(torch.device("cpu"))
+    assert dtype_inside(context) == torch.float32 and label == "float32 (chosen)"
+    monkeypatch.setenv(precision.ENV, "auto")
+    monkeypatch.setattr(precision, "fast_bfloat16", lambda: False)
+    context, label = precision.for_training(torch.device("cpu"))
+    assert dtype_inside(context) == torch.float32 and label == "float32 (this CPU has no fast bfloat16)"
+    monkeypatch.setattr(precision, "fast_bfloat16", lambda: True)
+    context, label = precision.for_training(torch.device("cpu"))
+    assert dtype_inside(context) == torch.bfloat16 and label == "bf16 autocast (AMX/AVX-512)"
+    monkeypatch.setenv(precision.ENV, "half")
+    with pytest.raises(UsageError, match="LATENT_WALK_PRECISION must be one of"):
+        precision.for_training(torch.device("cpu"))
+
+
 def test_float32_specs_name_no_precision_and_bfloat16_ones_do(monkeypatch):
     from pipeline.experiments.common import versions
 
