@@ -29,18 +29,22 @@ LATENT_SIZE = SIZE // DOWNSAMPLE
 
 
 def vae_config() -> dict:
-    """The autoencoder's shape: three blocks (32x32, 16x16, 8x8), thin at full resolution where a CPU pays most."""
+    """The autoencoder's shape: three blocks (32x32, 16x16, 8x8) of 32, 64 and 128 channels, each costing the
+    same (the side halves as the width doubles), and no attention in the middle: at 8x8 a 3x3 convolution already
+    sees most of the latent, and on a CPU the attention's backward cost a third of a step. The first shape tried,
+    (16, 32, 64) with attention, stayed blurred (PSNR 24.5 dB, the judge finding the object in 90% of its
+    reconstructions) after as many steps."""
     return dict(
         in_channels=3,
         out_channels=3,
         down_block_types=("DownEncoderBlock2D",) * 3,
         up_block_types=("UpDecoderBlock2D",) * 3,
-        block_out_channels=(16, 32, 64),
+        block_out_channels=(32, 64, 128),
         layers_per_block=1,
         latent_channels=LATENT_CHANNELS,
         norm_num_groups=8,
         sample_size=SIZE,
-        mid_block_add_attention=True,
+        mid_block_add_attention=False,
     )
 
 

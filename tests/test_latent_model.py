@@ -225,3 +225,18 @@ def test_a_tiny_training_run_makes_a_loadable_folder_and_resumes_to_the_same_wei
     assert all(torch.allclose(weights[0][k], weights[1][k], rtol=0, atol=1e-5) for k in weights[0])
     losses = [json.loads((x / "ck" / "unet-state.json").read_text())["losses"] for x in (a, b)]
     assert np.allclose(losses[0], losses[1], rtol=1e-5)
+
+
+def test_the_card_says_how_the_training_run_it_reports_was_made():
+    from pipeline.evaluate import _wall_line
+
+    made = {"render_pictures": 35.0, "encode_captions": 121.0, "vae": 2700.0, "unet": 3100.0,
+            "total_training": 6000.0}
+    assert _wall_line({**made, "data_this_run": 156.0, "this_run_wall": 5990.0}) == \
+        "`make latent-model` from nothing took 99.8 min"
+    # the data read from an earlier run's cache: not "from nothing", though it is most of the time
+    assert _wall_line({**made, "data_this_run": 1.5, "this_run_wall": 5850.0}) == (
+        "the run that made it took 97.5 min, reading the data (2.6 min) from an earlier run's cache in "
+        "`checkpoints/latent/`")
+    assert _wall_line({**made, "data_this_run": 1.5, "this_run_wall": 1200.0}).startswith(
+        "the run that finished it took 20.0 min of those, resumed from the checkpoints")
