@@ -358,9 +358,10 @@ def _wall_line(secs: dict) -> str:
     """How long the last training command ran: the whole recipe, or (resumed from checkpoints) its last part."""
     wall, total = secs.get("this_run_wall"), secs.get("total_training")
     data = secs.get("render_pictures", 0.0) + secs.get("encode_captions", 0.0)
-    if wall is None or total is None or (wall >= 0.95 * total and secs.get("data_this_run", data) >= 0.5 * data):
+    data_cached = secs.get("data_this_run", data) < 0.5 * data  # read from an earlier run's cache, not made
+    if wall is None or total is None or (wall >= 0.95 * total and not data_cached):
         return f"`make latent-model` from nothing took {_minutes(wall)}"
-    if secs.get("data_this_run", data) < 0.5 * data and wall >= 0.95 * (total - data):
+    if data_cached and wall >= 0.95 * (total - data):
         return (f"the run that made it took {_minutes(wall)}, reading the data ({_minutes(data)}) from an earlier "
                 f"run's cache in `checkpoints/latent/`")
     return (f"the run that finished it took {_minutes(wall)} of those, resumed from the checkpoints of one stopped "

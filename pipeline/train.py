@@ -131,6 +131,10 @@ def export_model(unet, out: Path, record: dict) -> None:
 
 def train(args) -> dict:
     device = options.torch_device(args.device)
+    # bfloat16 on a GPU, and on a CPU that does it natively (AMX, AVX-512 BF16); float32 on any other CPU, where
+    # bfloat16 is many times slower (scripts/bench.py measures a step in both); LATENT_WALK_PRECISION overrides.
+    # Chosen first, so a bad choice is refused before anything is built or written.
+    autocast, precision = for_training(device)
     torch.manual_seed(args.seed)
     if device.type == "cpu":
         torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -192,9 +196,6 @@ def train(args) -> dict:
                mininterval=2.0)
     step = start  # steps done: the next one to take
     t_measure = time.time()  # the time budget's rate is measured from step start + 10 (set below) to start + 40
-    # bfloat16 on a GPU, and on a CPU that does it natively (AMX, AVX-512 BF16); float32 on any other CPU, where
-    # bfloat16 is many times slower (scripts/bench.py measures a step in both); LATENT_WALK_PRECISION overrides
-    autocast, precision = for_training(device)
     try:
         for index, (clean, scenes) in zip(range(start, planned), loader):
             if index >= total:

@@ -477,13 +477,13 @@ def export_latent_model(vae, unet, out: Path, record: dict) -> None:
 
 
 def train(args) -> dict:
-    _check(args)
     device = options.torch_device(args.device)
+    _, precision = for_training(device)  # first: a bad LATENT_WALK_PRECISION is refused before any folder is made
+    _check(args)
     torch.manual_seed(args.seed)
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
     folder = Path(args.checkpoints)
-    _, precision = for_training(device)
     started = time.time()
 
     t = time.time()
