@@ -23,12 +23,14 @@ CHOICES = ("auto", "float32", "bfloat16")
 ENV = "LATENT_WALK_PRECISION"
 
 
-def fast_bfloat16() -> bool:
-    """Whether this machine multiplies bfloat16 faster than float32: a CUDA GPU, or a CPU with AMX or AVX-512 BF16
-    (elsewhere bfloat16 products are far slower than float32 ones)."""
+def fast_bfloat16(device_type: str | None = None) -> bool:
+    """Whether the device the models run on multiplies bfloat16 faster than float32: a CUDA GPU, or a CPU with AMX
+    or AVX-512 BF16 (elsewhere bfloat16 products are far slower than float32 ones). ``device_type`` ``"cpu"``
+    asks about the processor even where a GPU is present (``--device cpu``); ``None`` asks about the device a run
+    takes by default (the GPU where there is one)."""
     import torch
 
-    if torch.cuda.is_available():
+    if device_type == "cuda" or (device_type is None and torch.cuda.is_available()):
         return True
     try:
         flags = Path("/proc/cpuinfo").read_text()
@@ -37,14 +39,15 @@ def fast_bfloat16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def chosen(choice: str | None = None) -> str:
-    """``float32`` or ``bfloat16``: the choice given, else ``LATENT_WALK_PRECISION``, else ``auto``."""
+def chosen(choice: str | None = None, device_type: str | None = None) -> str:
+    """``float32`` or ``bfloat16``: the choice given, else ``LATENT_WALK_PRECISION``, else ``auto`` (bfloat16 where
+    ``device_type``, as in ``fast_bfloat16``, does it fast)."""
     where = "--precision" if choice is not None else ENV
     choice = choice if choice is not None else os.environ.get(ENV, "auto")
     if choice not in CHOICES:
         raise UsageError(f"{where} must be one of {', '.join(CHOICES)}; got {choice!r}")
     if choice == "auto":
-        return "bfloat16" if fast_bfloat16() else "float32"
+        return "bfloat16" if fast_bfloat16(device_type) else "float32"
     return choice
 
 
@@ -72,9 +75,9 @@ def for_training(device) -> tuple[contextlib.AbstractContextManager, str]:
     """The autocast context a training step runs in on ``device``, and how training.json names it: the same
     choice as sampling (``LATENT_WALK_PRECISION``, else bfloat16 only where it is fast), for both models."""
     device_type = getattr(device, "type", str(device))
-    precision = chosen()
+    precision = chosen(device_type=device_type)
     if precision == "float32":
         why = "chosen" if os.environ.get(ENV, "auto") == "float32" else "this CPU has no fast bfloat16"
         return running_in("float32"), f"float32 ({why})"
-    where = "GPU" if device_type == "cuda" else ("AMX/AVX-512" if fast_bfloat16() else "chosen; slow on this CPU")
+    where = "GPU" if device_type == "cuda" else ("AMX/AVX-512" if fast_bfloat16("cpu") else "chosen; slow on this CPU")
     return running_in("bfloat16", device_type), f"bf16 autocast ({where})"

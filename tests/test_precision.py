@@ -15,11 +15,32 @@ from pipeline.experiments import walk
 
 def test_auto_takes_bfloat16_only_where_the_processor_has_it(monkeypatch):
     monkeypatch.setenv(precision.ENV, "auto")
-    monkeypatch.setattr(precision, "fast_bfloat16", lambda: False)
+    monkeypatch.setattr(precision, "fast_bfloat16", lambda device_type=None: False)
     assert precision.chosen() == "float32"
-    monkeypatch.setattr(precision, "fast_bfloat16", lambda: True)
+    monkeypatch.setattr(precision, "fast_bfloat16", lambda device_type=None: True)
     assert precision.chosen() == "bfloat16"
     assert precision.chosen("float32") == "float32"  # a choice given wins over the machine
+
+
+def test_a_cpu_run_asks_the_processor_even_where_a_gpu_is_present(monkeypatch):
+    import torch
+
+    class Cpuinfo:  # a processor without AMX or AVX-512 BF16
+        def __init__(self, *_):
+            pass
+
+        def read_text(self):
+            return "flags\t: fpu sse2 avx2 fma"
+
+    monkeypatch.setattr(precision, "Path", Cpuinfo)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert precision.fast_bfloat16() and precision.fast_bfloat16("cuda")  # a run's default device is the GPU
+    assert not precision.fast_bfloat16("cpu")  # --device cpu: this processor is slow at bfloat16
+    monkeypatch.setenv(precision.ENV, "auto")
+    assert precision.chosen(device_type="cpu") == "float32"
+    context, label = precision.for_training(torch.device("cpu"))
+    assert label == "float32 (this CPU has no fast bfloat16)"
+    assert precision.chosen(device_type="cuda") == "bfloat16"
 
 
 def test_a_bad_precision_is_refused_in_one_line(monkeypatch):
@@ -44,10 +65,10 @@ def test_both_trainings_take_the_same_choice_as_sampling(monkeypatch):
     context, label = precision.for_training(torch.device("cpu"))
     assert dtype_inside(context) == torch.float32 and label == "float32 (chosen)"
     monkeypatch.setenv(precision.ENV, "auto")
-    monkeypatch.setattr(precision, "fast_bfloat16", lambda: False)
+    monkeypatch.setattr(precision, "fast_bfloat16", lambda device_type=None: False)
     context, label = precision.for_training(torch.device("cpu"))
     assert dtype_inside(context) == torch.float32 and label == "float32 (this CPU has no fast bfloat16)"
-    monkeypatch.setattr(precision, "fast_bfloat16", lambda: True)
+    monkeypatch.setattr(precision, "fast_bfloat16", lambda device_type=None: True)
     context, label = precision.for_training(torch.device("cpu"))
     assert dtype_inside(context) == torch.bfloat16 and label == "bf16 autocast (AMX/AVX-512)"
     monkeypatch.setenv(precision.ENV, "half")
