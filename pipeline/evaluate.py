@@ -354,9 +354,30 @@ def cpu_training_step_seconds(batch_size: int, steps: int = 3, bfloat16: bool = 
     return float(np.median(times[1:]))
 
 
-def _wall_line(secs: dict) -> str:
-    """How long the last training command ran: the whole recipe, or (resumed from checkpoints) its last part."""
+def _wall_line(secs: dict, reused: dict | None = None, recipe: dict | None = None) -> str:
+    """How long the last training command ran: the whole recipe, or the part it did not read from checkpoints.
+
+    ``reused`` (training.json's record of what the run read from ``checkpoints/latent/`` instead of making) names
+    the parts; a record without it (weights trained before it was kept) is read from the times alone."""
     wall, total = secs.get("this_run_wall"), secs.get("total_training")
+    if reused is not None and wall is not None:
+        recipe = recipe or {}
+        parts = []
+        if reused.get("data"):
+            parts.append(f"the data ({_minutes(secs.get('render_pictures', 0.0) + secs.get('encode_captions', 0.0))})")
+        for key, name in (("vae", "the autoencoder"), ("unet", "the latent UNet")):
+            before, trained = reused.get(f"{key}_steps_before", 0), recipe.get(f"{key}_steps_trained")
+            if before and trained is not None and before >= trained:
+                parts.append(f"{name} ({_minutes(reused.get(f'{key}_seconds_before'))})")
+            elif before:
+                parts.append(f"{name}'s first {before} steps ({_minutes(reused.get(f'{key}_seconds_before'))})")
+            if key == "vae" and reused.get("latents"):
+                parts.append(f"every picture's latents ({secs.get('encode_latents', 'n/a')} s)")
+        if not parts:
+            return f"`make latent-model` from nothing took {_minutes(wall)}"
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return (f"the run that made it took {_minutes(wall)}, reading from `checkpoints/latent/` what earlier runs "
+                f"of the same settings had made: {listed}")
     data = secs.get("render_pictures", 0.0) + secs.get("encode_captions", 0.0)
     data_cached = secs.get("data_this_run", data) < 0.5 * data  # read from an earlier run's cache, not made
     if wall is None or total is None or (wall >= 0.95 * total and not data_cached):
@@ -523,7 +544,7 @@ The same {latent['pairs']} held-out prompt and seed pairs as above, guidance {la
   {_minutes(secs.get('vae'))} ({recipe.get('vae_steps_trained', 'n/a')} steps at batch {recipe.get('vae_batch_size', 'n/a')}),
   measuring it {secs.get('reconstruction_check', 'n/a')} s, encoding every picture {secs.get('encode_latents', 'n/a')} s,
   the latent UNet {_minutes(secs.get('unet'))} ({recipe.get('unet_steps_trained', 'n/a')} steps at batch {recipe.get('unet_batch_size', 'n/a')}).
-  {_wall_line(secs)} (the training command: `{training.get('command', 'n/a')}`).
+  {_wall_line(secs, training.get('reused'), recipe)} (the training command: `{training.get('command', 'n/a')}`).
   Reproduce the same steps: `{exact}`.
 - Reproduce this section alone: `python -m pipeline evaluate --latent-only --pairs {latent['pairs']} --guidance {latent['guidance']:g} --steps {latent['steps']}`.
 {LATENT_END}

@@ -146,7 +146,7 @@ def make_data(args, folder: Path, device: torch.device) -> dict:
     meta = None if args.fresh else read_record(tensor_path)
     if meta and meta.get("identity") == identity:
         tensors, meta = load_state(tensor_path)
-        return {**meta, **tensors}
+        return {**meta, **tensors, "cached": True}
     from pipeline.text_encoder import TextEncoder
 
     t0 = time.time()
@@ -191,7 +191,7 @@ def make_data(args, folder: Path, device: torch.device) -> dict:
     tensors = {"pictures": torch.from_numpy(pictures), "caption_index": torch.from_numpy(caption_index),
                "states": states}
     save_state(tensor_path, tensors, meta)
-    return {**meta, **tensors}
+    return {**meta, **tensors, "cached": False}
 
 
 # ----------------------------------------------------------------------------- stage 2: the autoencoder
@@ -249,8 +249,9 @@ def _loop(stage_no: int, what: str, steps: int, batch_size: int, lr: float, mode
             "identity": identity, "step": step, "total": steps, "total_fixed": budget is None,
             "elapsed": elapsed_before + time.time() - t0, "done": done, "losses": losses, "optimiser": opt_meta})
 
+    earlier = {"steps_before": start, "seconds_before": round(elapsed_before, 1)}  # what earlier runs had done
     if start >= steps:
-        return {"seconds": elapsed_before, "losses": losses, "steps": start}
+        return {"seconds": elapsed_before, "losses": losses, "steps": start, **earlier}
     autocast, _ = for_training(device)
     bar = _bar(stage_no, what, steps, initial=start)
     step = start
@@ -297,7 +298,7 @@ def _loop(stage_no: int, what: str, steps: int, batch_size: int, lr: float, mode
     bar.close()
     budget = None
     save(steps, done=True)
-    return {"seconds": elapsed_before + time.time() - t0, "losses": losses, "steps": steps}
+    return {"seconds": elapsed_before + time.time() - t0, "losses": losses, "steps": steps, **earlier}
 
 
 def _batch_indices(seed: int, stage: int, step: int, batch_size: int, n: int) -> np.ndarray:
@@ -384,7 +385,7 @@ def encode_all(vae, data: dict, folder: Path, device: torch.device, seed: int, f
     vae_sha = _tensor_digest(vae)
     if meta and meta.get("vae") == vae_sha:
         tensors, meta = load_state(path)
-        return {**meta, **tensors}
+        return {**meta, **tensors, "cached": True}
     t0 = time.time()
     pictures = data["pictures"]
     n = pictures.shape[0]
@@ -404,7 +405,7 @@ def encode_all(vae, data: dict, folder: Path, device: torch.device, seed: int, f
     meta = {"vae": vae_sha, "scaling_factor": scaling, "latent_mean": float(drawn.mean()),
             "latent_std": float(drawn.std()), "seconds": round(time.time() - t0, 1), "pictures": n}
     save_state(path, {"mean": mean, "std": std}, meta)
-    return {**meta, "mean": mean, "std": std}
+    return {**meta, "mean": mean, "std": std, "cached": False}
 
 
 def _tensor_digest(module) -> str:
@@ -534,6 +535,10 @@ def train(args) -> dict:
         "vae_final_loss": round(float(np.mean(vae_result["losses"][-100:])), 5) if vae_result["losses"] else None,
         "unet_final_loss": round(float(np.mean(unet_result["losses"][-100:])), 5) if unet_result["losses"] else None,
         "reconstruction": recon,
+        # what this run read from checkpoints/latent/ instead of making (the card says so: pipeline/evaluate.py)
+        "reused": {"data": bool(data["cached"]), "latents": bool(latents["cached"]),
+                   **{f"{name}_{key}": result[key] for name, result in (("vae", vae_result), ("unet", unet_result))
+                      for key in ("steps_before", "seconds_before")}},
         "parameters": {"vae": int(sum(p.numel() for p in vae.parameters())),
                        "unet": int(sum(p.numel() for p in unet.parameters()))},
     }

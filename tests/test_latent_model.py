@@ -199,6 +199,8 @@ def test_a_tiny_training_run_makes_a_loadable_folder_and_resumes_to_the_same_wei
     record = json.loads((a / "model" / "training.json").read_text())
     assert record["recipe"]["unet_steps_trained"] == 4 and record["scaling_factor"] > 0
     assert {"render_pictures", "encode_captions", "vae", "unet", "total_training"} <= set(record["seconds"])
+    assert record["reused"] == {"data": False, "latents": False, "vae_steps_before": 0, "vae_seconds_before": 0.0,
+                                "unet_steps_before": 0, "unet_seconds_before": 0.0}  # made from nothing
     pipe = load_latent_pipeline(a / "model")
     assert pipe.vae.config.scaling_factor == pytest.approx(record["scaling_factor"])
     assert sorted(p.suffix for p in (a / "ck").iterdir()) == [".json"] * 4 + [".safetensors"] * 4  # no pickle
@@ -218,6 +220,9 @@ def test_a_tiny_training_run_makes_a_loadable_folder_and_resumes_to_the_same_wei
     assert json.loads((b / "ck" / "unet-state.json").read_text())["step"] == 2 and not (b / "model").exists()
     monkeypatch.setattr(train_latent, "learning_rate", real)
     assert cli.main([*common, "--checkpoints", str(b / "ck"), "--out", str(b / "model")]) == 0
+    reused = json.loads((b / "model" / "training.json").read_text())["reused"]
+    assert reused["data"] and reused["latents"] and reused["vae_steps_before"] == 4 and reused["unet_steps_before"] == 2
+    assert reused["unet_seconds_before"] > 0
     weights = [load_file(str(x / "model" / "unet" / "diffusion_pytorch_model.safetensors")) for x in (a, b)]
     assert weights[0].keys() == weights[1].keys()
     # the same steps on the same batches: equal up to float rounding (the optimiser's state round-trips
@@ -240,3 +245,15 @@ def test_the_card_says_how_the_training_run_it_reports_was_made():
         "`checkpoints/latent/`")
     assert _wall_line({**made, "data_this_run": 1.5, "this_run_wall": 1200.0}).startswith(
         "the run that finished it took 20.0 min of those, resumed from the checkpoints")
+    # training.json's own record of what the run read from checkpoints/latent/ names the parts
+    recipe = {"vae_steps_trained": 1500, "unet_steps_trained": 4000}
+    nothing = {"data": False, "latents": False, "vae_steps_before": 0, "vae_seconds_before": 0.0,
+               "unet_steps_before": 0, "unet_seconds_before": 0.0}
+    secs = {**made, "encode_latents": 114.8, "this_run_wall": 4800.0}
+    assert _wall_line(secs, nothing, recipe) == "`make latent-model` from nothing took 80.0 min"
+    assert _wall_line(secs, {**nothing, "data": True, "latents": True, "vae_steps_before": 1500,
+                             "vae_seconds_before": 2700.0}, recipe) == (
+        "the run that made it took 80.0 min, reading from `checkpoints/latent/` what earlier runs of the same "
+        "settings had made: the data (2.6 min), the autoencoder (45.0 min) and every picture's latents (114.8 s)")
+    assert _wall_line(secs, {**nothing, "data": True, "unet_steps_before": 1200, "unet_seconds_before": 1500.0},
+                      recipe).endswith("the data (2.6 min) and the latent UNet's first 1200 steps (25.0 min)")
