@@ -599,7 +599,7 @@ def precision_effect(pipe, judge, pairs: int, guidance: float, steps: int) -> di
             "rms_grey_levels": round(float(np.sqrt((difference ** 2).mean())), 2),
             "max_grey_levels": int(difference.max()), "judged_alike": alike,
             "scores": {name: score(scenes, verdicts_of[name]) for name in made},
-            "fast_bfloat16": precision.fast_bfloat16(), "load_average": round(os.getloadavg()[0], 2)}
+            "fast_bfloat16": precision.fast_bfloat16(pipe.device.type), "load_average": round(os.getloadavg()[0], 2)}
 
 
 def kept_precision_section(card: Path) -> str:

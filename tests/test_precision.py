@@ -41,6 +41,12 @@ def test_a_cpu_run_asks_the_processor_even_where_a_gpu_is_present(monkeypatch):
     context, label = precision.for_training(torch.device("cpu"))
     assert label == "float32 (this CPU has no fast bfloat16)"
     assert precision.chosen(device_type="cuda") == "bfloat16"
+    # the toy-world models run on the CPU even beside a GPU: their captures are float32 on this processor
+    from pipeline.experiments import common
+    from pipeline.experiments.models import open_model
+
+    spec = walk.make_spec(open_model(), common.settings(walk))
+    assert spec["model"]["device"] == "cpu" and "precision" not in spec["versions"]
 
 
 def test_a_bad_precision_is_refused_in_one_line(monkeypatch):

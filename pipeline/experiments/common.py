@@ -72,17 +72,18 @@ def settings(module, seed=None, prompt=None, steps=None, guidance=None) -> Setti
     return Settings(" ".join(prompt.split()), int(seed), int(steps), guidance)
 
 
-def versions() -> dict[str, str]:
+def versions(device_type: str | None = None) -> dict[str, str]:
     import diffusers
     import torch
     import transformers
 
     # The thread count too: torch splits sums differently across threads, so the same spec computed
     # with another count differs in the last bits (a grey level here and there): it is another capture.
-    # And bfloat16, where the models run in it (pipeline/precision.py): float32 specs name no precision.
+    # And bfloat16, where the models run in it (pipeline/precision.py): float32 specs name no precision. Asked
+    # of the device the model runs on: the toy-world models run on the CPU even where there is a GPU.
     return {"torch": torch.__version__, "diffusers": diffusers.__version__,
             "transformers": transformers.__version__, "numpy": np.__version__,
-            "torch_threads": str(torch.get_num_threads()), **precision.spec_fields(precision.chosen())}
+            "torch_threads": str(torch.get_num_threads()), **precision.spec_fields(precision.chosen(device_type=device_type))}
 
 
 def base_spec(name: str, model: Model | None, **fields) -> dict:
@@ -91,7 +92,8 @@ def base_spec(name: str, model: Model | None, **fields) -> dict:
     spec = {"experiment": name, "capture_version": CAPTURE_VERSION}
     if model is not None:
         spec["model"] = model.identity
-    return {**spec, **fields, "versions": versions()}
+    device = model.identity.get("device", "cpu") if model is not None else "cpu"  # where compute() runs it
+    return {**spec, **fields, "versions": versions(device)}
 
 
 def capture(module, root: Path | str, seed: int | None = None, force: bool = False, progress: bool = True,
