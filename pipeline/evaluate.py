@@ -389,6 +389,10 @@ def _wall_line(secs: dict, reused: dict | None = None, recipe: dict | None = Non
             f"earlier (each stage saves its state, and the same command resumes it)")
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1e6
 
@@ -544,7 +548,7 @@ The same {latent['pairs']} held-out prompt and seed pairs as above, guidance {la
   {_minutes(secs.get('vae'))} ({recipe.get('vae_steps_trained', 'n/a')} steps at batch {recipe.get('vae_batch_size', 'n/a')}),
   measuring it {secs.get('reconstruction_check', 'n/a')} s, encoding every picture {secs.get('encode_latents', 'n/a')} s,
   the latent UNet {_minutes(secs.get('unet'))} ({recipe.get('unet_steps_trained', 'n/a')} steps at batch {recipe.get('unet_batch_size', 'n/a')}).
-  {_wall_line(secs, training.get('reused'), recipe)} (the training command: `{training.get('command', 'n/a')}`).
+  {_sentence(_wall_line(secs, training.get('reused'), recipe))}. Its command: `{training.get('command', 'n/a')}`.
   Reproduce the same steps: `{exact}`.
 - Reproduce this section alone: `python -m pipeline evaluate --latent-only --pairs {latent['pairs']} --guidance {latent['guidance']:g} --steps {latent['steps']}`.
 {LATENT_END}

@@ -71,8 +71,8 @@ STAGES = ("data", "vae", "latents", "unet")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # the defaults are the steps of the shipped weights (MODEL_CARD.md): 1500 autoencoder and 2500 UNet steps,
-    # trained on 2 CPU threads in float32 in 102 minutes (`make latent-model` makes the same weights)
+    # the defaults are the steps of the shipped weights (MODEL_CARD.md): 1500 autoencoder and 4000 UNet steps,
+    # trained on 2 CPU threads in float32 in 125 minutes (`make latent-model` makes the same weights)
     whole, number = options.whole, options.number
     parser.add_argument("--pictures", type=whole("--pictures", 1, 10**7), default=40_000,
                         help="toy-world pictures made once (default 40000)")
@@ -80,8 +80,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="autoencoder steps (default 1500; at most, with --time-budget)")
     parser.add_argument("--vae-batch-size", type=whole("--vae-batch-size", 1, 65536), default=64)
     parser.add_argument("--vae-lr", type=number("--vae-lr", above=0.0, high=1.0), default=1e-3)
-    parser.add_argument("--unet-steps", type=whole("--unet-steps", 1, 10**7), default=2500,
-                        help="latent UNet steps (default 2500; at most, with --time-budget)")
+    parser.add_argument("--unet-steps", type=whole("--unet-steps", 1, 10**7), default=4000,
+                        help="latent UNet steps (default 4000; at most, with --time-budget)")
     parser.add_argument("--unet-batch-size", type=whole("--unet-batch-size", 1, 65536), default=128)
     parser.add_argument("--unet-lr", type=number("--unet-lr", above=0.0, high=1.0), default=1e-3)
     parser.add_argument("--ema-decay", type=number("--ema-decay", 0.0, 0.99999), default=0.995)
