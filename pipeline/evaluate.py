@@ -360,11 +360,12 @@ def _wall_line(secs: dict, reused: dict | None = None, recipe: dict | None = Non
     ``reused`` (training.json's record of what the run read from ``checkpoints/latent/`` instead of making) names
     the parts; a record without it (weights trained before it was kept) is read from the times alone."""
     wall, total = secs.get("this_run_wall"), secs.get("total_training")
+    data = secs.get("render_pictures", 0.0) + secs.get("encode_captions", 0.0)
     if reused is not None and wall is not None:
         recipe = recipe or {}
         parts = []
         if reused.get("data"):
-            parts.append(f"the data ({_minutes(secs.get('render_pictures', 0.0) + secs.get('encode_captions', 0.0))})")
+            parts.append(f"the data ({_minutes(data)})")
         for key, name in (("vae", "the autoencoder"), ("unet", "the latent UNet")):
             before, trained = reused.get(f"{key}_steps_before", 0), recipe.get(f"{key}_steps_trained")
             if before and trained is not None and before >= trained:
@@ -378,7 +379,6 @@ def _wall_line(secs: dict, reused: dict | None = None, recipe: dict | None = Non
         listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
         return (f"the run that made it took {_minutes(wall)}, reading from `checkpoints/latent/` what earlier runs "
                 f"of the same settings had made: {listed}")
-    data = secs.get("render_pictures", 0.0) + secs.get("encode_captions", 0.0)
     data_cached = secs.get("data_this_run", data) < 0.5 * data  # read from an earlier run's cache, not made
     if wall is None or total is None or (wall >= 0.95 * total and not data_cached):
         return f"`make latent-model` from nothing took {_minutes(wall)}"
