@@ -562,7 +562,8 @@ def _rewrite_section(card: Path, begin: str, end: str, section: str) -> None:
     text = card.read_text() if card.is_file() else ""
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
-        text = head + section + rest.split(end, 1)[1].lstrip("\n")
+        after = rest.split(end, 1)[1].lstrip("\n")
+        text = head + section + ("\n" if after.startswith("#") else "") + after  # a heading after it keeps its blank line
     elif "## Limits" in text:
         head, tail = text.split("## Limits", 1)
         text = head + section + "\n## Limits" + tail
@@ -621,7 +622,7 @@ def precision_section(effect: dict) -> str:
                      for label, key in (("object", "object"), ("colour", "colour"), ("background", "background"),
                                         ("both objects", "both_objects")))
     alike = effect["judged_alike"]
-    machine = ("natively (AMX or AVX-512 BF16)" if effect["fast_bfloat16"]
+    machine = ("with native bfloat16: AMX or AVX-512 BF16" if effect["fast_bfloat16"]
                else "without native bfloat16, where it is far slower than float32")
     return f"""{PRECISION_BEGIN}
 ## The precision's effect (bfloat16 against float32)

@@ -129,3 +129,6 @@ def test_the_cards_precision_section_is_rewritten_alone_and_kept_by_a_full_evalu
     kept = evaluate.kept_precision_section(card)
     assert kept.startswith(evaluate.PRECISION_BEGIN) and "0.25 grey levels" in kept
     assert kept.rstrip().endswith(evaluate.PRECISION_END)
+    evaluate._rewrite_section(card, evaluate.PRECISION_BEGIN, evaluate.PRECISION_END, evaluate.precision_section(effect))
+    assert card.read_text() == text  # rewritten again: the same card, its "## Limits" still after a blank line
+    assert f"{evaluate.PRECISION_END}\n\n## Limits" in text
