@@ -562,8 +562,8 @@ def _rewrite_section(card: Path, begin: str, end: str, section: str) -> None:
     text = card.read_text() if card.is_file() else ""
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
-        after = rest.split(end, 1)[1].lstrip("\n")
-        text = head + section + ("\n" if after.startswith("#") else "") + after  # a heading after it keeps its blank line
+        # the section ends its own last line; what followed the old one (a blank line or none) stays as it was
+        text = head + section + rest.split(end, 1)[1].removeprefix("\n")
     elif "## Limits" in text:
         head, tail = text.split("## Limits", 1)
         text = head + section + "\n## Limits" + tail
