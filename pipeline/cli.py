@@ -226,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as e:  # a full disk, a folder that vanished, a file that cannot be read: said, not traced
-        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        # a rename's destination (filename2) is the path the user named; its source is the project's temporary
+        named = getattr(e, "filename2", None) or getattr(e, "filename", None)
+        where = f" ({named})" if named else ""
         print(f"error: {e.strerror or e}{where}; nothing half-written was kept", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -132,3 +132,16 @@ def test_the_cards_precision_section_is_rewritten_alone_and_kept_by_a_full_evalu
     evaluate._rewrite_section(card, evaluate.PRECISION_BEGIN, evaluate.PRECISION_END, evaluate.precision_section(effect))
     assert card.read_text() == text  # rewritten again: the same card, its "## Limits" still after a blank line
     assert f"{evaluate.PRECISION_END}\n\n## Limits" in text
+
+
+def test_a_card_path_that_is_a_folder_is_named_in_one_line_and_left_alone(tmp_path, capsys):
+    from pipeline.cli import main
+
+    folder = tmp_path / "MODEL_CARD.md"
+    folder.mkdir()
+    (folder / "theirs.txt").write_text("not the project's")
+    assert main(["evaluate", "--precision-only", "--pairs", "1", "--steps", "1", "--card", str(folder)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: ") and f"({folder})" in err and ".tmp-" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["MODEL_CARD.md"]
+    assert [p.name for p in folder.iterdir()] == ["theirs.txt"]
