@@ -142,6 +142,18 @@ def test_a_card_path_that_is_a_folder_is_named_in_one_line_and_left_alone(tmp_pa
     (folder / "theirs.txt").write_text("not the project's")
     assert main(["evaluate", "--precision-only", "--pairs", "1", "--steps", "1", "--card", str(folder)]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err.startswith("error: ") and f"({folder})" in err and ".tmp-" not in err
+    assert err.startswith("error: ") and str(folder) in err and "is a folder" in err and ".tmp-" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["MODEL_CARD.md"]
     assert [p.name for p in folder.iterdir()] == ["theirs.txt"]
+
+
+def test_a_card_in_a_missing_folder_is_refused_before_anything_is_measured(tmp_path, capsys, monkeypatch):
+    from pipeline import evaluate
+    from pipeline.cli import main
+
+    monkeypatch.setattr(evaluate, "precision_effect", lambda *a, **k: pytest.fail("measured before the check"))
+    card = tmp_path / "nowhere" / "MODEL_CARD.md"
+    assert main(["evaluate", "--precision-only", "--pairs", "1", "--steps", "1", "--card", str(card)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: ") and str(card.parent) in err and "does not exist" in err
+    assert list(tmp_path.iterdir()) == []
