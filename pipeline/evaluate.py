@@ -118,7 +118,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--guidance", type=options.guidance, default=DEFAULT_GUIDANCE,
                         help="the guidance the film uses")
     parser.add_argument("--steps", type=options.steps, default=DEFAULT_STEPS)
-    parser.add_argument("--card", type=Path, default=REPO_ROOT / "MODEL_CARD.md")
+    parser.add_argument("--card", type=options.file_to_write("--card", "MODEL_CARD.md"),
+                        default=REPO_ROOT / "MODEL_CARD.md")
     parser.add_argument("--speed-only", action="store_true",
                         help="re-measure only the speed figures (on a quiet machine) and rewrite the card")
     parser.add_argument("--latent-model", type=Path, default=DEFAULT_LATENT_DIR, metavar="DIR",
@@ -136,17 +137,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where to save a grid of sampled pictures to look at")
 
 
-def _check_card(card: Path) -> None:
-    """A card path that cannot be written is refused before minutes of measuring, not after them."""
-    card = Path(card)
-    if card.is_dir():
-        raise UsageError(f"--card {card} is a folder: give the model card's file (default MODEL_CARD.md)")
-    if not card.parent.is_dir():
-        raise UsageError(f"--card {card}: its folder {card.parent} does not exist; make it or give another path")
-
-
 def run(args) -> int:  # (its numbers are checked where they are parsed: pipeline/options.py)
-    _check_card(args.card)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     if args.binding_only:
         from pipeline.cli import DEFAULT_OUT

@@ -102,6 +102,23 @@ def folder_to_write(name: str) -> Callable[[str], Path]:
     return parse
 
 
+def file_to_write(name: str, default: str) -> Callable[[str], Path]:
+    """A file to write: it may not exist yet, but it must not be a folder, and its folder must exist
+    (refused as the command line is read, not after minutes of work at the final write)."""
+
+    def parse(text: str) -> Path:
+        path = Path(text)
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{name} {path} is a folder: give a file (default {default})")
+        if not path.parent.is_dir():
+            raise argparse.ArgumentTypeError(f"{name} {path}: its folder {path.parent} does not exist; "
+                                             "make it or give another path")
+        return path
+
+    parse.__name__ = name
+    return parse
+
+
 def torch_device(name: str):
     """The torch device an option names, checked against this machine: one line where it has no such device."""
     import torch
