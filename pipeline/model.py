@@ -50,6 +50,17 @@ def new_unet(seed: int = 0) -> UNet2DConditionModel:
     return UNet2DConditionModel(**unet_config())
 
 
+def plain_attention_for_training(unet: UNet2DConditionModel, device: torch.device) -> None:
+    """On a CPU, attention as three explicit products (diffusers' ``AttnProcessor``) instead of PyTorch's fused
+    attention, whose backward pass is slow for small heads: the latent UNet's heads are 4 wide, and a training step
+    at batch 128 spent 61% of its time in that backward (0.60 s a step, 0.23 s with plain attention, bfloat16 on 2
+    cores). The same arithmetic either way; the weights saved do not record it, so sampling is unchanged."""
+    if device.type == "cpu":
+        from diffusers.models.attention_processor import AttnProcessor
+
+        unet.set_attn_processor(AttnProcessor())
+
+
 def training_scheduler() -> DDPMScheduler:
     return DDPMScheduler(num_train_timesteps=NUM_TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE,
                          prediction_type=PREDICTION_TYPE, clip_sample=False)

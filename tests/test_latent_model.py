@@ -257,3 +257,26 @@ def test_the_card_says_how_the_training_run_it_reports_was_made():
         "settings had made: the data (2.6 min), the autoencoder (45.0 min) and every picture's latents (114.8 s)")
     assert _wall_line(secs, {**nothing, "data": True, "unet_steps_before": 1200, "unet_seconds_before": 1500.0},
                       recipe).endswith("the data (2.6 min) and the latent UNet's first 1200 steps (25.0 min)")
+
+
+def test_training_on_a_cpu_uses_plain_attention_with_the_same_arithmetic():
+    """Training swaps PyTorch's fused attention (slow backward for small heads on a CPU) for diffusers' plain
+    AttnProcessor: the outputs and gradients agree with the fused ones, and what is saved does not record it."""
+    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
+
+    from pipeline.latent import new_latent_unet
+    from pipeline.model import plain_attention_for_training
+
+    fused, plain = new_latent_unet(0), new_latent_unet(0)
+    plain_attention_for_training(plain, torch.device("cpu"))
+    assert {type(p) for p in fused.attn_processors.values()} == {AttnProcessor2_0}
+    assert {type(p) for p in plain.attn_processors.values()} == {AttnProcessor}
+    g = torch.Generator().manual_seed(1)
+    x, states = torch.randn(3, 4, 8, 8, generator=g), torch.randn(3, 24, 384, generator=g)
+    outputs = [m(x, torch.tensor([10, 500, 990]), encoder_hidden_states=states).sample for m in (fused, plain)]
+    assert torch.allclose(outputs[0], outputs[1], atol=1e-5)
+    for out in outputs:
+        out.square().mean().backward()
+    pairs = [(a.grad, b.grad) for a, b in zip(fused.parameters(), plain.parameters())]
+    assert all(torch.allclose(a, b, atol=1e-5, rtol=1e-4) for a, b in pairs)
+    assert fused.state_dict().keys() == plain.state_dict().keys() and fused.config == plain.config
