@@ -195,3 +195,26 @@ def test_the_narration_follows_the_verdicts_whichever_way_they_go(binding_captur
     misses = _facts_for(binding_capture, lambda p, s: "objects wrong")
     assert not misses["mostly_right"].value and misses["twin_pair_count"].value == 0
     assert "only 0 of the" in chosen(misses)["pictures"]
+
+
+def test_walks_gather_whole_prompt_pairs_into_batches_of_about_16_pictures_and_keep_their_order():
+    """The guidance curve walks one seed per prompt: 16 prompts a walk (not 4, which left the processor idle),
+    and the finals come back in prompt and seed order whatever the batching."""
+    from types import SimpleNamespace
+
+    class Model:
+        def __init__(self):
+            self.batches = []
+
+        def walk(self, *, steps, guidance, seeds, prompts, eta, progress):
+            self.batches.append(len(prompts))
+            final = np.stack([np.full((2, 2, 3), (int(p[1:]) * 10 + s) / 1000.0) for p, s in zip(prompts, seeds)])
+            return SimpleNamespace(final=final)
+
+    prompts = [f"p{i}" for i in range(48)]
+    for seeds, per_walk in (((0, 1, 2, 3), 16), ((0,), 16), ((0, 1), 16)):
+        model = Model()
+        finals, _ = binding._walk(model, prompts, seeds, 3, 2.0, None, keep_clean=False)
+        assert set(model.batches) == {per_walk} and sum(model.batches) == len(prompts) * len(seeds)
+        expected = np.rint([[(i * 10 + s) / 1000.0 * 255 for s in seeds] for i in range(48)])
+        assert finals.shape == (48, len(seeds), 2, 2, 3) and np.array_equal(finals[..., 0, 0, 0], expected)
