@@ -148,14 +148,12 @@ def _colour_judge(spec):
     return colour_judge_with(spec["colour_judge"]["weights_sha256"])
 
 
-PICTURES_PER_WALK = 16  # a batch of 16 pictures (32 with guidance): small batches leave the processor idle
-
-
 def _walk(model, prompts, seeds, steps, guidance, bar, keep_clean: bool):
-    """Every prompt from every seed, in batches of whole prompt pairs (4 prompts each) of about PICTURES_PER_WALK
-    pictures: finals (P, N, H, W, 3) and, if asked, the guesses of the finished picture (S, P, N, H, W, 3)."""
+    """Every prompt from every seed, in batches of whole prompt pairs (4 prompts each) of about 16 pictures (32 with
+    guidance; smaller batches leave the processor idle, and larger ones are no faster): finals (P, N, H, W, 3) and,
+    if asked, the guesses of the finished picture (S, P, N, H, W, 3). The batching changes no picture."""
     finals, clean = [], []
-    per_walk = 4 * max(1, PICTURES_PER_WALK // (4 * len(seeds)))
+    per_walk = 4 * max(1, 16 // (4 * len(seeds)))
     for start in range(0, len(prompts), per_walk):
         batch = [p for p in prompts[start:start + per_walk] for _ in seeds]
         walk = model.walk(steps=steps, guidance=guidance, seeds=list(seeds) * (len(batch) // len(seeds)),
