@@ -336,10 +336,11 @@ Sampling 16 pictures with 50 steps and guidance on this machine's CPU ({torch.ge
 def cpu_training_step_seconds(batch_size: int, steps: int = 3, bfloat16: bool = False) -> float:
     """Seconds per training step of the shipped recipe on this machine's CPU (after one warm-up step); in bfloat16
     autocast with ``bfloat16``."""
-    from pipeline.model import new_unet, shared_text_encoder, training_scheduler
+    from pipeline.model import new_unet, plain_attention_for_training, shared_text_encoder, training_scheduler
     from pipeline.train import ToyBatches, batch_loss
 
     unet = new_unet(0)
+    plain_attention_for_training(unet, torch.device("cpu"))  # as `make model` trains on a CPU
     optimiser = torch.optim.AdamW(unet.parameters(), lr=1e-4)
     alphas = training_scheduler().alphas_cumprod
     clean, scenes = ToyBatches(batch_size, 1)[0]

@@ -31,6 +31,7 @@ from pipeline.model import (
     REPO_ROOT,
     ToyWorldPipeline,
     new_unet,
+    plain_attention_for_training,
     sampling_scheduler,
     training_scheduler,
 )
@@ -56,6 +57,14 @@ class ToyBatches(torch.utils.data.Dataset):
         scenes = [sample_scene(s) for s in range(start, start + self.batch_size)]
         pictures = np.stack([render(s) for s in scenes])
         return torch.from_numpy(to_model_space(pictures)), scenes
+
+
+def update_ema(ema: torch.nn.Module, model: torch.nn.Module, step: int, ceiling: float) -> None:
+    """The weights' moving average after ``step``: its decay grows from 0.1 toward ``ceiling`` over the first steps,
+    so the early random weights fade fast; one call for every parameter."""
+    decay = min(ceiling, (1 + step) / (10 + step))
+    with torch.no_grad():
+        torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
 
 
 def learning_rate(step: int, total: int, peak: float) -> float:
@@ -139,6 +148,7 @@ def train(args) -> dict:
     if device.type == "cpu":
         torch.set_num_threads(max(1, os.cpu_count() or 1))
     unet = new_unet(args.seed).to(device)
+    plain_attention_for_training(unet, device)
     ema = new_unet(args.seed).to(device)
     ema.load_state_dict(unet.state_dict())
     ema.requires_grad_(False)
@@ -219,10 +229,7 @@ def train(args) -> dict:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
             optimiser.step()
-            decay = min(EMA_DECAY, (1 + step) / (10 + step))
-            with torch.no_grad():
-                for e, p in zip(ema.parameters(), unet.parameters()):
-                    e.lerp_(p, 1 - decay)
+            update_ema(ema, unet, step, EMA_DECAY)
             losses.append(loss.item())
             step = index + 1
             bar.update(1)

@@ -55,7 +55,7 @@ from pipeline.model import REPO_ROOT, plain_attention_for_training, sampling_sch
 from pipeline.precision import for_training
 from pipeline.text_encoder import MAX_TOKENS, STATE_WIDTH
 from pipeline.toyworld import render, sample_scene, to_model_space
-from pipeline.train import CFG_DROPOUT, learning_rate
+from pipeline.train import CFG_DROPOUT, learning_rate, update_ema
 
 DEFAULT_CHECKPOINTS = REPO_ROOT / "checkpoints" / "latent"
 KL_WEIGHT = 1e-6  # Stable Diffusion's autoencoder weight on KL (against a summed reconstruction loss)
@@ -277,10 +277,8 @@ def _loop(stage_no: int, what: str, steps: int, batch_size: int, lr: float, mode
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimiser.step()
-                for other in extra_models.values():  # the EMA of the weights, in one call for all of them
-                    decay = min(args.ema_decay, (1 + step) / (10 + step))
-                    with torch.no_grad():
-                        torch._foreach_lerp_(list(other.parameters()), list(model.parameters()), 1 - decay)
+                for other in extra_models.values():  # the EMA of the weights
+                    update_ema(other, model, step, args.ema_decay)
                 losses.append(round(float(loss.item()), 6))
                 bar.update(1)
                 if step % 10 == 0:

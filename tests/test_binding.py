@@ -212,9 +212,9 @@ def test_walks_gather_whole_prompt_pairs_into_batches_of_about_16_pictures_and_k
             return SimpleNamespace(final=final)
 
     prompts = [f"p{i}" for i in range(48)]
-    for seeds, per_walk in (((0, 1, 2, 3), 16), ((0,), 16), ((0, 1), 16)):
+    for seeds in ((0, 1, 2, 3), (0,), (0, 1)):
         model = Model()
         finals, _ = binding._walk(model, prompts, seeds, 3, 2.0, None, keep_clean=False)
-        assert set(model.batches) == {per_walk} and sum(model.batches) == len(prompts) * len(seeds)
+        assert set(model.batches) == {16} and sum(model.batches) == len(prompts) * len(seeds)
         expected = np.rint([[(i * 10 + s) / 1000.0 * 255 for s in seeds] for i in range(48)])
         assert finals.shape == (48, len(seeds), 2, 2, 3) and np.array_equal(finals[..., 0, 0, 0], expected)
