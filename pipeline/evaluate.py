@@ -585,7 +585,7 @@ PRECISION_END = "<!-- end of the precision's effect -->"
 
 
 def precision_effect(pipe, judge, pairs: int, guidance: float, steps: int) -> dict:
-    """The same held-out prompts and seeds sampled in float32 and in bfloat16 autocast: how far apart the pictures
+    """The same held-out prompts and seeds sampled in float32 and in bfloat16 as captures run it: how far apart the pictures
     are, how often the judge reads them alike, its scores on each, and the seconds each took."""
     from pipeline import precision
 
@@ -594,7 +594,7 @@ def precision_effect(pipe, judge, pairs: int, guidance: float, steps: int) -> di
     made, seconds, verdicts_of = {}, {}, {}
     for name in ("float32", "bfloat16"):
         started = time.perf_counter()
-        with precision.running_in(name, pipe.device.type):
+        with precision.running_in(name, pipe.device.type, pipe):
             made[name] = generate(pipe, prompts, seeds, guidance, steps, desc=name)
         seconds[name] = round(time.perf_counter() - started, 1)
         verdicts_of[name] = verdicts(judge, made[name])
@@ -629,7 +629,8 @@ def precision_section(effect: dict) -> str:
     return f"""{PRECISION_BEGIN}
 ## The precision's effect (bfloat16 against float32)
 
-The first {effect['pairs']} held-out prompts and seeds, sampled in float32 and in bfloat16 autocast (guidance
+The first {effect['pairs']} held-out prompts and seeds, sampled in float32 and in bfloat16 as captures run it (the
+UNet's weights in bfloat16 with channels-last activations, the rest under autocast; guidance
 {effect['guidance']:g}, {effect['steps']} steps; `python -m pipeline evaluate --precision-only --pairs {effect['pairs']}
 --steps {effect['steps']}`). Captures made in bfloat16 (`LATENT_WALK_PRECISION`, `auto` where the processor does it
 natively) differ from float32 ones by about this much.

@@ -8,7 +8,8 @@ What it prints, each beside its reference measured in the same run (a benchmark,
 quiet machine; the load average is printed before and after):
 - the machine's floors: float32 and bfloat16 matrix products (2048 x 2048), in GFLOP/s;
 - sampling 16 pictures x 50 steps with guidance: seconds, against the time those FLOPs (counted with
-  torch.utils.flop_counter) take at each floor, in float32 and, where it runs, in bfloat16 autocast;
+  torch.utils.flop_counter) take at each floor, in float32 and, where it runs, in bfloat16 (plain autocast, and as
+  captures run it: the UNet as a whole in bfloat16);
 - a training step of the CPU recipe in float32, and bfloat16 autocast against it;
 - a recorded walk (the capture's recorder) against the plain pipeline call on the same inputs;
 - one chapter rendered with the silent voice at each quality: render time against the clip's length, and against the
@@ -68,6 +69,7 @@ def sampling(pictures: int, steps: int, time_bf16: bool) -> dict:
 
     from pipeline.evaluate import sampling_speed
     from pipeline.model import DEFAULT_GUIDANCE, load_pipeline
+    from pipeline.precision import running_in
 
     pipe = load_pipeline()
     unet = pipe.unet
@@ -78,8 +80,13 @@ def sampling(pictures: int, steps: int, time_bf16: bool) -> dict:
     flops = counter.get_total_flops() * steps
     result = {"flops": flops, "float32_s": sampling_speed(pipe, n=pictures, steps=steps, guidance=DEFAULT_GUIDANCE)}
     if time_bf16:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            result["bfloat16_s"] = sampling_speed(pipe, n=pictures, steps=steps, guidance=DEFAULT_GUIDANCE)
+        # plain autocast (how bfloat16 ran before) and as captures run it (the UNet as a whole in bfloat16), taken
+        # in turns, three times each, the best of each kept: a shared machine's slow spells fall on both alike
+        for key in ("autocast_s", "bfloat16_s") * 3:
+            with (torch.autocast("cpu", dtype=torch.bfloat16) if key == "autocast_s"
+                  else running_in("bfloat16", "cpu", pipe)):
+                seconds = sampling_speed(pipe, n=pictures, steps=steps, guidance=DEFAULT_GUIDANCE)
+            result[key] = min(seconds, result.get(key, float("inf")))
     return result
 
 
@@ -200,8 +207,11 @@ def main() -> int:
     print(f"sampling 16 pictures x 50 steps, guidance 2 ({gflop:.0f} GFLOP): float32 {s['float32_s']:.2f} s = "
           f"{s['float32_s'] / floor32:.2f} x its float32 floor ({floor32:.2f} s)", flush=True)
     if "bfloat16_s" in s:
-        print(f"  bfloat16 autocast {s['bfloat16_s']:.2f} s = {s['bfloat16_s'] / floor16:.2f} x its bfloat16 floor "
+        print(f"  bfloat16 autocast {s['autocast_s']:.2f} s = {s['autocast_s'] / floor16:.2f} x its bfloat16 floor "
               f"({floor16:.2f} s)", flush=True)
+        print(f"  bfloat16 as captures run it (the UNet's weights in bfloat16, channels-last) {s['bfloat16_s']:.2f} s "
+              f"= {s['bfloat16_s'] / floor16:.2f} x its bfloat16 floor; {s['autocast_s'] / s['bfloat16_s']:.2f} x "
+              f"faster than autocast", flush=True)
     else:
         print(f"  bfloat16 not timed: its floor for this work is {floor16:.0f} s here, {floor16 / floor32:.0f} x "
               f"float32's, so sampling stays in float32 on this CPU", flush=True)

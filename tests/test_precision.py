@@ -157,3 +157,61 @@ def test_a_card_in_a_missing_folder_is_refused_before_anything_is_measured(tmp_p
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: ") and str(card.parent) in err and "does not exist" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_toy_world_unet_runs_whole_in_bfloat16_and_is_left_as_it_was():
+    """Inside ``running_in("bfloat16", "cpu", pipe)`` the embedded model's UNet answers from a bfloat16,
+    channels-last copy: bit for bit what that copy computes, close to plain autocast but not the same, the float32
+    UNet untouched and unwrapped afterwards; a weight changed in place makes a new copy, and a call with arguments
+    the copy does not take goes to the UNet itself."""
+    import copy
+
+    import torch
+
+    from pipeline.model import load_pipeline
+
+    pipe = load_pipeline()
+    unet = pipe.unet
+    before = {k: v.clone() for k, v in unet.state_dict().items()}
+    torch.manual_seed(0)
+    x, states, t = torch.randn(4, 3, 32, 32), torch.randn(4, 24, unet.config.cross_attention_dim), torch.tensor(700)
+    by_hand = copy.deepcopy(unet).to(torch.bfloat16).to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected = by_hand(x.bfloat16().contiguous(memory_format=torch.channels_last), t,
+                           encoder_hidden_states=states.bfloat16()).sample
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            autocast = unet(x, t, encoder_hidden_states=states).sample
+        with precision.running_in("bfloat16", "cpu", pipe):
+            assert "forward" in unet.__dict__
+            whole = unet(x, t, encoder_hidden_states=states).sample
+            again = unet(x, t, encoder_hidden_states=states, return_dict=False)[0]
+            extra = unet(x, t, encoder_hidden_states=states, cross_attention_kwargs={}).sample
+    assert whole.dtype == torch.bfloat16 and whole.is_contiguous()
+    assert torch.equal(whole, expected) and torch.equal(again, expected)
+    assert torch.equal(extra, autocast)  # an argument the copy does not take: the UNet itself, under autocast
+    assert not torch.equal(whole, autocast) and (whole.float() - autocast.float()).abs().mean() < 0.02
+    assert "forward" not in unet.__dict__ and unet.dtype == torch.float32
+    assert all(torch.equal(v, before[k]) for k, v in unet.state_dict().items())
+
+    with torch.no_grad():
+        unet.conv_in.bias.add_(0.5)  # an edit in place, as an optimiser's step: the copy is made again
+        with precision.running_in("bfloat16", "cpu", pipe):
+            edited = unet(x, t, encoder_hidden_states=states).sample
+    assert not torch.equal(edited, expected)
+
+
+def test_only_the_toy_world_models_on_a_cpu_run_their_unet_whole_and_their_specs_say_so(monkeypatch):
+    from pipeline.experiments import common, latent
+    from pipeline.families import EMBEDDED, LATENT_TWIN
+
+    monkeypatch.setenv(precision.ENV, "bfloat16")
+    assert common.versions("cpu", EMBEDDED)["unet"] == precision.WHOLE_UNET
+    assert common.versions("cpu", LATENT_TWIN)["unet"] == precision.WHOLE_UNET
+    assert "unet" not in common.versions("cpu", "StableDiffusionPipeline")  # other families: plain autocast
+    assert "unet" not in common.versions("cuda", EMBEDDED)
+    monkeypatch.setenv(precision.ENV, "float32")
+    assert "unet" not in common.versions("cpu", EMBEDDED) and "precision" not in common.versions("cpu", EMBEDDED)
+    # the latent experiment walks two models: both run in the capture's precision
+    pixel, twin = object(), object()
+    subject = latent.Twins(type("M", (), {"pipe": pixel})(), type("M", (), {"pipe": twin})())
+    assert common._pipes(subject) == (pixel, twin) and common._pipes(None) == ()

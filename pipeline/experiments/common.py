@@ -72,7 +72,7 @@ def settings(module, seed=None, prompt=None, steps=None, guidance=None) -> Setti
     return Settings(" ".join(prompt.split()), int(seed), int(steps), guidance)
 
 
-def versions(device_type: str | None = None) -> dict[str, str]:
+def versions(device_type: str | None = None, pipeline_class: str | None = None) -> dict[str, str]:
     import diffusers
     import torch
     import transformers
@@ -80,10 +80,13 @@ def versions(device_type: str | None = None) -> dict[str, str]:
     # The thread count too: torch splits sums differently across threads, so the same spec computed
     # with another count differs in the last bits (a grey level here and there): it is another capture.
     # And bfloat16, where the models run in it (pipeline/precision.py): float32 specs name no precision. Asked
-    # of the device the model runs on: the toy-world models run on the CPU even where there is a GPU.
+    # of the device the model runs on: the toy-world models run on the CPU even where there is a GPU, and there
+    # their UNets run as a whole in bfloat16 (precision.bfloat16_unet), which the spec names too.
+    chosen = precision.chosen(device_type=device_type)
     return {"torch": torch.__version__, "diffusers": diffusers.__version__,
             "transformers": transformers.__version__, "numpy": np.__version__,
-            "torch_threads": str(torch.get_num_threads()), **precision.spec_fields(precision.chosen(device_type=device_type))}
+            "torch_threads": str(torch.get_num_threads()),
+            **precision.spec_fields(chosen, precision.whole_unet(pipeline_class or "", device_type or "cpu", chosen))}
 
 
 def base_spec(name: str, model: Model | None, **fields) -> dict:
@@ -93,7 +96,7 @@ def base_spec(name: str, model: Model | None, **fields) -> dict:
     if model is not None:
         spec["model"] = model.identity
     device = model.identity.get("device", "cpu") if model is not None else "cpu"  # where compute() runs it
-    return {**spec, **fields, "versions": versions(device)}
+    return {**spec, **fields, "versions": versions(device, getattr(model, "pipeline_class", None))}
 
 
 def capture(module, root: Path | str, seed: int | None = None, force: bool = False, progress: bool = True,
@@ -126,10 +129,17 @@ def capture_spec(module, subject: Model | None, spec: dict, root: Path | str, fo
     unit = getattr(module, "PROGRESS_UNIT", "picture-step")
     device = subject.pipe.device.type if subject is not None else "cpu"
     with tqdm(desc=module.NAME, unit=unit, disable=not progress, leave=False, mininterval=1.0) as bar, \
-            precision.running_in(precision.of_spec(spec), device):
+            precision.running_in(precision.of_spec(spec), device, *_pipes(subject)):
         arrays, meanings, facts = module.compute(subject, spec, bar, root)
     path = write_capture(root, module.NAME, spec, arrays, meanings, facts, versions=spec["versions"])
     return read_capture(path, expected_arrays=module.ARRAY_NAMES), False
+
+
+def _pipes(subject) -> tuple:
+    """The loaded pipelines of a subject: one model's, or each of a subject that walks several (``pipes``)."""
+    if subject is None:
+        return ()
+    return tuple(getattr(subject, "pipes", None) or (subject.pipe,))
 
 
 def add_work(bar, picture_steps: int) -> None:

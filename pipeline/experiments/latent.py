@@ -91,6 +91,11 @@ class Twins:
         _ = self.latent.pipe
         return self.pixel.pipe
 
+    @property
+    def pipes(self) -> tuple:
+        """Both pipelines, each run in the capture's precision."""
+        return self.pixel.pipe, self.latent.pipe
+
 
 def check_prompt(prompt: str | None) -> None:
     if prompt is not None and common.named_object(prompt) is None:
