@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench_capture.py                  # both
     .venv/bin/python scripts/bench_capture.py --skip-all       # the overhead only
     .venv/bin/python scripts/bench_capture.py --repeats 5 --batch 8 --threads 1
+    .venv/bin/python scripts/bench_capture.py --skip-all --repeats 1 --whole-unet 2   # autocast against the whole UNet
 
 The overhead is measured side by side in one process on the same model and inputs: plain
 call and recorded call alternate, so a machine that slows down mid-run slows both alike,
@@ -69,9 +70,17 @@ def overhead(batch: int, steps: int, repeats: int) -> dict:
     return result
 
 
-def capture_all() -> float:
+# `capture --all` with the toy-world UNets under plain autocast, as bfloat16 ran before precision.bfloat16_unet
+_AUTOCAST_ONLY = ("import sys; from pipeline import precision; precision.whole_unet = lambda *a, **k: False; "
+                  "from pipeline.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def capture_all(whole_unet: bool = True) -> float:
+    """Seconds for `capture --all` from nothing, in a fresh process, into a temporary folder; with ``whole_unet``
+    False, bfloat16 runs as plain autocast (a machine without fast bfloat16 runs float32 either way)."""
     with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "pipeline", "capture", "--all", "--force", "--out", out]
+        start = [sys.executable, "-m", "pipeline"] if whole_unet else [sys.executable, "-c", _AUTOCAST_ONLY]
+        command = [*start, "capture", "--all", "--force", "--out", out]
         started = time.perf_counter()
         subprocess.run(command, cwd=REPO, check=True)
         return time.perf_counter() - started
@@ -83,6 +92,9 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=25, help="steps per call (default 25)")
     parser.add_argument("--repeats", type=int, default=5, help="plain/recorded pairs (default 5)")
     parser.add_argument("--skip-all", action="store_true", help="skip the `capture --all` wall time")
+    parser.add_argument("--whole-unet", type=int, default=0, metavar="N",
+                        help="also time `capture --all` N times each way, in turns: bfloat16 under plain autocast "
+                             "and with the UNet whole in bfloat16 (precision.bfloat16_unet), the best of each kept")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for the overhead runs (default: torch's own, one per core); on a busy "
                              "machine 1 gives steadier numbers, and cpu time then stands for an idle core's wall time")
@@ -107,6 +119,15 @@ def main() -> int:
     if not args.skip_all:
         wall = capture_all()
         print(f"capture --all --force: {wall:.1f} s wall (target: at most 120 s on 2 cores)")
+    if args.whole_unet > 0:
+        ways = {"plain autocast": [], "the UNet whole in bfloat16": []}
+        for _ in range(args.whole_unet):
+            for way, runs in ways.items():
+                runs.append(capture_all(whole_unet=way != "plain autocast"))
+                print(f"capture --all, {way}: {runs[-1]:.1f} s (load average {os.getloadavg()[0]:.2f})", flush=True)
+        autocast, whole = (min(runs) for runs in ways.values())
+        print(f"capture --all from nothing, best of {args.whole_unet}: plain autocast {autocast:.1f} s, the UNet whole "
+              f"{whole:.1f} s: {autocast / whole:.2f} x faster (target: at most 60 s)", flush=True)
     return 0
 
 
