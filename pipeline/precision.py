@@ -124,9 +124,8 @@ def bfloat16_unet(unet):
     in channels-last order: its convolutions and products in bfloat16 as under autocast, and its norms and
     activations in bfloat16 too, without casting every weight again at every call and without the convolutions'
     layout changes (the card measures the pictures against float32's). Its output is bfloat16, as under autocast;
-    the pipeline around it
-    (the scheduler, the recorded states) stays in float32. A call this does not cover (extra arguments, gradients)
-    goes to the UNet itself."""
+    the pipeline around it (the scheduler, the recorded states) stays in float32. A call this does not cover (extra
+    arguments, gradients) goes to the UNet itself."""
     import torch
     from diffusers.models.unets.unet_2d_condition import UNet2DConditionOutput
 

@@ -84,8 +84,7 @@ def sampling(pictures: int, steps: int, time_bf16: bool) -> dict:
         # plain autocast (how bfloat16 ran before) and as captures run it (the UNet as a whole in bfloat16), taken
         # in turns, three times each, the best of each kept: a shared machine's slow spells fall on both alike
         for key in ("autocast_s", "bfloat16_s") * 3:
-            with (torch.autocast("cpu", dtype=torch.bfloat16) if key == "autocast_s"
-                  else running_in("bfloat16", "cpu", pipe)):
+            with running_in("bfloat16", "cpu", *([] if key == "autocast_s" else [pipe])):
                 seconds = sampling_speed(pipe, n=pictures, steps=steps, guidance=DEFAULT_GUIDANCE)
             result[key] = min(seconds, result.get(key, float("inf")))
     return result
