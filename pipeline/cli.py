@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline import options, precision
+from pipeline import openvino_unet, options, precision
 from pipeline.contract import CaptureError
 from pipeline.errors import UsageError
 from pipeline.experiments import OPTION_NAMES, registry
@@ -159,6 +159,7 @@ def _run_capture(args) -> int:
     if args.precision is not None:
         os.environ[precision.ENV] = args.precision  # every spec made below reads it (pipeline/precision.py)
     precision.chosen()  # a bad LATENT_WALK_PRECISION is one line, before anything is computed
+    openvino_unet.way()  # and a bad LATENT_WALK_UNET
     if args.all and args.experiments:
         raise UsageError(f"give experiment names or --all, not both (got --all and {', '.join(args.experiments)})")
     names = list(known) if args.all else list(dict.fromkeys(args.experiments))

@@ -55,22 +55,30 @@ def chosen(choice: str | None = None, device_type: str | None = None) -> str:
     return choice
 
 
-# How a toy-world UNet runs in bfloat16 on a CPU (``bfloat16_unet``), as a spec records it: captures made under plain
-# autocast, before, differ in their last bits, so they are other captures.
+# How a toy-world UNet runs in bfloat16 on a CPU where OpenVINO is missing (or ``LATENT_WALK_UNET=torch``), as a spec
+# records it: captures made under plain autocast, before, differ in their last bits, so they are other captures.
 WHOLE_UNET = "bfloat16 weights, channels-last"
 
 
 def spec_fields(precision: str, whole_unet: bool = False) -> dict[str, str]:
     """What a capture's versions record of its precision: nothing for float32 (so every float32 spec stays as it
-    was), ``precision`` otherwise, and ``unet`` where the UNet runs as a whole in bfloat16 (``bfloat16_unet``)."""
+    was), ``precision`` otherwise, and ``unet`` where the UNet runs as a whole in bfloat16: how (``unet_way``)."""
     if precision == "float32":
         return {}
-    return {"precision": precision, **({"unet": WHOLE_UNET} if whole_unet else {})}
+    return {"precision": precision, **({"unet": unet_way()} if whole_unet else {})}
+
+
+def unet_way() -> str:
+    """How a toy-world UNet runs as a whole in bfloat16 here: through OpenVINO where it is installed
+    (``pipeline.openvino_unet``), else as a bfloat16 copy in torch (``bfloat16_unet``)."""
+    from pipeline import openvino_unet
+
+    return openvino_unet.label() if openvino_unet.chosen() else WHOLE_UNET
 
 
 def whole_unet(pipeline_class: str, device_type: str, precision: str) -> bool:
-    """Whether ``bfloat16_unet`` runs this pipeline's UNet: the toy-world models' (the pixel model and its latent
-    twin), in bfloat16 on a CPU. Other families keep plain autocast."""
+    """Whether this pipeline's UNet runs as a whole in bfloat16 (``whole_unet_running``): the toy-world models'
+    (the pixel model and its latent twin), in bfloat16 on a CPU. Other families keep plain autocast."""
     from pipeline.families import EMBEDDED, LATENT_TWIN
 
     return precision == "bfloat16" and device_type == "cpu" and pipeline_class in (EMBEDDED, LATENT_TWIN)
@@ -83,7 +91,7 @@ def of_spec(spec: dict) -> str:
 
 def running_in(precision: str, device: str = "cpu", *pipes):
     """A context in which the models run in ``precision`` (autocast for bfloat16; nothing for float32); the UNet of
-    each of ``pipes`` that is a toy-world pipeline on a CPU runs as a whole in bfloat16 (``bfloat16_unet``) too."""
+    each of ``pipes`` that is a toy-world pipeline on a CPU runs as a whole in bfloat16 (``whole_unet_running``) too."""
     import torch
 
     if precision == "float32":
@@ -92,8 +100,16 @@ def running_in(precision: str, device: str = "cpu", *pipes):
     stack.enter_context(torch.autocast(device, dtype=torch.bfloat16))
     for pipe in pipes:
         if whole_unet(type(pipe).__name__, device, precision):
-            stack.enter_context(bfloat16_unet(pipe.unet))
+            stack.enter_context(whole_unet_running(pipe.unet))
     return stack
+
+
+def whole_unet_running(unet):
+    """A context in which ``unet`` runs as a whole in bfloat16, the way ``unet_way`` names: through OpenVINO, or
+    as a bfloat16 copy in torch."""
+    from pipeline import openvino_unet
+
+    return openvino_unet.openvino_unet(unet) if openvino_unet.chosen() else bfloat16_unet(unet)
 
 
 # a float32 UNet -> (the count of its weights' edits, its bfloat16 copy), for as long as the UNet lives

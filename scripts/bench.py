@@ -9,8 +9,8 @@ quiet machine; the load average is printed before and after):
 - the machine's floors: float32 and bfloat16 matrix products (2048 x 2048), in GFLOP/s, measured before and after
   the sampling and the faster kept;
 - sampling 16 pictures x 50 steps with guidance: seconds, against the time those FLOPs (counted with
-  torch.utils.flop_counter) take at each floor, in float32 and, where it runs, in bfloat16 (plain autocast, and as
-  captures run it: the UNet as a whole in bfloat16);
+  torch.utils.flop_counter) take at each floor, in float32 and, where it runs, in bfloat16 (plain autocast, the
+  UNet as a whole in bfloat16 in torch, and as captures run it: the UNet through OpenVINO);
 - a training step of the CPU recipe in float32, and bfloat16 autocast against it;
 - a recorded walk (the capture's recorder) against the plain pipeline call on the same inputs;
 - one chapter rendered with the silent voice at each quality: render time against the clip's length, and against the
@@ -21,6 +21,7 @@ quiet machine; the load average is printed before and after):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -63,7 +64,7 @@ def floor(dtype_name: str) -> float:
 
 
 def sampling(pictures: int, steps: int, time_bf16: bool) -> dict:
-    """Seconds for the film's sampling work in float32 and (where it is not far slower) in bfloat16 autocast,
+    """Seconds for the film's sampling work in float32 and (where it is not far slower) in each way bfloat16 runs,
     and its FLOPs."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
@@ -81,12 +82,23 @@ def sampling(pictures: int, steps: int, time_bf16: bool) -> dict:
     flops = counter.get_total_flops() * steps
     result = {"flops": flops, "float32_s": sampling_speed(pipe, n=pictures, steps=steps, guidance=DEFAULT_GUIDANCE)}
     if time_bf16:
-        # plain autocast (how bfloat16 ran before) and as captures run it (the UNet as a whole in bfloat16), taken
-        # in turns, three times each, the best of each kept: a shared machine's slow spells fall on both alike
-        for key in ("autocast_s", "bfloat16_s") * 3:
-            with running_in("bfloat16", "cpu", *([] if key == "autocast_s" else [pipe])):
+        from pipeline import openvino_unet
+        from pipeline.precision import bfloat16_unet
+
+        # plain autocast (how bfloat16 ran first), the UNet's bfloat16 copy in torch, and as captures run it (the
+        # UNet through OpenVINO), taken in turns, three times each, the best of each kept: a shared machine's slow
+        # spells fall on all alike. Each way's first run (a conversion, a compilation) is not timed.
+        ways = {"autocast_s": contextlib.nullcontext, "torch_whole_s": lambda: bfloat16_unet(unet)}
+        if openvino_unet.chosen():
+            ways["openvino_s"] = lambda: openvino_unet.openvino_unet(unet)
+        for way in ways.values():
+            with running_in("bfloat16", "cpu"), way():
+                sampling_speed(pipe, n=pictures, steps=1, guidance=DEFAULT_GUIDANCE)
+        for key, way in list(ways.items()) * 3:
+            with running_in("bfloat16", "cpu"), way():
                 seconds = sampling_speed(pipe, n=pictures, steps=steps, guidance=DEFAULT_GUIDANCE)
             result[key] = min(seconds, result.get(key, float("inf")))
+        result["bfloat16_s"] = result.get("openvino_s", result["torch_whole_s"])  # as captures run it
     return result
 
 
@@ -216,9 +228,14 @@ def main() -> int:
     if "bfloat16_s" in s:
         print(f"  bfloat16 autocast {s['autocast_s']:.2f} s = {s['autocast_s'] / floor16:.2f} x its bfloat16 floor "
               f"({floor16:.2f} s)", flush=True)
-        print(f"  bfloat16 as captures run it (the UNet's weights in bfloat16, channels-last) {s['bfloat16_s']:.2f} s "
-              f"= {s['bfloat16_s'] / floor16:.2f} x its bfloat16 floor; {s['autocast_s'] / s['bfloat16_s']:.2f} x "
+        print(f"  bfloat16, the UNet's weights in bfloat16, channels-last, in torch: {s['torch_whole_s']:.2f} s = "
+              f"{s['torch_whole_s'] / floor16:.2f} x its bfloat16 floor; {s['autocast_s'] / s['torch_whole_s']:.2f} x "
               f"faster than autocast", flush=True)
+        if "openvino_s" in s:
+            print(f"  bfloat16 as captures run it (the UNet through OpenVINO): {s['openvino_s']:.2f} s = "
+                  f"{s['openvino_s'] / floor16:.2f} x its bfloat16 floor; {s['torch_whole_s'] / s['openvino_s']:.2f} "
+                  f"x faster than the torch copy, {s['autocast_s'] / s['openvino_s']:.2f} x faster than autocast",
+                  flush=True)
     else:
         print(f"  bfloat16 not timed: its floor for this work is {floor16:.0f} s here, {floor16 / floor32:.0f} x "
               f"float32's, so sampling stays in float32 on this CPU", flush=True)

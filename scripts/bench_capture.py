@@ -3,7 +3,7 @@
     .venv/bin/python scripts/bench_capture.py                  # both
     .venv/bin/python scripts/bench_capture.py --skip-all       # the overhead only
     .venv/bin/python scripts/bench_capture.py --repeats 5 --batch 8 --threads 1
-    .venv/bin/python scripts/bench_capture.py --skip-all --repeats 1 --whole-unet 2   # autocast against the whole UNet
+    .venv/bin/python scripts/bench_capture.py --skip-all --repeats 1 --compare 2   # the three ways bfloat16 runs
 
 The overhead is measured side by side in one process on the same model and inputs: plain
 call and recorded call alternate, so a machine that slows down mid-run slows both alike,
@@ -73,29 +73,46 @@ def overhead(batch: int, steps: int, repeats: int) -> dict:
 # `capture --all` with the toy-world UNets under plain autocast, as bfloat16 ran before precision.bfloat16_unet
 _AUTOCAST_ONLY = ("import sys; from pipeline import precision; precision.whole_unet = lambda *a, **k: False; "
                   "from pipeline.cli import main; sys.exit(main(sys.argv[1:]))")
+# how bfloat16 runs the toy-world UNets, as --compare names them
+WAYS = ("plain autocast", "the UNet's bfloat16 copy in torch", "the UNet through OpenVINO")
 
 
-def capture_all(whole_unet: bool = True) -> float:
-    """Seconds for `capture --all` from nothing, in a fresh process, into a temporary folder; with ``whole_unet``
-    False, bfloat16 runs as plain autocast (a machine without fast bfloat16 runs float32 either way)."""
-    with tempfile.TemporaryDirectory() as out:
-        start = [sys.executable, "-m", "pipeline"] if whole_unet else [sys.executable, "-c", _AUTOCAST_ONLY]
+def capture_all(way: str = WAYS[-1]) -> float:
+    """Seconds for `capture --all` from nothing, in a fresh process, into a temporary folder, with an empty
+    OpenVINO cache (its conversions are counted), bfloat16 running the toy-world UNets ``way`` (one of ``WAYS``; a
+    machine without fast bfloat16 runs float32 whichever way is named)."""
+    with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache:
+        start = [sys.executable, "-c", _AUTOCAST_ONLY] if way == WAYS[0] else [sys.executable, "-m", "pipeline"]
+        env = {**os.environ, "LATENT_WALK_CACHE": cache, "LATENT_WALK_UNET": "torch" if way == WAYS[1] else "openvino"}
         command = [*start, "capture", "--all", "--force", "--out", out]
         started = time.perf_counter()
-        subprocess.run(command, cwd=REPO, check=True)
+        subprocess.run(command, cwd=REPO, check=True, env=env)
         return time.perf_counter() - started
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a whole number, 0 or more; got {text!r}")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number, 1 or more; got {text!r}")
+    return int(text)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=8, help="pictures per call (default 8)")
-    parser.add_argument("--steps", type=int, default=25, help="steps per call (default 25)")
-    parser.add_argument("--repeats", type=int, default=5, help="plain/recorded pairs (default 5)")
+    parser.add_argument("--batch", type=_positive, default=8, help="pictures per call (default 8)")
+    parser.add_argument("--steps", type=_positive, default=25, help="steps per call (default 25)")
+    parser.add_argument("--repeats", type=_positive, default=5, help="plain/recorded pairs (default 5)")
     parser.add_argument("--skip-all", action="store_true", help="skip the `capture --all` wall time")
-    parser.add_argument("--whole-unet", type=int, default=0, metavar="N",
-                        help="also time `capture --all` N times each way, in turns: bfloat16 under plain autocast "
-                             "and with the UNet whole in bfloat16 (precision.bfloat16_unet), the best of each kept")
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--compare", type=_count, default=0, metavar="N",
+                        help="also time `capture --all` from nothing N times each way, in turns: bfloat16 under "
+                             "plain autocast, the UNet's bfloat16 copy in torch (precision.bfloat16_unet) and the UNet "
+                             "through OpenVINO (pipeline/openvino_unet.py), the best of each kept")
+    parser.add_argument("--threads", type=_positive, default=None,
                         help="torch threads for the overhead runs (default: torch's own, one per core); on a busy "
                              "machine 1 gives steadier numbers, and cpu time then stands for an idle core's wall time")
     args = parser.parse_args()
@@ -119,15 +136,17 @@ def main() -> int:
     if not args.skip_all:
         wall = capture_all()
         print(f"capture --all --force: {wall:.1f} s wall (target: at most 120 s on 2 cores)")
-    if args.whole_unet > 0:
-        ways = {"plain autocast": [], "the UNet whole in bfloat16": []}
-        for _ in range(args.whole_unet):
+    if args.compare > 0:
+        ways = {way: [] for way in WAYS}
+        for _ in range(args.compare):
             for way, runs in ways.items():
-                runs.append(capture_all(whole_unet=way != "plain autocast"))
+                runs.append(capture_all(way))
                 print(f"capture --all, {way}: {runs[-1]:.1f} s (load average {os.getloadavg()[0]:.2f})", flush=True)
-        autocast, whole = (min(runs) for runs in ways.values())
-        print(f"capture --all from nothing, best of {args.whole_unet}: plain autocast {autocast:.1f} s, the UNet whole "
-              f"{whole:.1f} s: {autocast / whole:.2f} x faster (target: at most 60 s)", flush=True)
+        best = {way: min(runs) for way, runs in ways.items()}
+        print(f"capture --all from nothing, best of {args.compare}: "
+              + ", ".join(f"{way} {seconds:.1f} s" for way, seconds in best.items())
+              + f"; OpenVINO {best[WAYS[0]] / best[WAYS[2]]:.2f} x faster than autocast, "
+                f"{best[WAYS[1]] / best[WAYS[2]]:.2f} x faster than the torch copy (target: at most 60 s)", flush=True)
     return 0
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from pipeline.experiments import NAMES
 # The tests compare captures with plain pipeline calls and with the explorer's float32 page: on a machine whose
 # processor does bfloat16 natively, `auto` would make bfloat16 captures (tests/test_precision.py tests those).
 os.environ.setdefault("LATENT_WALK_PRECISION", "float32")
+# The UNets OpenVINO converts (pipeline/openvino_unet.py) are cached in a folder of the tests' own, not the user's.
+os.environ.setdefault("LATENT_WALK_CACHE", str(Path(tempfile.gettempdir()) / "latent-walk-tests-cache"))
 
 TINY_STEPS = 2
 # Few seeds, points and frames: the same code paths as the film's captures, in seconds

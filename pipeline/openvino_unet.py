@@ -1,0 +1,214 @@
+"""The toy-world UNets in bfloat16 through OpenVINO, on a CPU that does bfloat16 natively.
+
+PyTorch runs a UNet one operator at a time: each group norm, SiLU and addition reads and writes the whole activation
+again, and the convolutions change layout around them. For a UNet this small those steps cost more than the
+convolutions (a batch-32 forward of the embedded model: about 75 ms as ``precision.bfloat16_unet``'s bfloat16 copy
+runs it, 52 ms here, on 2 cores with AMX). OpenVINO compiles the same graph with the element-wise work fused into
+its neighbours and the weights held in its blocked bfloat16 layout.
+
+How a UNet gets here, once per UNet and its weights:
+
+1. traced from PyTorch (``openvino.convert_model``, about 4 s) with the batch left open, then written to a cache
+   folder (``LATENT_WALK_CACHE``, default ``~/.cache/latent-walk``) under a key of its weights, its config and the
+   versions of OpenVINO, torch and diffusers, so that the next process (``make video`` runs one per capture) reads it
+   back in a few milliseconds; the model every process runs is the one read back from that file;
+2. compiled for each batch shape it is called with (about 0.4 s each; a compiled graph of fixed shapes is half as
+   fast again as one of open shapes), with as many threads as torch has, since the thread count is part of a
+   capture's spec.
+
+Its output is the same from run to run and process to process (the cache adds nothing: a converted model read back
+gives what the one converted in memory gives). It differs from ``bfloat16_unet``'s in the last bits, so captures
+made here name it in their spec (``UNET``), and the model card measures its pictures against float32's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+import weakref
+from pathlib import Path
+
+CACHE_ENV = "LATENT_WALK_CACHE"
+ENGINE_ENV = "LATENT_WALK_UNET"  # "openvino" (the default, where it is installed) or "torch"
+
+
+def version() -> str | None:
+    """OpenVINO's version where it is installed and usable, else None."""
+    try:
+        import openvino
+    except Exception:  # noqa: BLE001 - a missing or broken install: the UNet runs in torch instead
+        return None
+    return openvino.__version__.split("-")[0]
+
+
+def way() -> str:
+    """``LATENT_WALK_UNET``: ``openvino`` (the default) or ``torch``; anything else is refused in one line."""
+    from pipeline.errors import UsageError
+
+    asked = os.environ.get(ENGINE_ENV, "openvino")
+    if asked not in ("openvino", "torch"):
+        raise UsageError(f"{ENGINE_ENV} must be openvino or torch; got {asked!r}")
+    return asked
+
+
+def chosen() -> bool:
+    """Whether a toy-world UNet that runs as a whole in bfloat16 runs here (OpenVINO installed, and
+    ``LATENT_WALK_UNET`` not ``torch``) or in torch (``precision.bfloat16_unet``)."""
+    return way() == "openvino" and version() is not None
+
+
+def label() -> str:
+    """How a capture's spec names this way of running the UNet."""
+    return f"OpenVINO {version()}, bfloat16"
+
+
+def cache_folder() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "latent-walk") / "openvino"
+
+
+def _traceable(unet):
+    """The UNet as a function of three float32 tensors (OpenVINO's inputs): the sample, one timestep per picture (a
+    float, as the UNet's timestep embedding reads it) and the text states; its prediction, float32."""
+    import copy
+
+    import torch
+
+    class Traceable(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.unet = copy.deepcopy(unet).requires_grad_(False)  # a trace keeps no weight that asks for gradients
+
+        def forward(self, sample, timestep, states):
+            # the class's forward: the instance's may be a wrapper (a recorder's, or openvino_unet's own)
+            return type(self.unet).forward(self.unet, sample, timestep, encoder_hidden_states=states, return_dict=False)[0]
+
+    return Traceable().eval()
+
+
+def _key(unet, length: int) -> str:
+    """The cache key of a UNet's converted model: its weights, its config, the text length and the versions that
+    make the conversion."""
+    import diffusers
+    import torch
+
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"config": dict(unet.config), "length": length, "openvino": version(),
+                              "torch": torch.__version__, "diffusers": diffusers.__version__},
+                             sort_keys=True, default=str).encode())
+    for name, tensor in unet.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:24]
+
+
+def _convert(unet, length: int, folder: Path):
+    """The converted model (batch left open), written to ``folder`` and read back from it. A folder that cannot be
+    written leaves the model converted in memory only, written to a temporary folder and read back all the same."""
+    import openvino as ov
+    import torch
+
+    config = unet.config
+    side, channels = int(config.sample_size), int(config.in_channels)
+    example = (torch.zeros(2, channels, side, side), torch.full((2,), 500.0),
+               torch.zeros(2, length, int(config.cross_attention_dim)))
+    shapes = [ov.PartialShape([-1, channels, side, side]), ov.PartialShape([-1]),
+              ov.PartialShape([-1, length, int(config.cross_attention_dim)])]
+    with warnings.catch_warnings(), torch.no_grad(), torch.autocast("cpu", enabled=False):  # a graph of float32
+        warnings.simplefilter("ignore")  # the tracer's warnings about the UNet's shape checks
+        model = ov.convert_model(_traceable(unet), example_input=example, input=shapes)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        target = folder.parent
+    except OSError:
+        target = None
+    with tempfile.TemporaryDirectory(dir=target, prefix=".converting-") as scratch:
+        ov.save_model(model, Path(scratch) / "unet.xml", compress_to_fp16=False)  # the weights as they are
+        if target is not None:
+            with contextlib.suppress(OSError):  # another process wrote the same model first: either will do
+                os.replace(scratch, folder)
+                os.mkdir(scratch)  # for TemporaryDirectory to remove
+        source = folder if folder.is_dir() else Path(scratch)
+        return ov.Core().read_model(source / "unet.xml")
+
+
+class Engine:
+    """One UNet's converted model, and a compiled graph for each batch shape it has been called with."""
+
+    def __init__(self, unet, length: int):
+        import openvino as ov
+
+        folder = cache_folder() / _key(unet, length)
+        self.model = ov.Core().read_model(folder / "unet.xml") if (folder / "unet.xml").is_file() else None
+        if self.model is None:
+            self.model = _convert(unet, length, folder)
+        self.core = ov.Core()
+        self.requests: dict[int, object] = {}
+
+    def request(self, batch: int):
+        import torch
+
+        if batch not in self.requests:
+            model = self.model.clone()
+            model.reshape({port.get_any_name(): [batch, *port.get_partial_shape()[1:].to_shape()]
+                           for port in model.inputs})
+            compiled = self.core.compile_model(model, "CPU", {
+                "INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": torch.get_num_threads(),
+                "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1})
+            self.requests[batch] = compiled.create_infer_request()
+        return self.requests[batch]
+
+    def __call__(self, sample, timestep, states):
+        import torch
+
+        batch = sample.shape[0]
+        timestep = torch.as_tensor(timestep, dtype=torch.float32).reshape(-1).expand(batch)
+        result = self.request(batch).infer([sample.detach().float().contiguous().numpy(),
+                                            timestep.contiguous().numpy(),
+                                            states.detach().float().contiguous().numpy()])
+        return torch.from_numpy(result[0].copy())
+
+
+# a float32 UNet -> (the count of its weights' edits, its text length, its Engine), for as long as the UNet lives
+_ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def engine(unet, length: int) -> Engine:
+    """The UNet's engine, made once per UNet, weights and text length (an in-place edit of a weight, such as an
+    optimiser's step, makes it again)."""
+    edits = sum(p._version for p in unet.parameters())
+    held = _ENGINES.get(unet)
+    if held is None or held[:2] != (edits, length):
+        held = _ENGINES[unet] = (edits, length, Engine(unet, length))
+    return held[2]
+
+
+@contextlib.contextmanager
+def openvino_unet(unet):
+    """While open, ``unet`` (float32, left untouched) answers each sampling call from OpenVINO in bfloat16; its
+    output is float32. A call this does not cover (extra arguments, gradients, a timestep per picture that is not
+    one or the batch's count) goes to the UNet itself."""
+    import torch
+    from diffusers.models.unets.unet_2d_condition import UNet2DConditionOutput
+
+    before = unet.__dict__.get("forward")  # an instance attribute already there (a recorder's wrapper) or None
+    original = unet.forward
+
+    def forward(sample, timestep, encoder_hidden_states, *args, return_dict: bool = True, **kwargs):
+        steps = torch.as_tensor(timestep).numel()
+        if args or kwargs or torch.is_grad_enabled() or sample.device.type != "cpu" or steps not in (1, sample.shape[0]):
+            return original(sample, timestep, encoder_hidden_states, *args, return_dict=return_dict, **kwargs)
+        out = engine(unet, encoder_hidden_states.shape[1])(sample, timestep, encoder_hidden_states)
+        return UNet2DConditionOutput(sample=out) if return_dict else (out,)
+
+    unet.forward = forward
+    try:
+        yield unet
+    finally:
+        if before is None:
+            del unet.forward
+        else:
+            unet.forward = before

@@ -1,0 +1,99 @@
+"""The toy-world UNets in bfloat16 through OpenVINO (pipeline/openvino_unet.py): the same answer every time and in
+every process, close to float32's, the UNet left as it was, and a cache that only ever saves time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from pipeline import openvino_unet, precision
+
+
+@pytest.fixture
+def pipe():
+    from pipeline.model import load_pipeline
+
+    return load_pipeline()
+
+
+def _inputs(unet, batch=4):
+    generator = torch.Generator().manual_seed(0)
+    return (torch.randn(batch, unet.config.in_channels, 32, 32, generator=generator),
+            torch.tensor(700), torch.randn(batch, 24, unet.config.cross_attention_dim, generator=generator))
+
+
+def test_the_unet_answers_from_openvino_the_same_after_a_cache_read_and_is_left_as_it_was(pipe, tmp_path, monkeypatch):
+    monkeypatch.setenv(openvino_unet.CACHE_ENV, str(tmp_path))
+    unet = pipe.unet
+    before = {k: v.clone() for k, v in unet.state_dict().items()}
+    x, t, states = _inputs(unet)
+    with torch.no_grad():
+        reference = unet(x, t, encoder_hidden_states=states).sample
+        with openvino_unet.openvino_unet(unet):
+            assert "forward" in unet.__dict__
+            first = unet(x, t, encoder_hidden_states=states).sample
+            cached = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+            openvino_unet._ENGINES.clear()  # the next call reads the converted model back from the cache
+            again = unet(x, t, encoder_hidden_states=states, return_dict=False)[0]
+            per_picture = unet(x, t.expand(4), encoder_hidden_states=states).sample  # a timestep per picture
+            as_int = unet(x, 700, encoder_hidden_states=states).sample
+            extra = unet(x, t, encoder_hidden_states=states, cross_attention_kwargs={}).sample
+    assert len(cached) == 2 and cached[0].startswith("openvino/") and {c.rsplit("/", 1)[1] for c in cached} == {
+        "unet.bin", "unet.xml"}
+    assert first.dtype == torch.float32 and first.shape == reference.shape
+    assert torch.equal(first, again) and torch.equal(first, per_picture) and torch.equal(first, as_int)
+    assert torch.equal(extra, reference)  # an argument the engine does not take: the UNet itself
+    assert (first - reference).abs().mean() < 0.02  # bfloat16's rounding, not another prediction
+    if precision.fast_bfloat16("cpu"):
+        assert not torch.equal(first, reference)  # it ran in bfloat16 where the processor has it
+    assert "forward" not in unet.__dict__
+    assert all(torch.equal(v, before[k]) for k, v in unet.state_dict().items())
+
+    with torch.no_grad():
+        unet.conv_in.bias.add_(0.5)  # an edit in place, as an optimiser's step: converted again
+        with openvino_unet.openvino_unet(unet):
+            edited = unet(x, t, encoder_hidden_states=states).sample
+    assert not torch.equal(edited, first) and len(list((tmp_path / "openvino").iterdir())) == 2
+    with torch.enable_grad(), openvino_unet.openvino_unet(unet):
+        assert unet(x, t, encoder_hidden_states=states).sample.requires_grad  # gradients: the UNet itself
+
+
+def test_a_cache_that_cannot_be_written_costs_time_only(pipe, tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(openvino_unet.CACHE_ENV, str(blocker / "cache"))
+    x, t, states = _inputs(pipe.unet, batch=2)
+    with torch.no_grad(), openvino_unet.openvino_unet(pipe.unet):
+        out = pipe.unet(x, t, encoder_hidden_states=states).sample
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"] and blocker.read_text() == "not a folder"
+
+
+def test_a_bad_unet_way_is_refused_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pipeline", "capture", "walk", "--steps", "2", "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True,
+                            env={"PATH": "", precision.ENV: "bfloat16", openvino_unet.ENGINE_ENV: "fast"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: LATENT_WALK_UNET must be openvino or torch; got 'fast'"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_openvino_captures_are_byte_identical_from_process_to_process_and_name_their_way(tmp_path):
+    """Two processes, the second reading the converted model the first cached: the same bytes."""
+    import json
+    import os
+
+    env = {**os.environ, precision.ENV: "bfloat16", openvino_unet.ENGINE_ENV: "openvino",
+           openvino_unet.CACHE_ENV: str(tmp_path / "cache")}
+    made = []
+    for run in ("one", "two"):
+        subprocess.run([sys.executable, "-m", "pipeline", "capture", "walk", "--steps", "3", "--out",
+                        str(tmp_path / run)], check=True, capture_output=True, env=env)
+        made.append(next((tmp_path / run).glob("walk-*")))
+    assert made[0].name == made[1].name  # the same spec
+    assert (made[0] / "arrays.npz").read_bytes() == (made[1] / "arrays.npz").read_bytes()
+    spec = json.loads((made[0] / "manifest.json").read_text())["spec"]
+    assert spec["versions"]["unet"] == openvino_unet.label() and spec["versions"]["precision"] == "bfloat16"
