@@ -606,7 +606,9 @@ def precision_effect(pipe, judge, pairs: int, guidance: float, steps: int) -> di
             "rms_grey_levels": round(float(np.sqrt((difference ** 2).mean())), 2),
             "max_grey_levels": int(difference.max()), "judged_alike": alike,
             "scores": {name: score(scenes, verdicts_of[name]) for name in made},
-            "fast_bfloat16": precision.fast_bfloat16(pipe.device.type), "load_average": round(os.getloadavg()[0], 2)}
+            "fast_bfloat16": precision.fast_bfloat16(pipe.device.type), "load_average": round(os.getloadavg()[0], 2),
+            "unet": (precision.unet_way() if precision.whole_unet(type(pipe).__name__, pipe.device.type, "bfloat16")
+                     else "autocast")}
 
 
 def kept_precision_section(card: Path) -> str:
@@ -616,6 +618,15 @@ def kept_precision_section(card: Path) -> str:
         return PRECISION_BEGIN + text.split(PRECISION_BEGIN, 1)[1].split(PRECISION_END, 1)[0] + PRECISION_END + "\n"
     return (f"{PRECISION_BEGIN}\n## The precision's effect (bfloat16 against float32)\n\nNot measured yet: run "
             f"`python -m pipeline evaluate --precision-only`.\n{PRECISION_END}\n")
+
+
+def _unet_way(way: str) -> str:
+    """How the card says the UNet ran in bfloat16 (``precision.unet_way``'s name, or autocast)."""
+    from pipeline import precision
+
+    if way == precision.WHOLE_UNET:
+        return "as a copy with bfloat16 weights and channels-last activations, in torch"
+    return "under autocast" if way == "autocast" else f"compiled by {way.removesuffix(', bfloat16')} in bfloat16"
 
 
 def precision_section(effect: dict) -> str:
@@ -630,10 +641,10 @@ def precision_section(effect: dict) -> str:
 ## The precision's effect (bfloat16 against float32)
 
 The first {effect['pairs']} held-out prompts and seeds, sampled in float32 and in bfloat16 as captures run it (the
-UNet's weights in bfloat16 with channels-last activations, the rest under autocast; guidance
-{effect['guidance']:g}, {effect['steps']} steps; `python -m pipeline evaluate --precision-only --pairs {effect['pairs']}
---steps {effect['steps']}`). Captures made in bfloat16 (`LATENT_WALK_PRECISION`, `auto` where the processor does it
-natively) differ from float32 ones by about this much.
+UNet {_unet_way(effect['unet'])}, the rest under autocast; guidance {effect['guidance']:g}, {effect['steps']} steps;
+`python -m pipeline evaluate --precision-only --pairs {effect['pairs']} --steps {effect['steps']}`).
+Captures made in bfloat16 (`LATENT_WALK_PRECISION`, `auto` where the processor does it natively) differ from
+float32 ones by about this much.
 
 - The pictures differ by {effect['mean_grey_levels']:.2f} grey levels of 255 on average (RMS {effect['rms_grey_levels']:.2f},
   at most {effect['max_grey_levels']}).

@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import warnings
 import weakref
@@ -142,24 +143,32 @@ class Engine:
         import openvino as ov
 
         folder = cache_folder() / _key(unet, length)
-        self.model = ov.Core().read_model(folder / "unet.xml") if (folder / "unet.xml").is_file() else None
+        self.model = None
+        if (folder / "unet.xml").is_file():
+            try:
+                self.model = ov.Core().read_model(folder / "unet.xml")
+            except Exception:  # noqa: BLE001 - a damaged cache entry (its own files only) is converted again
+                shutil.rmtree(folder, ignore_errors=True)
         if self.model is None:
             self.model = _convert(unet, length, folder)
         self.core = ov.Core()
         self.requests: dict[int, object] = {}
 
     def request(self, batch: int):
+        """The inference request of the graph compiled for ``batch`` pictures, compiled at its first call."""
+        if batch not in self.requests:
+            with _refused_in_one_line():
+                self.requests[batch] = self._compiled(batch).create_infer_request()
+        return self.requests[batch]
+
+    def _compiled(self, batch: int):
         import torch
 
-        if batch not in self.requests:
-            model = self.model.clone()
-            model.reshape({port.get_any_name(): [batch, *port.get_partial_shape()[1:].to_shape()]
-                           for port in model.inputs})
-            compiled = self.core.compile_model(model, "CPU", {
-                "INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": torch.get_num_threads(),
-                "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1})
-            self.requests[batch] = compiled.create_infer_request()
-        return self.requests[batch]
+        model = self.model.clone()
+        model.reshape({port.get_any_name(): [batch, *port.get_partial_shape()[1:].to_shape()] for port in model.inputs})
+        return self.core.compile_model(model, "CPU", {
+            "INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": torch.get_num_threads(),
+            "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1})
 
     def __call__(self, sample, timestep, states):
         import torch
@@ -182,8 +191,22 @@ def engine(unet, length: int) -> Engine:
     edits = sum(p._version for p in unet.parameters())
     held = _ENGINES.get(unet)
     if held is None or held[:2] != (edits, length):
-        held = _ENGINES[unet] = (edits, length, Engine(unet, length))
+        with _refused_in_one_line():
+            held = _ENGINES[unet] = (edits, length, Engine(unet, length))
     return held[2]
+
+
+@contextlib.contextmanager
+def _refused_in_one_line():
+    """OpenVINO failing to convert or compile the UNet on this machine: one line that says what to do."""
+    from pipeline.errors import UsageError
+
+    try:
+        yield
+    except (RuntimeError, OSError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise UsageError(f"OpenVINO could not run the UNet here ({first[:200]}); run again with "
+                         f"{ENGINE_ENV}=torch to run it in torch instead") from e
 
 
 @contextlib.contextmanager

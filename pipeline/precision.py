@@ -5,9 +5,11 @@ float32 ones; one without them (most laptops, and this project's CI machine) is 
 ``auto``, the default, takes bfloat16 only where it is fast, and float32 elsewhere. bfloat16 runs under
 ``torch.autocast``: the matrix products and convolutions of the text encoder, the UNet and the VAE in bfloat16,
 everything else (the scheduler's steps, the recorded states) in float32. The toy-world models' UNets go further on a
-CPU (``bfloat16_unet``): a copy of the UNet held in bfloat16 with its activations in channels-last order, so no
-weight is cast again at every call and the convolutions skip their layout changes (a batch-32 forward: 88.5 ms under
-autocast, 71 ms so, on 2 cores with AMX); its captures say so in their spec.
+CPU (``whole_unet_running``): compiled by OpenVINO with their element-wise work fused (``pipeline.openvino_unet``),
+or, where OpenVINO is missing or ``LATENT_WALK_UNET=torch``, a copy of the UNet held in bfloat16 with its
+activations in channels-last order (``bfloat16_unet``), so no weight is cast again at every call and the
+convolutions skip their layout changes (a batch-32 forward on 2 cores with AMX: 88.5 ms under autocast, about 75 ms
+as the torch copy, 52 ms through OpenVINO); its captures name the way in their spec.
 
 A capture made in bfloat16 names it in its spec (``versions.precision``), so it is never read back as a float32
 capture, nor the other way; a spec without it was made in float32, as every capture before this option.

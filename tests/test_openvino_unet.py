@@ -97,3 +97,27 @@ def test_openvino_captures_are_byte_identical_from_process_to_process_and_name_t
     assert (made[0] / "arrays.npz").read_bytes() == (made[1] / "arrays.npz").read_bytes()
     spec = json.loads((made[0] / "manifest.json").read_text())["spec"]
     assert spec["versions"]["unet"] == openvino_unet.label() and spec["versions"]["precision"] == "bfloat16"
+
+
+def test_a_damaged_cache_entry_is_converted_again_and_a_failing_compile_is_one_line(pipe, tmp_path, monkeypatch):
+    from pipeline.errors import UsageError
+
+    monkeypatch.setenv(openvino_unet.CACHE_ENV, str(tmp_path))
+    key = openvino_unet._key(pipe.unet, 24)
+    entry = tmp_path / "openvino" / key
+    entry.mkdir(parents=True)
+    (entry / "unet.xml").write_text("<net> cut short")  # a write that never finished, left by a crash
+    x, t, states = _inputs(pipe.unet, batch=2)
+    with torch.no_grad(), openvino_unet.openvino_unet(pipe.unet):
+        out = pipe.unet(x, t, encoder_hidden_states=states).sample
+    assert torch.isfinite(out).all() and (entry / "unet.bin").is_file() and "cut short" not in (
+        entry / "unet.xml").read_text()
+
+    def broken(self, batch):
+        raise RuntimeError("Exception from src/inference: no kernel for this CPU\nmore lines")
+
+    monkeypatch.setattr(openvino_unet.Engine, "_compiled", broken)
+    with torch.no_grad(), openvino_unet.openvino_unet(pipe.unet), pytest.raises(UsageError) as refused:
+        pipe.unet(x[:1], t, encoder_hidden_states=states[:1])  # a new batch shape: compiled, and it fails
+    assert str(refused.value) == ("OpenVINO could not run the UNet here (Exception from src/inference: no kernel for "
+                                  "this CPU); run again with LATENT_WALK_UNET=torch to run it in torch instead")
