@@ -24,6 +24,7 @@ made here name it in their spec (``UNET``), and the model card measures its pict
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -35,6 +36,7 @@ from pathlib import Path
 
 CACHE_ENV = "LATENT_WALK_CACHE"
 ENGINE_ENV = "LATENT_WALK_UNET"  # "openvino" (the default, where it is installed) or "torch"
+FORMAT = 1  # how this module converts a UNet (its inputs, their types, the weights kept as they are): in the cache key
 
 
 def version() -> str | None:
@@ -56,10 +58,22 @@ def way() -> str:
     return asked
 
 
+@functools.lru_cache(maxsize=1)
+def native_bfloat16() -> bool:
+    """Whether OpenVINO's CPU plugin runs bfloat16 here (AVX-512 at least; elsewhere it takes the hint for float32
+    without a word, and a spec saying bfloat16 would be wrong)."""
+    try:
+        import openvino as ov
+
+        return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    except Exception:  # noqa: BLE001 - no usable CPU plugin: the UNet runs in torch
+        return False
+
+
 def chosen() -> bool:
-    """Whether a toy-world UNet that runs as a whole in bfloat16 runs here (OpenVINO installed, and
-    ``LATENT_WALK_UNET`` not ``torch``) or in torch (``precision.bfloat16_unet``)."""
-    return way() == "openvino" and version() is not None
+    """Whether a toy-world UNet that runs as a whole in bfloat16 runs here (OpenVINO installed and doing bfloat16 on
+    this CPU, and ``LATENT_WALK_UNET`` not ``torch``) or in torch (``precision.bfloat16_unet``)."""
+    return way() == "openvino" and version() is not None and native_bfloat16()
 
 
 def label() -> str:
@@ -85,7 +99,8 @@ def _traceable(unet):
 
         def forward(self, sample, timestep, states):
             # the class's forward: the instance's may be a wrapper (a recorder's, or openvino_unet's own)
-            return type(self.unet).forward(self.unet, sample, timestep, encoder_hidden_states=states, return_dict=False)[0]
+            forward = type(self.unet).forward
+            return forward(self.unet, sample, timestep, encoder_hidden_states=states, return_dict=False)[0]
 
     return Traceable().eval()
 
@@ -96,8 +111,9 @@ def _key(unet, length: int) -> str:
     import diffusers
     import torch
 
+    config = {k: v for k, v in dict(unet.config).items() if not k.startswith("_")}  # not where it was loaded from
     digest = hashlib.sha256()
-    digest.update(json.dumps({"config": dict(unet.config), "length": length, "openvino": version(),
+    digest.update(json.dumps({"format": FORMAT, "config": config, "length": length, "openvino": version(),
                               "torch": torch.__version__, "diffusers": diffusers.__version__},
                              sort_keys=True, default=str).encode())
     for name, tensor in unet.state_dict().items():
@@ -121,19 +137,33 @@ def _convert(unet, length: int, folder: Path):
     with warnings.catch_warnings(), torch.no_grad(), torch.autocast("cpu", enabled=False):  # a graph of float32
         warnings.simplefilter("ignore")  # the tracer's warnings about the UNet's shape checks
         model = ov.convert_model(_traceable(unet), example_input=example, input=shapes)
+    return _saved_and_read(model, folder)
+
+
+def _saved_and_read(model, folder: Path):
+    """``model`` written to the cache entry ``folder`` (whole or not at all: a folder of its own, renamed into place)
+    and read back from it. Where the cache cannot be written, or another process's entry cannot be read, it goes
+    through a temporary folder of the system's instead: the same model, only not kept."""
+    import openvino as ov
+
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        target = folder.parent
+        scratch = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".converting-"))
     except OSError:
-        target = None
-    with tempfile.TemporaryDirectory(dir=target, prefix=".converting-") as scratch:
-        ov.save_model(model, Path(scratch) / "unet.xml", compress_to_fp16=False)  # the weights as they are
-        if target is not None:
-            with contextlib.suppress(OSError):  # another process wrote the same model first: either will do
-                os.replace(scratch, folder)
-                os.mkdir(scratch)  # for TemporaryDirectory to remove
-        source = folder if folder.is_dir() else Path(scratch)
-        return ov.Core().read_model(source / "unet.xml")
+        scratch = None
+    if scratch is not None:
+        try:
+            ov.save_model(model, scratch / "unet.xml", compress_to_fp16=False)  # the weights as they are
+            os.replace(scratch, folder)  # refused where another process wrote the same entry first: either will do
+        except Exception:  # noqa: BLE001 - a full or read-only disk: not kept, that is all
+            pass
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)  # gone already where it was renamed
+        with contextlib.suppress(Exception):
+            return ov.Core().read_model(folder / "unet.xml")
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as elsewhere:
+        ov.save_model(model, Path(elsewhere) / "unet.xml", compress_to_fp16=False)
+        return ov.Core().read_model(Path(elsewhere) / "unet.xml")  # its weights mapped: kept while the model lives
 
 
 class Engine:
@@ -147,7 +177,7 @@ class Engine:
         if (folder / "unet.xml").is_file():
             try:
                 self.model = ov.Core().read_model(folder / "unet.xml")
-            except Exception:  # noqa: BLE001 - a damaged cache entry (its own files only) is converted again
+            except Exception:  # noqa: BLE001 - a damaged entry of this cache (its own files only): converted again
                 shutil.rmtree(folder, ignore_errors=True)
         if self.model is None:
             self.model = _convert(unet, length, folder)
@@ -175,9 +205,11 @@ class Engine:
 
         batch = sample.shape[0]
         timestep = torch.as_tensor(timestep, dtype=torch.float32).reshape(-1).expand(batch)
-        result = self.request(batch).infer([sample.detach().float().contiguous().numpy(),
-                                            timestep.contiguous().numpy(),
-                                            states.detach().float().contiguous().numpy()])
+        inputs = [sample.detach().float().contiguous().numpy(), timestep.contiguous().numpy(),
+                  states.detach().float().contiguous().numpy()]
+        request = self.request(batch)
+        with _refused_in_one_line():
+            result = request.infer(inputs)
         return torch.from_numpy(result[0].copy())
 
 
@@ -203,10 +235,26 @@ def _refused_in_one_line():
 
     try:
         yield
-    except (RuntimeError, OSError) as e:
+    except UsageError:
+        raise
+    except Exception as e:  # noqa: BLE001 - OpenVINO's own failures (OpConversionFailure, GeneralFailure, ...)
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise UsageError(f"OpenVINO could not run the UNet here ({first[:200]}); run again with "
                          f"{ENGINE_ENV}=torch to run it in torch instead") from e
+
+
+def _covered(unet, sample, timestep, states) -> bool:
+    """Whether a call is one the converted graph takes: CPU tensors of the UNet's own picture shape, text states,
+    and one timestep or one per picture."""
+    import torch
+
+    config = unet.config
+    side = int(config.sample_size)
+    return (isinstance(sample, torch.Tensor) and isinstance(states, torch.Tensor) and sample.device.type == "cpu"
+            and sample.dim() == 4 and tuple(sample.shape[1:]) == (int(config.in_channels), side, side)
+            and states.dim() == 3 and states.shape[0] == sample.shape[0]
+            and states.shape[2] == int(config.cross_attention_dim)
+            and torch.as_tensor(timestep).numel() in (1, sample.shape[0]))
 
 
 @contextlib.contextmanager
@@ -221,8 +269,7 @@ def openvino_unet(unet):
     original = unet.forward
 
     def forward(sample, timestep, encoder_hidden_states, *args, return_dict: bool = True, **kwargs):
-        steps = torch.as_tensor(timestep).numel()
-        if args or kwargs or torch.is_grad_enabled() or sample.device.type != "cpu" or steps not in (1, sample.shape[0]):
+        if not _covered(unet, sample, timestep, encoder_hidden_states) or args or kwargs or torch.is_grad_enabled():
             return original(sample, timestep, encoder_hidden_states, *args, return_dict=return_dict, **kwargs)
         out = engine(unet, encoder_hidden_states.shape[1])(sample, timestep, encoder_hidden_states)
         return UNet2DConditionOutput(sample=out) if return_dict else (out,)

@@ -71,8 +71,8 @@ def spec_fields(precision: str, whole_unet: bool = False) -> dict[str, str]:
 
 
 def unet_way() -> str:
-    """How a toy-world UNet runs as a whole in bfloat16 here: through OpenVINO where it is installed
-    (``pipeline.openvino_unet``), else as a bfloat16 copy in torch (``bfloat16_unet``)."""
+    """How a toy-world UNet runs as a whole in bfloat16 here: through OpenVINO where it is installed and does
+    bfloat16 on this CPU (``pipeline.openvino_unet``), else as a bfloat16 copy in torch (``bfloat16_unet``)."""
     from pipeline import openvino_unet
 
     return openvino_unet.label() if openvino_unet.chosen() else WHOLE_UNET

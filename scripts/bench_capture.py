@@ -77,13 +77,15 @@ _AUTOCAST_ONLY = ("import sys; from pipeline import precision; precision.whole_u
 WAYS = ("plain autocast", "the UNet's bfloat16 copy in torch", "the UNet through OpenVINO")
 
 
-def capture_all(way: str = WAYS[-1]) -> float:
+def capture_all(way: str | None = None) -> float:
     """Seconds for `capture --all` from nothing, in a fresh process, into a temporary folder, with an empty
-    OpenVINO cache (its conversions are counted), bfloat16 running the toy-world UNets ``way`` (one of ``WAYS``; a
-    machine without fast bfloat16 runs float32 whichever way is named)."""
+    OpenVINO cache (its conversions are counted); bfloat16 runs the toy-world UNets ``way`` (one of ``WAYS``), or as
+    the environment says where None (a machine without fast bfloat16 runs float32 whichever way is named)."""
     with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache:
         start = [sys.executable, "-c", _AUTOCAST_ONLY] if way == WAYS[0] else [sys.executable, "-m", "pipeline"]
-        env = {**os.environ, "LATENT_WALK_CACHE": cache, "LATENT_WALK_UNET": "torch" if way == WAYS[1] else "openvino"}
+        env = {**os.environ, "LATENT_WALK_CACHE": cache}
+        if way in WAYS[1:]:
+            env["LATENT_WALK_UNET"] = "torch" if way == WAYS[1] else "openvino"
         command = [*start, "capture", "--all", "--force", "--out", out]
         started = time.perf_counter()
         subprocess.run(command, cwd=REPO, check=True, env=env)
@@ -116,6 +118,13 @@ def main() -> int:
                         help="torch threads for the overhead runs (default: torch's own, one per core); on a busy "
                              "machine 1 gives steadier numbers, and cpu time then stands for an idle core's wall time")
     args = parser.parse_args()
+    if args.compare > 0:
+        from pipeline import openvino_unet
+
+        if not openvino_unet.chosen():
+            print("error: --compare needs OpenVINO running bfloat16 on this CPU (installed, AVX-512 or AMX, and "
+                  "LATENT_WALK_UNET not torch)", file=sys.stderr)
+            return 2
 
     import torch
 

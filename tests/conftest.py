@@ -18,7 +18,7 @@ from pipeline.experiments import NAMES
 # processor does bfloat16 natively, `auto` would make bfloat16 captures (tests/test_precision.py tests those).
 os.environ.setdefault("LATENT_WALK_PRECISION", "float32")
 # The UNets OpenVINO converts (pipeline/openvino_unet.py) are cached in a folder of the tests' own, not the user's.
-os.environ.setdefault("LATENT_WALK_CACHE", str(Path(tempfile.gettempdir()) / "latent-walk-tests-cache"))
+os.environ.setdefault("LATENT_WALK_CACHE", str(Path(tempfile.gettempdir()) / f"latent-walk-tests-cache-{os.getuid()}"))
 
 TINY_STEPS = 2
 # Few seeds, points and frames: the same code paths as the film's captures, in seconds

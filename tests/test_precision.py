@@ -163,9 +163,9 @@ def test_a_card_in_a_missing_folder_is_refused_before_anything_is_measured(tmp_p
 
 def test_a_toy_world_unet_runs_whole_in_bfloat16_and_is_left_as_it_was(monkeypatch):
     """Inside ``running_in("bfloat16", "cpu", pipe)`` with ``LATENT_WALK_UNET=torch`` (or where OpenVINO is
-    missing) the embedded model's UNet answers from a bfloat16, channels-last copy: bit for bit what that copy computes, close to plain autocast but not the same, the float32
-    UNet untouched and unwrapped afterwards; a weight changed in place makes a new copy, and a call with arguments
-    the copy does not take goes to the UNet itself."""
+    missing) the embedded model's UNet answers from a bfloat16, channels-last copy: bit for bit what that copy
+    computes, close to plain autocast but not the same, the float32 UNet untouched and unwrapped afterwards; a weight
+    changed in place makes a new copy, and a call with arguments the copy does not take goes to the UNet itself."""
     import copy
 
     import torch
@@ -210,11 +210,19 @@ def test_only_the_toy_world_models_on_a_cpu_run_their_unet_whole_and_their_specs
     from pipeline.families import EMBEDDED, LATENT_TWIN
 
     monkeypatch.setenv(precision.ENV, "bfloat16")
-    for way, named in (("torch", precision.WHOLE_UNET), ("openvino", openvino_unet.label())):
+    # OpenVINO where it does bfloat16 on this CPU (AVX-512 or AMX), the torch copy elsewhere or when asked
+    native = openvino_unet.version() and openvino_unet.native_bfloat16()
+    here = openvino_unet.label() if native else precision.WHOLE_UNET
+    for way, named in (("torch", precision.WHOLE_UNET), ("openvino", here)):
         monkeypatch.setenv(openvino_unet.ENGINE_ENV, way)
         assert common.versions("cpu", EMBEDDED)["unet"] == named
         assert common.versions("cpu", LATENT_TWIN)["unet"] == named
-    assert openvino_unet.label().startswith("OpenVINO 20")  # installed by requirements.txt: the default way
+    monkeypatch.setattr(openvino_unet, "native_bfloat16", lambda: False)  # OpenVINO would run float32 on this CPU
+    assert common.versions("cpu", EMBEDDED)["unet"] == precision.WHOLE_UNET
+    monkeypatch.setattr(openvino_unet, "version", lambda: None)  # a machine without OpenVINO: the torch copy
+    assert common.versions("cpu", EMBEDDED)["unet"] == precision.WHOLE_UNET
+    monkeypatch.undo()
+    monkeypatch.setenv(precision.ENV, "bfloat16")
     assert "unet" not in common.versions("cpu", "StableDiffusionPipeline")  # other families: plain autocast
     assert "unet" not in common.versions("cuda", EMBEDDED)
     monkeypatch.setenv(precision.ENV, "float32")

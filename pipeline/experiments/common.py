@@ -81,7 +81,8 @@ def versions(device_type: str | None = None, pipeline_class: str | None = None) 
     # with another count differs in the last bits (a grey level here and there): it is another capture.
     # And bfloat16, where the models run in it (pipeline/precision.py): float32 specs name no precision. Asked
     # of the device the model runs on: the toy-world models run on the CPU even where there is a GPU, and there
-    # their UNets run as a whole in bfloat16 (precision.bfloat16_unet), which the spec names too.
+    # their UNets run as a whole in bfloat16 (through OpenVINO, or as a torch copy: precision.unet_way), which the
+    # spec names too.
     chosen = precision.chosen(device_type=device_type)
     return {"torch": torch.__version__, "diffusers": diffusers.__version__,
             "transformers": transformers.__version__, "numpy": np.__version__,
