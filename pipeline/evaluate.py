@@ -607,7 +607,7 @@ def precision_effect(pipe, judge, pairs: int, guidance: float, steps: int) -> di
             "max_grey_levels": int(difference.max()), "judged_alike": alike,
             "scores": {name: score(scenes, verdicts_of[name]) for name in made},
             "fast_bfloat16": precision.fast_bfloat16(pipe.device.type), "load_average": round(os.getloadavg()[0], 2),
-            "unet": (precision.unet_way() if precision.whole_unet(type(pipe).__name__, pipe.device.type, "bfloat16")
+            "unet": (precision.unet_way(type(pipe).__name__) if precision.whole_unet(type(pipe).__name__, pipe.device.type, "bfloat16")
                      else "autocast")}
 
 

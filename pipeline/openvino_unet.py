@@ -1,4 +1,5 @@
-"""The toy-world UNets in bfloat16 through OpenVINO, on a CPU that does bfloat16 natively.
+"""The pixel model's UNet in bfloat16 through OpenVINO, on a CPU that does bfloat16 natively (``precision.unet_way``
+says which UNets come here: the latent twin's, small, stays in torch).
 
 PyTorch runs a UNet one operator at a time: each group norm, SiLU and addition reads and writes the whole activation
 again, and the convolutions change layout around them. For a UNet this small those steps cost more than the

@@ -5,11 +5,11 @@ float32 ones; one without them (most laptops, and this project's CI machine) is 
 ``auto``, the default, takes bfloat16 only where it is fast, and float32 elsewhere. bfloat16 runs under
 ``torch.autocast``: the matrix products and convolutions of the text encoder, the UNet and the VAE in bfloat16,
 everything else (the scheduler's steps, the recorded states) in float32. The toy-world models' UNets go further on a
-CPU (``whole_unet_running``): compiled by OpenVINO with their element-wise work fused (``pipeline.openvino_unet``),
-or, where OpenVINO is missing or ``LATENT_WALK_UNET=torch``, a copy of the UNet held in bfloat16 with its
-activations in channels-last order (``bfloat16_unet``), so no weight is cast again at every call and the
-convolutions skip their layout changes (a batch-32 forward on 2 cores with AMX: 88.5 ms under autocast, about 75 ms
-as the torch copy, 52 ms through OpenVINO); its captures name the way in their spec.
+CPU (``whole_unet_running``): the pixel model's compiled by OpenVINO with its element-wise work fused
+(``pipeline.openvino_unet``), or, for the latent twin and where OpenVINO cannot or ``LATENT_WALK_UNET=torch``, a copy
+of the UNet held in bfloat16 with its activations in channels-last order (``bfloat16_unet``). Either way no weight is
+cast again at every call and the convolutions skip their layout changes (a batch-32 forward on 2 cores with AMX:
+88.5 ms under autocast, about 75 ms as the torch copy, 52 ms through OpenVINO); captures name the way in their spec.
 
 A capture made in bfloat16 names it in its spec (``versions.precision``), so it is never read back as a float32
 capture, nor the other way; a spec without it was made in float32, as every capture before this option.
@@ -62,20 +62,24 @@ def chosen(choice: str | None = None, device_type: str | None = None) -> str:
 WHOLE_UNET = "bfloat16 weights, channels-last"
 
 
-def spec_fields(precision: str, whole_unet: bool = False) -> dict[str, str]:
+def spec_fields(precision: str, unet: str | None = None) -> dict[str, str]:
     """What a capture's versions record of its precision: nothing for float32 (so every float32 spec stays as it
     was), ``precision`` otherwise, and ``unet`` where the UNet runs as a whole in bfloat16: how (``unet_way``)."""
     if precision == "float32":
         return {}
-    return {"precision": precision, **({"unet": unet_way()} if whole_unet else {})}
+    return {"precision": precision, **({"unet": unet} if unet else {})}
 
 
-def unet_way() -> str:
-    """How a toy-world UNet runs as a whole in bfloat16 here: through OpenVINO where it is installed and does
-    bfloat16 on this CPU (``pipeline.openvino_unet``), else as a bfloat16 copy in torch (``bfloat16_unet``)."""
+def unet_way(pipeline_class: str) -> str:
+    """How a toy-world UNet runs as a whole in bfloat16 here: the pixel model's through OpenVINO where it is installed
+    and does bfloat16 on this CPU (``pipeline.openvino_unet``), else as a bfloat16 copy in torch (``bfloat16_unet``).
+    The latent twin's UNet (4 x 8 x 8 latents) always runs as the torch copy: converting it for OpenVINO takes about
+    3 s, more than its whole capture would save. (The latent capture's spec names the pixel model's way; the twin's
+    follows from it.)"""
     from pipeline import openvino_unet
+    from pipeline.families import EMBEDDED
 
-    return openvino_unet.label() if openvino_unet.chosen() else WHOLE_UNET
+    return openvino_unet.label() if pipeline_class == EMBEDDED and openvino_unet.chosen() else WHOLE_UNET
 
 
 def whole_unet(pipeline_class: str, device_type: str, precision: str) -> bool:
@@ -102,16 +106,18 @@ def running_in(precision: str, device: str = "cpu", *pipes):
     stack.enter_context(torch.autocast(device, dtype=torch.bfloat16))
     for pipe in pipes:
         if whole_unet(type(pipe).__name__, device, precision):
-            stack.enter_context(whole_unet_running(pipe.unet))
+            stack.enter_context(whole_unet_running(pipe))
     return stack
 
 
-def whole_unet_running(unet):
-    """A context in which ``unet`` runs as a whole in bfloat16, the way ``unet_way`` names: through OpenVINO, or
-    as a bfloat16 copy in torch."""
+def whole_unet_running(pipe):
+    """A context in which ``pipe``'s UNet runs as a whole in bfloat16, the way ``unet_way`` names for its class:
+    through OpenVINO, or as a bfloat16 copy in torch."""
     from pipeline import openvino_unet
 
-    return openvino_unet.openvino_unet(unet) if openvino_unet.chosen() else bfloat16_unet(unet)
+    if unet_way(type(pipe).__name__) == WHOLE_UNET:
+        return bfloat16_unet(pipe.unet)
+    return openvino_unet.openvino_unet(pipe.unet)
 
 
 # a float32 UNet -> (the count of its weights' edits, its bfloat16 copy), for as long as the UNet lives

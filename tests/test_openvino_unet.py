@@ -165,3 +165,18 @@ def test_calls_of_another_shape_go_to_the_unet_itself(pipe, tmp_path, monkeypatc
                 unet(sample, step, encoder_hidden_states=text)
             except Exception:  # noqa: BLE001 - the UNet's own refusal is fine; being sent to OpenVINO is not
                 pass
+
+
+def test_the_pixel_model_runs_through_openvino_and_its_latent_twin_as_the_torch_copy(pipe, monkeypatch):
+    """The twin's 8 x 8 UNet would spend longer being converted than its capture takes; the latent capture's spec
+    names the pixel model's way."""
+    from pipeline.experiments.latent import latent_folder
+    from pipeline.experiments.models import open_model
+
+    monkeypatch.setattr(openvino_unet, "native_bfloat16", lambda: True)
+    monkeypatch.setenv(openvino_unet.ENGINE_ENV, "openvino")
+    twin = open_model(latent_folder()).pipe
+    with precision.running_in("bfloat16", "cpu", pipe, twin):
+        ways = [p.unet.__dict__["forward"].__qualname__.split(".")[0] for p in (pipe, twin)]
+    assert ways == ["openvino_unet", "bfloat16_unet"]
+    assert "forward" not in pipe.unet.__dict__ and "forward" not in twin.unet.__dict__

@@ -87,7 +87,8 @@ def versions(device_type: str | None = None, pipeline_class: str | None = None) 
     return {"torch": torch.__version__, "diffusers": diffusers.__version__,
             "transformers": transformers.__version__, "numpy": np.__version__,
             "torch_threads": str(torch.get_num_threads()),
-            **precision.spec_fields(chosen, precision.whole_unet(pipeline_class or "", device_type or "cpu", chosen))}
+            **precision.spec_fields(chosen, precision.unet_way(pipeline_class) if precision.whole_unet(
+                pipeline_class or "", device_type or "cpu", chosen) else None)}
 
 
 def base_spec(name: str, model: Model | None, **fields) -> dict:
