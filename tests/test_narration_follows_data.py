@@ -250,6 +250,22 @@ def test_late_layouts_and_forks_that_never_settle_are_not_said_to_be_early(other
     assert "very start" not in said["end"] and f"Fork at step {steps}" not in said["change"]
 
 
+def test_forks_that_settle_only_at_the_last_are_said_once(other_film):
+    capture, arrays = _capture(other_film, "seeds")
+    forks = [int(f) for f in arrays["fork_steps"]]
+    arrays["fork_change_share"][:] = 0.95
+    arrays["fork_change_share"][-1] = 0.05  # only the last fork settles
+    facts = _experiment("seeds")._facts(capture.spec, arrays, 20.0, "sun")
+    assert facts["forks_settle_only_at_last"].value and facts["fork_settled_step"].value == forks[-1]
+    said = _chosen("ch08_commit", facts)["change"]
+    assert said.count(f"step {forks[-1]}") == 1 and "Only from the last fork" in said and "By step" not in said
+    arrays["fork_change_share"][-2] = 0.05  # two forks settle: the settled fork and the last are said apart
+    facts = _experiment("seeds")._facts(capture.spec, arrays, 20.0, "sun")
+    assert not facts["forks_settle_only_at_last"].value
+    said = _chosen("ch08_commit", facts)["change"]
+    assert f"Fork at step {forks[-2]}" in said and f"By step {forks[-1]}" in said
+
+
 def test_finals_the_judge_misses_are_not_said_to_end_in_the_object(other_film):
     capture, arrays = _capture(other_film, "jump")
     arrays["finals_presence"][:] = 0.9

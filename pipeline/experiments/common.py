@@ -27,8 +27,9 @@ from pipeline.errors import UsageError
 if TYPE_CHECKING:
     from pipeline.experiments.models import Model
 
-# Bumped when what an experiment computes changes, so old captures are not read back as new.
-CAPTURE_VERSION = 3
+# Bumped when what an experiment computes changes, so old captures are not read back as new (4: seeds says whether
+# only its last fork settles, a fact chapter 8's narration needs).
+CAPTURE_VERSION = 4
 MAX_SEED = 2**32 - 1
 # The independent judge's probability above which it counts a thing as there (in facts that count pictures).
 JUDGE_PRESENT_ABOVE = 0.5

@@ -253,6 +253,9 @@ def _facts(spec, arrays, seed_spread: float, named: str | None) -> dict:
                                   "through the walk")
     facts["forks_settle"] = fact(bool(settled.size), "", "from some fork step on, fresh noise changes the ending by "
                                  "less than the commit threshold's share of the seed spread (fork_settled_step)")
+    facts["forks_settle_only_at_last"] = fact(bool(settled.size) and int(settled[0]) == len(forks) - 1, "",
+                                              "only the last fork changes the ending by less than the commit "
+                                              "threshold's share (fork_settled_step is fork_last_step)")
     facts["first_fork_like_new_seed"] = fact(bool(share[0] >= 0.9), "", "forked right at the start, the endings "
                                              "differ at least nine tenths as much as two seeds' pictures do")
     facts["judged"] = common.judged_fact(arrays, "judged_presence", "the seeds' final pictures")
