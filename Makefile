@@ -282,6 +282,10 @@ clean: ## remove renders, captures and caches (keeps .venv and training checkpoi
 	  media/voiceovers media/captures media/film.* media/.film-settings media/.quality $(CHAPTER_INPUTS) \
 	  media/clips media/site media/slides media/site-screenshot.png media/films media/.film-source .pytest_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	@# the UNets OpenVINO converted (pipeline/openvino_unet.py): only the entries it writes, named by their key
+	cache="$${LATENT_WALK_CACHE:-$$HOME/.cache/latent-walk}/openvino"; if [ -d "$$cache" ]; then \
+	  find "$$cache" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended \
+	    -regex '.*/([0-9a-f]{24}|\.converting-[^/]*)' -exec rm -rf {} +; fi
 
 distclean: clean ## also remove .venv and node_modules, so the next make sets everything up again
 	rm -rf $(VENV) node_modules
