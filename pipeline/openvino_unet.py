@@ -173,16 +173,16 @@ class Engine:
     def __init__(self, unet, length: int):
         import openvino as ov
 
+        self.core = ov.Core()
         folder = cache_folder() / _key(unet, length)
         self.model = None
         if (folder / "unet.xml").is_file():
             try:
-                self.model = ov.Core().read_model(folder / "unet.xml")
+                self.model = self.core.read_model(folder / "unet.xml")
             except Exception:  # noqa: BLE001 - a damaged entry of this cache (its own files only): converted again
                 shutil.rmtree(folder, ignore_errors=True)
         if self.model is None:
             self.model = _convert(unet, length, folder)
-        self.core = ov.Core()
         self.requests: dict[int, object] = {}
 
     def request(self, batch: int):
@@ -221,7 +221,9 @@ _ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def engine(unet, length: int) -> Engine:
     """The UNet's engine, made once per UNet, weights and text length (an in-place edit of a weight, such as an
     optimiser's step, makes it again)."""
-    edits = sum(p._version for p in unet.parameters())
+    from pipeline.precision import weight_edits
+
+    edits = weight_edits(unet)
     held = _ENGINES.get(unet)
     if held is None or held[:2] != (edits, length):
         with _refused_in_one_line():
@@ -258,28 +260,13 @@ def _covered(unet, sample, timestep, states) -> bool:
             and torch.as_tensor(timestep).numel() in (1, sample.shape[0]))
 
 
-@contextlib.contextmanager
 def openvino_unet(unet):
     """While open, ``unet`` (float32, left untouched) answers each sampling call from OpenVINO in bfloat16; its
-    output is float32. A call this does not cover (extra arguments, gradients, a timestep per picture that is not
-    one or the batch's count) goes to the UNet itself."""
-    import torch
-    from diffusers.models.unets.unet_2d_condition import UNet2DConditionOutput
+    output is float32. A call this does not cover (extra arguments, gradients, another picture shape, a timestep per
+    picture that is not one or the batch's count) goes to the UNet itself."""
+    from pipeline.precision import answered_by
 
-    before = unet.__dict__.get("forward")  # an instance attribute already there (a recorder's wrapper) or None
-    original = unet.forward
+    def answer(sample, timestep, states):
+        return engine(unet, states.shape[1])(sample, timestep, states)
 
-    def forward(sample, timestep, encoder_hidden_states, *args, return_dict: bool = True, **kwargs):
-        if not _covered(unet, sample, timestep, encoder_hidden_states) or args or kwargs or torch.is_grad_enabled():
-            return original(sample, timestep, encoder_hidden_states, *args, return_dict=return_dict, **kwargs)
-        out = engine(unet, encoder_hidden_states.shape[1])(sample, timestep, encoder_hidden_states)
-        return UNet2DConditionOutput(sample=out) if return_dict else (out,)
-
-    unet.forward = forward
-    try:
-        yield unet
-    finally:
-        if before is None:
-            del unet.forward
-        else:
-            unet.forward = before
+    return answered_by(unet, answer, covers=functools.partial(_covered, unet))

@@ -131,9 +131,7 @@ def _bfloat16_copy(unet):
 
     import torch
 
-    # every in-place change of a weight (an optimiser's step, a loaded state) bumps its tensor's version: a copy
-    # made before such a change is made again
-    edits = sum(p._version for p in unet.parameters())
+    edits = weight_edits(unet)
     held = _BFLOAT16_COPIES.get(unet)
     if held is None or held[0] != edits:
         twin = copy.deepcopy(unet).to(torch.bfloat16).to(memory_format=torch.channels_last).eval()
@@ -142,28 +140,27 @@ def _bfloat16_copy(unet):
     return held[1]
 
 
+def weight_edits(unet) -> int:
+    """A count that every in-place change of a weight (an optimiser's step, a loaded state) raises, since each bumps
+    its tensor's version: whatever was made from the weights before such a change is made again."""
+    return sum(p._version for p in unet.parameters())
+
+
 @contextlib.contextmanager
-def bfloat16_unet(unet):
-    """While open, ``unet`` (float32, left untouched) answers each sampling call from its bfloat16 copy, its input
-    in channels-last order: its convolutions and products in bfloat16 as under autocast, and its norms and
-    activations in bfloat16 too, without casting every weight again at every call and without the convolutions'
-    layout changes (the card measures the pictures against float32's). Its output is bfloat16, as under autocast;
-    the pipeline around it (the scheduler, the recorded states) stays in float32. A call this does not cover (extra
-    arguments, gradients) goes to the UNet itself."""
+def answered_by(unet, answer, covers=lambda sample, timestep, states: True):
+    """While open, each call of ``unet`` (float32, left untouched) that ``covers(sample, timestep, states)`` allows,
+    without other arguments or gradients, is answered by ``answer(sample, timestep, states)``; any other call goes
+    to the UNet itself. The wrapper is an instance attribute over whatever was there (a recorder's), restored after."""
     import torch
     from diffusers.models.unets.unet_2d_condition import UNet2DConditionOutput
 
-    twin = _bfloat16_copy(unet)
     before = unet.__dict__.get("forward")  # an instance attribute already there (a recorder's wrapper) or None
     original = unet.forward
 
     def forward(sample, timestep, encoder_hidden_states, *args, return_dict: bool = True, **kwargs):
-        if args or kwargs or torch.is_grad_enabled():
+        if args or kwargs or torch.is_grad_enabled() or not covers(sample, timestep, encoder_hidden_states):
             return original(sample, timestep, encoder_hidden_states, *args, return_dict=return_dict, **kwargs)
-        with torch.autocast(sample.device.type, enabled=False):
-            out = twin(sample.to(torch.bfloat16).contiguous(memory_format=torch.channels_last), timestep,
-                       encoder_hidden_states=encoder_hidden_states.to(torch.bfloat16), return_dict=False)[0]
-        out = out.contiguous()
+        out = answer(sample, timestep, encoder_hidden_states)
         return UNet2DConditionOutput(sample=out) if return_dict else (out,)
 
     unet.forward = forward
@@ -174,6 +171,26 @@ def bfloat16_unet(unet):
             del unet.forward
         else:
             unet.forward = before
+
+
+def bfloat16_unet(unet):
+    """While open, ``unet`` (float32, left untouched) answers each sampling call from its bfloat16 copy, its input
+    in channels-last order: its convolutions and products in bfloat16 as under autocast, and its norms and
+    activations in bfloat16 too, without casting every weight again at every call and without the convolutions'
+    layout changes (the card measures the pictures against float32's). Its output is bfloat16, as under autocast;
+    the pipeline around it (the scheduler, the recorded states) stays in float32. A call this does not cover (extra
+    arguments, gradients) goes to the UNet itself."""
+    import torch
+
+    twin = _bfloat16_copy(unet)
+
+    def answer(sample, timestep, states):
+        with torch.autocast(sample.device.type, enabled=False):
+            out = twin(sample.to(torch.bfloat16).contiguous(memory_format=torch.channels_last), timestep,
+                       encoder_hidden_states=states.to(torch.bfloat16), return_dict=False)[0]
+        return out.contiguous()
+
+    return answered_by(unet, answer)
 
 
 def for_training(device) -> tuple[contextlib.AbstractContextManager, str]:
