@@ -184,3 +184,31 @@ def test_the_pixel_model_runs_through_openvino_and_its_latent_twin_as_the_torch_
         ways = [answer.__qualname__.split(".")[0] for answer in answers]
     assert ways == ["openvino_unet", "bfloat16_unet"]
     assert "forward" not in pipe.unet.__dict__ and "forward" not in twin.unet.__dict__
+
+
+def test_the_traced_group_norm_is_torchs_group_norm():
+    """The group norm the trace writes with poolings (the layout OpenVINO keeps) is torch's own, in float32: on
+    channels whose mean is far from zero too, and on one whose values are all alike (no variance below zero)."""
+    generator = torch.Generator().manual_seed(0)
+    by_pooling = openvino_unet._group_norm_by_pooling()
+    x = torch.randn(3, 32, 16, 16, generator=generator) * 2 + torch.linspace(-20, 20, 32)[None, :, None, None]
+    x[:, :4] = 7.0  # the first group: one value throughout
+    for affine in (True, False):
+        norm = torch.nn.GroupNorm(8, 32, affine=affine)
+        if affine:
+            with torch.no_grad():
+                norm.weight.copy_(torch.randn(32, generator=generator))
+                norm.bias.copy_(torch.randn(32, generator=generator))
+        expected = norm(x)
+        norm.__class__ = by_pooling
+        got = norm(x)
+        assert torch.isfinite(got).all()
+        torch.testing.assert_close(got, expected, atol=2e-4, rtol=1e-4)
+
+
+def test_the_converted_unet_norms_by_pooling(pipe):
+    """Every group norm of the traced UNet is the pooling one, on a copy: the UNet itself keeps torch's."""
+    traced = openvino_unet._traceable(pipe.unet)
+    norms = [type(m).__name__ for m in traced.modules() if isinstance(m, torch.nn.GroupNorm)]
+    assert norms and set(norms) == {"GroupNormByPooling"}
+    assert {type(m) for m in pipe.unet.modules() if isinstance(m, torch.nn.GroupNorm)} == {torch.nn.GroupNorm}
