@@ -626,7 +626,11 @@ def _unet_way(way: str) -> str:
 
     if way == precision.WHOLE_UNET:
         return "as a copy with bfloat16 weights and channels-last activations, in torch"
-    return "under autocast" if way == "autocast" else f"compiled by {way.removesuffix(', bfloat16')} in bfloat16"
+    if way == "autocast":
+        return "under autocast"
+    engine, _, conversion = way.partition(", bfloat16")  # "OpenVINO 2026.4.1, bfloat16, conversion 2"
+    conversion = conversion.removeprefix(", ")
+    return f"compiled by {engine} in bfloat16" + (f" ({conversion} of pipeline/openvino_unet.py)" if conversion else "")
 
 
 def precision_section(effect: dict) -> str:

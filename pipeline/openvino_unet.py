@@ -78,8 +78,9 @@ def chosen() -> bool:
 
 
 def label() -> str:
-    """How a capture's spec names this way of running the UNet."""
-    return f"OpenVINO {version()}, bfloat16"
+    """How a capture's spec names this way of running the UNet: OpenVINO's version and this module's way of
+    converting (``FORMAT``), since either changes the last bits of every prediction."""
+    return f"OpenVINO {version()}, bfloat16, conversion {FORMAT}"
 
 
 def cache_folder() -> Path:

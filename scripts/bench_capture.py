@@ -144,7 +144,7 @@ def main() -> int:
               flush=True)
     if not args.skip_all:
         wall = capture_all()
-        print(f"capture --all --force: {wall:.1f} s wall (target: at most 120 s on 2 cores)")
+        print(f"capture --all --force: {wall:.1f} s wall (target: at most 60 s on 2 cores)")
     if args.compare > 0:
         ways = {way: [] for way in WAYS}
         for _ in range(args.compare):

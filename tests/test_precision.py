@@ -122,11 +122,12 @@ def test_the_cards_precision_section_is_rewritten_alone_and_kept_by_a_full_evalu
               "judged_alike": {"object": 1.0, "colour": 0.75, "background": 1.0},
               "scores": {name: {key: rate for key in ("object", "colour", "background", "both_objects")}
                          for name in ("float32", "bfloat16")}, "fast_bfloat16": False, "load_average": 0.5,
-              "unet": "OpenVINO 2026.4.1, bfloat16"}
+              "unet": "OpenVINO 2026.4.1, bfloat16, conversion 2"}
     evaluate._rewrite_section(card, evaluate.PRECISION_BEGIN, evaluate.PRECISION_END, evaluate.precision_section(effect))
     text = card.read_text()
     assert text.startswith("# Model card\n\nmeasured before\n") and text.rstrip().endswith("- small")
-    assert "(the\nUNet compiled by OpenVINO 2026.4.1 in bfloat16, the rest under autocast" in text
+    assert ("(the\nUNet compiled by OpenVINO 2026.4.1 in bfloat16 (conversion 2 of pipeline/openvino_unet.py), the rest "
+            "under autocast") in text
     assert "0.25 grey levels" in text and "colour 75.0%" in text and "| object | 50.0% (n=4) | 50.0% (n=4) |" in text
     kept = evaluate.kept_precision_section(card)
     assert kept.startswith(evaluate.PRECISION_BEGIN) and "0.25 grey levels" in kept
