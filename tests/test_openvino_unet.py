@@ -212,3 +212,17 @@ def test_the_converted_unet_norms_by_pooling(pipe):
     norms = [type(m).__name__ for m in traced.modules() if isinstance(m, torch.nn.GroupNorm)]
     assert norms and set(norms) == {"GroupNormByPooling"}
     assert {type(m) for m in pipe.unet.modules() if isinstance(m, torch.nn.GroupNorm)} == {torch.nn.GroupNorm}
+
+
+def test_two_halves_side_by_side_give_each_picture_what_one_whole_gives(pipe, tmp_path, monkeypatch):
+    """An even batch runs as two halves, one per stream (where torch has 2 threads or more); an odd one whole: each
+    picture's prediction is the same, bit for bit."""
+    monkeypatch.setenv(openvino_unet.CACHE_ENV, str(tmp_path))
+    unet = pipe.unet
+    x, t, states = _inputs(unet, batch=4)
+    with torch.no_grad(), openvino_unet.openvino_unet(unet):
+        halves = unet(x, t, encoder_hidden_states=states).sample
+        wholes = [unet(x[i:i + 3], t, encoder_hidden_states=states[i:i + 3]).sample for i in (0, 1)]
+    engine = openvino_unet.engine(unet, 24)
+    assert len(engine.request(4)) == (2 if torch.get_num_threads() >= 2 else 1) and len(engine.request(3)) == 1
+    assert torch.equal(halves[:3], wholes[0]) and torch.equal(halves[1:], wholes[1])
