@@ -127,8 +127,9 @@ def test_a_damaged_cache_entry_is_converted_again_and_a_failing_compile_is_one_l
         raise RuntimeError("Exception from src/inference: no kernel for this CPU\nmore lines")
 
     monkeypatch.setattr(openvino_unet.Engine, "_compiled", broken)
+    x, t, states = _inputs(pipe.unet, batch=5)
     with torch.no_grad(), openvino_unet.openvino_unet(pipe.unet), pytest.raises(UsageError) as refused:
-        pipe.unet(x[:1], t, encoder_hidden_states=states[:1])  # a new batch shape: compiled, and it fails
+        pipe.unet(x, t, encoder_hidden_states=states)  # a new batch size (run as 8): compiled, and it fails
     assert str(refused.value) == ("OpenVINO could not run the UNet here (Exception from src/inference: no kernel for "
                                   "this CPU); run again with LATENT_WALK_UNET=torch to run it in torch instead")
 
@@ -214,15 +215,19 @@ def test_the_converted_unet_norms_by_pooling(pipe):
     assert {type(m) for m in pipe.unet.modules() if isinstance(m, torch.nn.GroupNorm)} == {torch.nn.GroupNorm}
 
 
-def test_two_halves_side_by_side_give_each_picture_what_one_whole_gives(pipe, tmp_path, monkeypatch):
-    """An even batch runs as two halves, one per stream (where torch has 2 threads or more); an odd one whole: each
-    picture's prediction is the same, bit for bit."""
+def test_a_batch_runs_as_compiled_sizes_and_each_picture_gets_the_same_bytes(pipe, tmp_path, monkeypatch):
+    """A batch runs as chunks of the compiled sizes (32 at most, the last chunk filled up), each as two halves side
+    by side where torch has 2 threads or more: each picture's prediction is the same bit for bit however its batch
+    was cut."""
     monkeypatch.setenv(openvino_unet.CACHE_ENV, str(tmp_path))
+    assert openvino_unet.chunks(34) == [(0, 32, 32), (32, 2, 2)] and openvino_unet.chunks(5) == [(0, 5, 8)]
+    assert openvino_unet.chunks(64) == [(0, 32, 32), (32, 32, 32)] and openvino_unet.chunks(1) == [(0, 1, 2)]
     unet = pipe.unet
-    x, t, states = _inputs(unet, batch=4)
+    x, t, states = _inputs(unet, batch=34)
     with torch.no_grad(), openvino_unet.openvino_unet(unet):
-        halves = unet(x, t, encoder_hidden_states=states).sample
-        wholes = [unet(x[i:i + 3], t, encoder_hidden_states=states[i:i + 3]).sample for i in (0, 1)]
+        whole = unet(x, t, encoder_hidden_states=states).sample  # 32, then 2
+        parts = [unet(x[i:j], t, encoder_hidden_states=states[i:j]).sample for i, j in ((0, 3), (3, 8), (8, 34))]
+    assert whole.shape[0] == 34 and torch.equal(whole, torch.cat(parts))  # 3 run as 4, 5 as 8, 26 as 32
     engine = openvino_unet.engine(unet, 24)
-    assert len(engine.request(4)) == (2 if torch.get_num_threads() >= 2 else 1) and len(engine.request(3)) == 1
-    assert torch.equal(halves[:3], wholes[0]) and torch.equal(halves[1:], wholes[1])
+    assert set(engine.requests) == {2, 4, 8, 32}
+    assert {len(requests) for requests in engine.requests.values()} == {2 if torch.get_num_threads() >= 2 else 1}
