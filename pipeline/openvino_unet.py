@@ -15,9 +15,9 @@ How a UNet gets here, once per UNet and its weights:
    folder (``LATENT_WALK_CACHE``, default ``~/.cache/latent-walk``) under a key of its weights, its config and the
    versions of OpenVINO, torch and diffusers, so that the next process (``make video`` runs one per capture) reads it
    back in a few milliseconds; the model every process runs is the one read back from that file;
-2. compiled for each batch shape it is called with (about 0.4 s each; a compiled graph of fixed shapes is half as
-   fast again as one of open shapes), with as many threads as torch has, since the thread count is part of a
-   capture's spec.
+2. compiled for each of the batch sizes in ``SIZES`` that it meets (about 0.75 s each; a compiled graph of fixed
+   shapes is half as fast again as one of open shapes), as two streams of half the threads each, the threads as
+   many as torch has, since the thread count is part of a capture's spec. A batch runs as chunks of those sizes.
 
 Its output is the same from run to run and process to process (the cache adds nothing: a converted model read back
 gives what the one converted in memory gives). It differs from ``bfloat16_unet``'s in the last bits, so captures
@@ -41,9 +41,12 @@ from pathlib import Path
 CACHE_ENV = "LATENT_WALK_CACHE"
 ENGINE_ENV = "LATENT_WALK_UNET"  # "openvino" (the default, where it is installed) or "torch"
 FORMAT = 2  # how this module converts a UNet (its inputs, their types, its group norms): in the cache key
-# The batch sizes compiled. Each size costs a compilation of about 0.75 s, and `capture --all` calls ten sizes
-# (1 to 64 pictures): a batch runs as chunks of these, the last one filled up, which gives each picture the same
-# bytes as any other batch would (no picture's prediction reads another's) and compiles 4 sizes there, not 10.
+# The batch sizes compiled, all even (two streams take half each). Each size costs a compilation of about 0.75 s,
+# and `capture --all` calls ten sizes (1 to 64 pictures): a batch runs as chunks of these, the last one filled up,
+# so 4 sizes are compiled there, not 10. No picture's prediction reads another's, and each picture's bytes were
+# the same however its batch was cut (measured: tests/test_openvino_unet.py and every array of `capture --all`);
+# the plugin could in principle choose other kernels for other shapes, so a change of these sizes or of the
+# streams is a change of FORMAT.
 SIZES = (2, 4, 8, 16, 32)
 
 
@@ -103,7 +106,9 @@ def _group_norm_by_pooling():
     poolings over the picture, which keep that layout; the groups' statistics come from those few numbers; and
     the norm becomes one multiply-add per channel, fused with the SiLU that follows. A batch-32 forward of the
     embedded model: about 46 ms against 54 ms (the pictures' difference from float32's grows by about a tenth: the
-    model card measures it).
+    model card measures it). The variance is the mean square less the squared mean, both rounded to bfloat16: its
+    error grows with a group's mean^2 / variance, which the shipped UNet keeps below 10 over whole walks (a test
+    checks it; past 30, take the squares around the mean instead, a second pooling).
     """
     import torch
     import torch.nn.functional as F
@@ -218,7 +223,7 @@ def _saved_and_read(model, folder: Path):
 
 
 class Engine:
-    """One UNet's converted model, and a compiled graph for each batch shape it has been called with."""
+    """One UNet's converted model, and its compiled graphs: one for each size of ``SIZES`` and thread count met."""
 
     def __init__(self, unet, length: int):
         import openvino as ov
@@ -233,7 +238,7 @@ class Engine:
                 shutil.rmtree(folder, ignore_errors=True)
         if self.model is None:
             self.model = _convert(unet, length, folder)
-        self.requests: dict[int, list] = {}
+        self.requests: dict[tuple[int, int], list] = {}  # (size, torch's threads) -> its inference requests
 
     def request(self, size: int) -> list:
         """The inference requests that run ``size`` pictures (one of ``SIZES``), compiled at its first use: two, side
@@ -241,10 +246,13 @@ class Engine:
         one. Each picture's prediction is the same either way, bit for bit (it never mixes with another picture's),
         and two halves run 10-25% faster than one whole on 2 cores: a small UNet's operators are too short to share
         out between threads without waiting."""
-        if size not in self.requests:
+        import torch
+
+        key = (size, torch.get_num_threads())  # threads changed in a process (tests, training): compiled again
+        if key not in self.requests:
             with _refused_in_one_line():
-                self.requests[size] = self._compiled(size)
-        return self.requests[size]
+                self.requests[key] = self._compiled(size)
+        return self.requests[key]
 
     def _compiled(self, size: int) -> list:
         import torch
@@ -279,12 +287,21 @@ class Engine:
             inputs = [np.concatenate([array, np.repeat(array[-1:], size - kept, axis=0)]) for array in inputs]
         requests = self.request(size)
         part = size // len(requests)
-        with _refused_in_one_line():
-            for i, request in enumerate(requests):
-                request.start_async([array[i * part:(i + 1) * part] for array in inputs])
-            for request in requests:
-                request.wait()
-            return np.concatenate([request.get_output_tensor(0).data for request in requests])[:kept]
+        assert part * len(requests) == size, f"{size} pictures do not split into {len(requests)} equal parts"
+        started = []
+        try:
+            with _refused_in_one_line():
+                for i, request in enumerate(requests):
+                    request.start_async([array[i * part:(i + 1) * part] for array in inputs])
+                    started.append(request)
+                for request in requests:
+                    request.wait()
+                # copied out of the requests' own memory before their next use
+                return np.concatenate([request.get_output_tensor(0).data for request in requests])[:kept]
+        finally:
+            for request in started:  # none left running after a failure: the engine is kept for the next call
+                with contextlib.suppress(Exception):
+                    request.wait()
 
 
 def chunks(batch: int) -> list[tuple[int, int, int]]:
@@ -339,7 +356,7 @@ def _covered(unet, sample, timestep, states) -> bool:
     config = unet.config
     side = int(config.sample_size)
     return (isinstance(sample, torch.Tensor) and isinstance(states, torch.Tensor) and sample.device.type == "cpu"
-            and sample.dim() == 4 and tuple(sample.shape[1:]) == (int(config.in_channels), side, side)
+            and sample.dim() == 4 and sample.shape[0] >= 1 and tuple(sample.shape[1:]) == (int(config.in_channels), side, side)
             and states.dim() == 3 and states.shape[0] == sample.shape[0]
             and states.shape[2] == int(config.cross_attention_dim)
             and torch.as_tensor(timestep).numel() in (1, sample.shape[0]))
