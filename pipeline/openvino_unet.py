@@ -356,7 +356,8 @@ def _covered(unet, sample, timestep, states) -> bool:
     config = unet.config
     side = int(config.sample_size)
     return (isinstance(sample, torch.Tensor) and isinstance(states, torch.Tensor) and sample.device.type == "cpu"
-            and sample.dim() == 4 and sample.shape[0] >= 1 and tuple(sample.shape[1:]) == (int(config.in_channels), side, side)
+            and sample.dim() == 4 and sample.shape[0] >= 1
+            and tuple(sample.shape[1:]) == (int(config.in_channels), side, side)
             and states.dim() == 3 and states.shape[0] == sample.shape[0]
             and states.shape[2] == int(config.cross_attention_dim)
             and torch.as_tensor(timestep).numel() in (1, sample.shape[0]))
