@@ -40,7 +40,7 @@ from pathlib import Path
 
 CACHE_ENV = "LATENT_WALK_CACHE"
 ENGINE_ENV = "LATENT_WALK_UNET"  # "openvino" (the default, where it is installed) or "torch"
-FORMAT = 2  # how this module converts a UNet (its inputs, their types, its group norms): in the cache key
+FORMAT = 3  # how this module converts a UNet (its inputs, their types, its rewritten modules): in the cache key
 # The batch sizes compiled, all even (two streams take half each). Each size costs a compilation of about 0.75 s,
 # and `capture --all` calls ten sizes (1 to 64 pictures): a batch runs as chunks of these, the last one filled up,
 # so 4 sizes are compiled there, not 10. No picture's prediction reads another's, and each picture's bytes were
@@ -48,6 +48,9 @@ FORMAT = 2  # how this module converts a UNet (its inputs, their types, its grou
 # the plugin could in principle choose other kernels for other shapes, so a change of these sizes or of the
 # streams is a change of FORMAT.
 SIZES = (2, 4, 8, 16, 32)
+# Guidance's batches (the same pictures twice, each with two texts) run as chunks of these many pictures, each with its
+# two texts: 32 predictions at most, as above.
+PAIRED_SIZES = (2, 4, 8, 16)
 
 
 def version() -> str | None:
@@ -97,66 +100,218 @@ def cache_folder() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "latent-walk") / "openvino"
 
 
+def _silu(x):
+    """SiLU written as 0.5 x (1 + tanh(x / 2)), the same function: OpenVINO's CPU plugin runs its tanh faster than
+    the exponential and division of its own SiLU (about 1 ms of a batch-32 forward of the embedded model)."""
+    import torch
+
+    return 0.5 * x * (1 + torch.tanh(0.5 * x))
+
+
+def _silu_of_half(z):
+    """SiLU(2 z), as z (1 + tanh(z)): the same function, with one operation fewer per number than ``_silu``."""
+    import torch
+
+    return z + z * torch.tanh(z)
+
+
 def _group_norm_by_pooling():
     """``torch.nn.GroupNorm`` written the way OpenVINO's CPU plugin runs fastest in bfloat16 (the same function).
 
     The plugin runs a group norm in bfloat16 as a reshape to (batch, groups, rest), a mean-variance normalisation and
     a reshape back: each one reorders the activation out of the convolutions' channels-last layout and back again
-    (together a third of a forward of the embedded model). Here each channel's mean and mean square are average
-    poolings over the picture, which keep that layout; the groups' statistics come from those few numbers; and
-    the norm becomes one multiply-add per channel, fused with the SiLU that follows. A batch-32 forward of the
-    embedded model: about 46 ms against 54 ms (the pictures' difference from float32's grows by about a tenth: the
-    model card measures it). The variance is the mean square less the squared mean, both rounded to bfloat16: its
-    error grows with a group's mean^2 / variance, which the shipped UNet keeps below 10 over whole walks (a test
-    checks it; past 30, take the squares around the mean instead, a second pooling).
+    (together a third of a forward of the embedded model). Here each channel's mean is an average pooling over the
+    picture and its mean square a sum of squares (``ReduceL2``), both of which keep that layout; the groups'
+    statistics come from those few numbers (a product with a block of ones per group); and the norm becomes one
+    multiply-add per channel (``statistics``), fused with the SiLU that follows. The variance is the mean square less
+    the squared mean, both rounded to bfloat16: its error grows with a group's mean^2 / variance, which the shipped
+    UNet keeps below 10 over whole walks (a test checks it; past 30, take the squares around the mean instead, a
+    second pass).
     """
     import torch
     import torch.nn.functional as F
 
     class GroupNormByPooling(torch.nn.GroupNorm):
+        def statistics(self, x, added=None, half=False):
+            """(scale, shift), each (batch, channels, 1, 1), such that this norm of ``x`` plus ``added`` (one number
+            per picture and channel, or None) is ``x * scale + shift``: an addition before the norm never touches
+            the picture (a resnet's time embedding, ``_resnet_forward``)."""
+            batch, channels, height, width = x.shape
+            height, width = int(height), int(width)  # constants of the trace: the pooling's window
+            per_group = channels // self.num_groups
+            mean = F.avg_pool2d(x, (height, width)).flatten(1)
+            square = torch.linalg.vector_norm(x, 2, dim=(2, 3)) ** 2 * (1 / (height * width))
+            if added is not None:  # the moments of x + added, from x's
+                square = square + added * (2 * mean + added)
+                mean = mean + added
+            together = getattr(self, "together", None)  # a block of ones per group: each channel gets its group's sum
+            if together is None:
+                together = torch.block_diag(*[torch.ones(per_group, per_group, device=x.device)] * self.num_groups)
+            both = torch.cat([mean, square]) @ together * (1 / per_group)
+            mean, square = both[:batch], both[batch:]
+            # bfloat16 rounds both means: a variance that rounds below zero is zero
+            scale = torch.rsqrt((square - mean * mean).clamp(min=0) + self.eps) * self.weight
+            shift = self.bias - mean * scale
+            if added is not None:
+                shift = shift + added * scale
+            if half:
+                scale, shift = 0.5 * scale, 0.5 * shift
+            return scale[:, :, None, None], shift[:, :, None, None]
+
         def forward(self, x):
             if x.dim() != 4 or not self.affine:
                 return super().forward(x)
-            batch, channels, height, width = x.shape
-            groups, per_group = self.num_groups, channels // self.num_groups
-
-            def of_groups(per_channel):  # (batch, channels, 1, 1) -> each group's mean, (batch, groups, 1)
-                return per_channel.reshape(batch, groups, per_group).mean(2, keepdim=True)
-
-            def per_channel(of_group):  # (batch, groups, 1) -> (batch, channels)
-                return of_group.expand(batch, groups, per_group).reshape(batch, channels)
-
-            mean = of_groups(F.avg_pool2d(x, (height, width)))
-            square = of_groups(F.avg_pool2d(x * x, (height, width)))
-            # bfloat16 rounds both means: a variance that rounds below zero is zero
-            scale = per_channel(torch.rsqrt((square - mean * mean).clamp(min=0) + self.eps)) * self.weight
-            shift = self.bias - per_channel(mean) * scale
-            return x * scale[:, :, None, None] + shift[:, :, None, None]
+            scale, shift = self.statistics(x)
+            return x * scale + shift
 
     return GroupNormByPooling
 
 
+def _resnet_forward(block, x, temb):
+    """A diffusers ``ResnetBlock2D`` (no resampling, the time embedding added before its second norm) as the traced
+    copy runs it: the same function, with the time embedding folded into the second norm's shift rather than added to
+    the whole activation (in OpenVINO that addition also turned the activation to planar layout and back, about 5 ms
+    of a batch-32 forward of the embedded model), and its SiLUs as ``_silu``."""
+    import torch.nn.functional as F
+
+    scale, shift = block.norm1.statistics(x, half=True)
+    h = block.conv1(_silu_of_half(x * scale + shift))
+    added = block.time_emb_proj(F.silu(temb))
+    scale, shift = block.norm2.statistics(h, added, half=True)
+    h = block.conv2(_silu_of_half(h * scale + shift))  # dropout: none outside training
+    if block.conv_shortcut is not None:
+        x = block.conv_shortcut(x)
+    out = x + h
+    return out if block.output_scale_factor == 1 else out / block.output_scale_factor
+
+
+def _geglu_forward(module, x):
+    """diffusers' ``GEGLU`` as two products rather than one split in two (OpenVINO's split runs as a slow generic
+    copy): the same function."""
+    import torch.nn.functional as F
+
+    half = module.proj.out_features // 2
+    weight, bias = module.proj.weight, module.proj.bias
+    value = F.linear(x, weight[:half], None if bias is None else bias[:half])
+    gate = F.linear(x, weight[half:], None if bias is None else bias[half:])
+    return value * module.gelu(gate)
+
+
+def unsupported(unet) -> str | None:
+    """What in ``unet`` the traced copy does not reproduce (``_unet_forward`` writes out the forward of a diffusers
+    ``UNet2DConditionModel`` of the toy world's kind), or None where it reproduces all of it."""
+    import torch
+    from diffusers import UNet2DConditionModel
+    from diffusers.models.attention_processor import Attention, AttnProcessor2_0
+    from diffusers.models.resnet import ResnetBlock2D
+
+    if type(unet) is not UNet2DConditionModel:
+        return f"a {type(unet).__name__}, not a UNet2DConditionModel"
+    config = unet.config
+    plain = {"time_embedding_type": "positional", "class_embed_type": None, "addition_embed_type": None,
+             "encoder_hid_dim": None, "time_cond_proj_dim": None, "center_input_sample": False, "act_fn": "silu",
+             "time_embedding_act_fn": None, "resnet_time_scale_shift": "default"}
+    for name, value in plain.items():
+        if config.get(name, value) != value:
+            return f"{name} = {config.get(name)!r}"
+    kinds = {"DownBlock2D", "CrossAttnDownBlock2D", "UpBlock2D", "CrossAttnUpBlock2D", "UNetMidBlock2DCrossAttn"}
+    blocks = [*unet.down_blocks, unet.mid_block, *unet.up_blocks]
+    if any(type(block).__name__ not in kinds for block in blocks):
+        return "a block of another kind than " + ", ".join(sorted(kinds))
+    for module in unet.modules():
+        if isinstance(module, ResnetBlock2D) and (
+                module.upsample is not None or module.downsample is not None or module.skip_time_act
+                or module.time_embedding_norm != "default" or module.time_emb_proj is None
+                or type(module.nonlinearity) is not torch.nn.SiLU):
+            return "a resnet block that resamples, or takes its time embedding otherwise"
+        if isinstance(module, Attention) and type(module.processor) is not AttnProcessor2_0:
+            return f"an attention processor {type(module.processor).__name__}"
+    return None
+
+
+def _unet_forward(unet, sample, timestep, states):
+    """``UNet2DConditionModel.forward`` of the kinds ``unsupported`` lets through, for ``sample``'s n pictures (one
+    timestep each) and ``states``' k x n texts: k sets of texts, one text per picture in each (text i goes with picture
+    i mod n); a prediction per text.
+
+    Until the first block that reads the text, a picture's activations are the same whatever its text: they are
+    computed once per picture and then repeated for each set of texts. Under guidance every picture runs with two texts (the
+    prompt and the empty one), so that part of the UNet (its 32 x 32 and 16 x 16 levels going down, about a seventh
+    of a forward) runs once for the two. Each prediction is what the UNet computes for its picture and text."""
+
+    emb = unet.time_embedding(unet.time_proj(timestep).to(sample.dtype))
+    h = unet.conv_in(sample)
+    skips = [h]
+    shared = True  # activations still one per picture, not yet one per text
+
+    def per_text(x):  # once for each set of texts (a tiling, which keeps the convolutions' layout; a gather did not)
+        return x.repeat(states.shape[0] // sample.shape[0], *[1] * (x.dim() - 1))
+
+    for block in unet.down_blocks:
+        attentions = getattr(block, "attentions", None) or [None] * len(block.resnets)
+        for resnet, attention in zip(block.resnets, attentions):
+            h = resnet(h, emb)
+            if attention is not None:
+                if shared:
+                    h, emb, skips, shared = per_text(h), per_text(emb), [per_text(s) for s in skips], False
+                h = attention(h, encoder_hidden_states=states, return_dict=False)[0]
+            skips.append(h)
+        for downsampler in block.downsamplers or []:
+            h = downsampler(h)
+        if block.downsamplers:
+            skips.append(h)
+    if shared:
+        h, emb, skips = per_text(h), per_text(emb), [per_text(s) for s in skips]
+    h = unet.mid_block(h, emb, encoder_hidden_states=states)
+    for block in unet.up_blocks:
+        count = len(block.resnets)
+        skips, taken = skips[:-count], tuple(skips[-count:])
+        if getattr(block, "has_cross_attention", False):
+            h = block(h, taken, emb, encoder_hidden_states=states)
+        else:
+            h = block(h, taken, emb)
+    return unet.conv_out(_silu(unet.conv_norm_out(h)))
+
+
 def _traceable(unet):
-    """The UNet as a function of three float32 tensors (OpenVINO's inputs): the sample, one timestep per picture (a
-    float, as the UNet's timestep embedding reads it) and the text states; its prediction, float32. Its group norms
-    are ``_group_norm_by_pooling``'s."""
+    """The UNet as a function of OpenVINO's three inputs, all float32: the pictures, one timestep per picture (a float,
+    as the UNet's timestep embedding reads it) and the text states, one set or more of a text per picture; its
+    predictions, one per text, float32 (``_unet_forward``). Its group norms are ``_group_norm_by_pooling``'s, its
+    resnet blocks ``_resnet_forward`` and its GEGLUs ``_geglu_forward``: the same functions, written for the plugin."""
     import copy
 
     import torch
+    from diffusers.models.activations import GEGLU
+    from diffusers.models.resnet import ResnetBlock2D
+
+    by_pooling = _group_norm_by_pooling()
+
+    class Resnet(ResnetBlock2D):
+        def forward(self, x, temb, *args, **kwargs):
+            return _resnet_forward(self, x, temb)
+
+    class Geglu(GEGLU):
+        def forward(self, x, *args, **kwargs):
+            return _geglu_forward(self, x)
 
     class Traceable(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.unet = copy.deepcopy(unet).requires_grad_(False)  # a trace keeps no weight that asks for gradients
-            by_pooling = _group_norm_by_pooling()
+            self.unet.__dict__.pop("forward", None)  # a wrapper over the UNet's own (a recorder's, or this module's)
             for module in self.unet.modules():
                 if type(module) is torch.nn.GroupNorm:
                     module.__class__ = by_pooling
+                    per_group = module.num_channels // module.num_groups
+                    module.register_buffer("together", torch.block_diag(
+                        *[torch.ones(per_group, per_group)] * module.num_groups), persistent=False)
+                elif type(module) is ResnetBlock2D:
+                    module.__class__ = Resnet
+                elif type(module) is GEGLU:
+                    module.__class__ = Geglu
 
         def forward(self, sample, timestep, states):
-            # the class's forward: the instance's may be a wrapper (a recorder's, or openvino_unet's own)
-            forward = type(self.unet).forward
-            return forward(self.unet, sample, timestep, encoder_hidden_states=states, return_dict=False)[0]
+            return _unet_forward(self.unet, sample, timestep, states)
 
     return Traceable().eval()
 
@@ -179,20 +334,25 @@ def _key(unet, length: int) -> str:
 
 
 def _convert(unet, length: int, folder: Path):
-    """The converted model (batch left open), written to ``folder`` and read back from it. A folder that cannot be
-    written leaves the model converted in memory only, written to a temporary folder and read back all the same."""
+    """The converted model (its pictures' and texts' counts left open), written to ``folder`` and read back from it.
+    A folder that cannot be written leaves the model converted in memory only, written to a temporary folder and read
+    back all the same."""
     import openvino as ov
     import torch
 
+    from pipeline.errors import UsageError
+
+    why = unsupported(unet)
+    if why is not None:
+        raise UsageError(f"OpenVINO's copy of the UNet cannot reproduce this one ({why}); run again with "
+                         f"{ENGINE_ENV}=torch to run it in torch instead")
     config = unet.config
-    side, channels = int(config.sample_size), int(config.in_channels)
-    example = (torch.zeros(2, channels, side, side), torch.full((2,), 500.0),
-               torch.zeros(2, length, int(config.cross_attention_dim)))
-    shapes = [ov.PartialShape([-1, channels, side, side]), ov.PartialShape([-1]),
-              ov.PartialShape([-1, length, int(config.cross_attention_dim)])]
+    side, channels, width = int(config.sample_size), int(config.in_channels), int(config.cross_attention_dim)
+    example = (torch.zeros(2, channels, side, side), torch.full((2,), 500.0), torch.zeros(4, length, width))
+    inputs = [ov.PartialShape([-1, channels, side, side]), ov.PartialShape([-1]), ov.PartialShape([-1, length, width])]
     with warnings.catch_warnings(), torch.no_grad(), torch.autocast("cpu", enabled=False):  # a graph of float32
         warnings.simplefilter("ignore")  # the tracer's warnings about the UNet's shape checks
-        model = ov.convert_model(_traceable(unet), example_input=example, input=shapes)
+        model = ov.convert_model(_traceable(unet), example_input=example, input=inputs)
     return _saved_and_read(model, folder)
 
 
@@ -223,7 +383,8 @@ def _saved_and_read(model, folder: Path):
 
 
 class Engine:
-    """One UNet's converted model, and its compiled graphs: one for each size of ``SIZES`` and thread count met."""
+    """One UNet's converted model, and its compiled graphs: one for each size of ``SIZES`` (or ``PAIRED_SIZES``), texts
+    per picture and thread count met."""
 
     def __init__(self, unet, length: int):
         import openvino as ov
@@ -238,30 +399,31 @@ class Engine:
                 shutil.rmtree(folder, ignore_errors=True)
         if self.model is None:
             self.model = _convert(unet, length, folder)
-        self.requests: dict[tuple[int, int], list] = {}  # (size, torch's threads) -> its inference requests
+        self.requests: dict[tuple[int, int, int], list] = {}  # (size, texts, torch's threads) -> inference requests
 
-    def request(self, size: int) -> list:
-        """The inference requests that run ``size`` pictures (one of ``SIZES``), compiled at its first use: two, side
-        by side, each on half of the pictures and half of the threads, where torch has two threads or more; else
-        one. Each picture's prediction is the same either way, bit for bit (it never mixes with another picture's),
-        and two halves run 10-25% faster than one whole on 2 cores: a small UNet's operators are too short to share
-        out between threads without waiting."""
+    def request(self, size: int, texts: int = 1) -> list:
+        """The inference requests that run ``size`` pictures (one of ``SIZES``, or of ``PAIRED_SIZES`` with two
+        texts each), compiled at its first use: two, side by side, each on half of the pictures and half of the
+        threads, where torch has two threads or more; else one. Each prediction is the same either way, bit for bit
+        (it never mixes with another picture's), and two halves run 10-25% faster than one whole on 2 cores: a small
+        UNet's operators are too short to share out between threads without waiting."""
         import torch
 
-        key = (size, torch.get_num_threads())  # threads changed in a process (tests, training): compiled again
+        key = (size, texts, torch.get_num_threads())  # threads changed in a process (tests, training): compiled again
         if key not in self.requests:
             with _refused_in_one_line():
-                self.requests[key] = self._compiled(size)
+                self.requests[key] = self._compiled(size, texts)
         return self.requests[key]
 
-    def _compiled(self, size: int) -> list:
+    def _compiled(self, size: int, texts: int = 1) -> list:
         import torch
 
         threads = torch.get_num_threads()
         streams = 2 if threads >= 2 else 1
         model = self.model.clone()
-        model.reshape({port.get_any_name(): [size // streams, *port.get_partial_shape()[1:].to_shape()]
-                       for port in model.inputs})
+        pictures = size // streams
+        sample, _, states = (port.get_partial_shape() for port in model.inputs)
+        model.reshape({0: [pictures, *sample[1:].to_shape()], 1: [pictures], 2: [pictures * texts, *states[1:].to_shape()]})
         compiled = self.core.compile_model(model, "CPU", {
             "INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": streams,
             **({"PERFORMANCE_HINT": "LATENCY"} if streams == 1 else {})})
@@ -273,46 +435,64 @@ class Engine:
 
         batch = sample.shape[0]
         timestep = torch.as_tensor(timestep, dtype=torch.float32).reshape(-1).expand(batch)
-        inputs = [sample.detach().float().contiguous().numpy(), timestep.contiguous().numpy(),
-                  states.detach().float().contiguous().numpy()]
-        return torch.from_numpy(np.concatenate([self._run(size, [array[start:start + kept] for array in inputs])
-                                                for start, kept, size in chunks(batch)]))
+        pictures, steps, texts = (sample.detach().float().contiguous().numpy(), timestep.contiguous().numpy(),
+                                  states.detach().float().contiguous().numpy())
+        half = batch // 2
+        if (batch % 2 == 0 and half >= 2 and np.array_equal(pictures[:half], pictures[half:])
+                and np.array_equal(steps[:half], steps[half:])):
+            # guidance's batch: the same pictures twice, with two texts (the empty prompt's, the prompt's): each
+            # picture runs once with both (``_unet_forward``)
+            runs = [self._run(size, pictures[start:start + kept], steps[start:start + kept],
+                              [texts[start:start + kept], texts[half + start:half + start + kept]])
+                    for start, kept, size in chunks(half, PAIRED_SIZES)]
+            return torch.from_numpy(np.concatenate([run[0] for run in runs] + [run[1] for run in runs]))
+        return torch.from_numpy(np.concatenate([
+            self._run(size, pictures[start:start + kept], steps[start:start + kept], [texts[start:start + kept]])[0]
+            for start, kept, size in chunks(batch)]))
 
-    def _run(self, size: int, inputs: list):
-        """The predictions for ``inputs``' pictures, run as ``size`` pictures: the last one repeated to fill it."""
+    def _run(self, size: int, pictures, steps, texts: list) -> list:
+        """For each array of ``texts`` (one text per picture in each), the predictions for ``pictures`` with those
+        texts, run as ``size`` pictures: the last one repeated to fill it."""
         import numpy as np
 
-        kept = inputs[0].shape[0]
-        if kept < size:
-            inputs = [np.concatenate([array, np.repeat(array[-1:], size - kept, axis=0)]) for array in inputs]
-        requests = self.request(size)
+        kept = pictures.shape[0]
+
+        def filled(array):
+            return np.concatenate([array, np.repeat(array[-1:], size - kept, axis=0)]) if kept < size else array
+
+        pictures, steps, texts = filled(pictures), filled(steps), [filled(text) for text in texts]
+        requests = self.request(size, len(texts))
         part = size // len(requests)
         assert part * len(requests) == size, f"{size} pictures do not split into {len(requests)} equal parts"
         started = []
         try:
             with _refused_in_one_line():
                 for i, request in enumerate(requests):
-                    request.start_async([array[i * part:(i + 1) * part] for array in inputs])
+                    mine = slice(i * part, (i + 1) * part)
+                    request.start_async([pictures[mine], steps[mine], np.concatenate([text[mine] for text in texts])])
                     started.append(request)
                 for request in requests:
                     request.wait()
                 # copied out of the requests' own memory before their next use
-                return np.concatenate([request.get_output_tensor(0).data for request in requests])[:kept]
+                outputs = [request.get_output_tensor(0).data for request in requests]
+                return [np.concatenate([out[j * part:(j + 1) * part] for out in outputs])[:kept]
+                        for j in range(len(texts))]
         finally:
             for request in started:  # none left running after a failure: the engine is kept for the next call
                 with contextlib.suppress(Exception):
                     request.wait()
 
 
-def chunks(batch: int) -> list[tuple[int, int, int]]:
+def chunks(batch: int, sizes: tuple[int, ...] = None) -> list[tuple[int, int, int]]:
     """How a batch runs, as (first picture, pictures, the size it runs as) for each compiled call: as many of the
-    largest of ``SIZES`` as fit, and the rest as the next size up."""
+    largest of ``sizes`` (``SIZES`` unless given) as fit, and the rest as the next size up."""
+    sizes = sizes or SIZES
     parts, start = [], 0
-    while batch - start > SIZES[-1]:
-        parts.append((start, SIZES[-1], SIZES[-1]))
-        start += SIZES[-1]
+    while batch - start > sizes[-1]:
+        parts.append((start, sizes[-1], sizes[-1]))
+        start += sizes[-1]
     rest = batch - start
-    parts.append((start, rest, next(size for size in SIZES if size >= rest)))
+    parts.append((start, rest, next(size for size in sizes if size >= rest)))
     return parts
 
 

@@ -123,7 +123,7 @@ def test_a_damaged_cache_entry_is_converted_again_and_a_failing_compile_is_one_l
     assert torch.isfinite(out).all() and (entry / "unet.bin").is_file() and "cut short" not in (
         entry / "unet.xml").read_text()
 
-    def broken(self, batch):
+    def broken(self, *size_and_texts):
         raise RuntimeError("Exception from src/inference: no kernel for this CPU\nmore lines")
 
     monkeypatch.setattr(openvino_unet.Engine, "_compiled", broken)
@@ -229,7 +229,7 @@ def test_a_batch_runs_as_compiled_sizes_and_each_picture_gets_the_same_bytes(pip
         parts = [unet(x[i:j], t, encoder_hidden_states=states[i:j]).sample for i, j in ((0, 3), (3, 8), (8, 34))]
     assert whole.shape[0] == 34 and torch.equal(whole, torch.cat(parts))  # 3 run as 4, 5 as 8, 26 as 32
     engine = openvino_unet.engine(unet, 24)
-    assert {size for size, _ in engine.requests} == {2, 4, 8, 32}
+    assert {size for size, texts, _ in engine.requests if texts == 1} == {2, 4, 8, 32}
     streams = 2 if torch.get_num_threads() >= 2 else 1
     for requests in engine.requests.values():
         assert len(requests) == streams
@@ -257,3 +257,69 @@ def test_the_shipped_unets_group_norms_are_safe_to_take_in_one_pass(pipe):
         for hook in hooks:
             hook.remove()
     assert len(ratios) == 12 * len(hooks) and max(ratios) < 30, max(ratios)
+
+
+def test_the_traced_unet_is_the_unet_with_one_text_or_two_per_picture(pipe):
+    """The function OpenVINO converts (``_traceable``: the forward written out, its norms by pooling, the time
+    embedding folded into the norms, SiLU by tanh, GEGLU as two products, the text-free levels once per picture) is
+    the UNet's own, in float32: with a text per picture, and with two (guidance's batch, the pictures repeated)."""
+    unet = pipe.unet
+    assert openvino_unet.unsupported(unet) is None
+    traced = openvino_unet._traceable(unet)
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(3, 3, 32, 32, generator=generator)
+    t = torch.tensor([900.0, 400.0, 20.0])
+    states = torch.randn(6, 24, unet.config.cross_attention_dim, generator=generator)
+    with torch.no_grad():
+        two = traced(x, t, states)
+        one = traced(x, t, states[3:])
+        expected_two = unet(torch.cat([x, x]), torch.cat([t, t]), encoder_hidden_states=states).sample
+        expected_one = unet(x, t, encoder_hidden_states=states[3:]).sample
+    assert two.shape == (6, 3, 32, 32) and one.shape == (3, 3, 32, 32)
+    torch.testing.assert_close(two, expected_two, atol=5e-5, rtol=1e-5)
+    torch.testing.assert_close(one, expected_one, atol=5e-5, rtol=1e-5)
+    assert not torch.equal(two[:3], two[3:])  # each text its own prediction
+
+
+def test_guidances_batch_runs_each_picture_once_for_both_texts(pipe, tmp_path, monkeypatch):
+    """A batch of the same pictures twice (guidance's: the empty prompt's texts, then the prompt's) runs as pictures
+    with two texts each, in chunks of ``PAIRED_SIZES``: each prediction close to float32's and the same bytes however
+    the batch was cut; a batch whose halves differ runs as before."""
+    monkeypatch.setenv(openvino_unet.CACHE_ENV, str(tmp_path))
+    unet = pipe.unet
+    x, t, states = _inputs(unet, batch=20)
+    x, states = x[:10], states[:20]
+    with torch.no_grad():
+        reference = unet(torch.cat([x, x]), t, encoder_hidden_states=states).sample
+        with openvino_unet.openvino_unet(unet):
+            whole = unet(torch.cat([x, x]), t, encoder_hidden_states=states).sample  # 10 pictures: run as 16
+            parts = [unet(torch.cat([x[i:j], x[i:j]]), t,
+                          encoder_hidden_states=torch.cat([states[i:j], states[10 + i:10 + j]])).sample
+                     for i, j in ((0, 3), (3, 10))]  # run as 4 and 8
+            unpaired = unet(torch.cat([x, x.flip(0)]), t, encoder_hidden_states=states).sample
+    assert openvino_unet.chunks(10, openvino_unet.PAIRED_SIZES) == [(0, 10, 16)]
+    assert torch.equal(whole, torch.cat([parts[0][:3], parts[1][:7], parts[0][3:], parts[1][7:]]))
+    assert (whole - reference).abs().mean() < 0.02  # bfloat16's rounding, not another prediction
+    engine = openvino_unet.engine(unet, 24)
+    assert {(size, texts) for size, texts, _ in engine.requests} == {(16, 2), (4, 2), (8, 2), (32, 1)}
+    assert (unpaired[:10] - whole[:10]).abs().mean() < 0.02 and not torch.equal(unpaired[10:], whole[10:])
+
+
+def test_a_unet_the_trace_does_not_reproduce_is_refused_in_one_line(pipe, tmp_path, monkeypatch):
+    """A UNet of another make (here its resnets take the time embedding as a scale and a shift) is not converted
+    into something else: one line says so and how to run it in torch."""
+    import copy
+
+    from pipeline.errors import UsageError
+
+    monkeypatch.setenv(openvino_unet.CACHE_ENV, str(tmp_path))
+    unet = copy.deepcopy(pipe.unet)
+    unet.down_blocks[0].resnets[0].time_embedding_norm = "scale_shift"
+    assert openvino_unet.unsupported(unet) == "a resnet block that resamples, or takes its time embedding otherwise"
+    x, t, states = _inputs(unet, batch=2)
+    with torch.no_grad(), openvino_unet.openvino_unet(unet), pytest.raises(UsageError) as refused:
+        unet(x, t, encoder_hidden_states=states)
+    assert str(refused.value) == (
+        "OpenVINO's copy of the UNet cannot reproduce this one (a resnet block that resamples, or takes its time "
+        "embedding otherwise); run again with LATENT_WALK_UNET=torch to run it in torch instead")
+    assert list(tmp_path.iterdir()) == []
