@@ -92,7 +92,8 @@ def diversity(pipe, judge, guidance, steps, n=16) -> dict:
 
 def sampling_speed(pipe, n=16, steps=50, guidance=DEFAULT_GUIDANCE) -> float:
     gens = [torch.Generator().manual_seed(i) for i in range(n)]
-    pipe(["a red fish"] * 2, num_inference_steps=2, guidance_scale=guidance)  # warm-up
+    # warm-up at the same batch: a compiled engine (OpenVINO's) compiles each batch size at its first call
+    pipe(["a red fish"] * n, num_inference_steps=1, guidance_scale=guidance)
     t0 = time.perf_counter()
     pipe(["a red fish"] * n, num_inference_steps=steps, guidance_scale=guidance, generator=gens)
     return time.perf_counter() - t0

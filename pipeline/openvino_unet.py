@@ -7,17 +7,20 @@ convolutions. OpenVINO compiles the same graph with the element-wise work fused 
 held in its blocked bfloat16 layout. A batch-32 forward of the embedded model, on 2 cores with AMX: about 75 ms as
 ``precision.bfloat16_unet``'s bfloat16 copy runs it; 52 ms through OpenVINO as first converted; 40-46 ms with the
 group norms written as poolings (``_group_norm_by_pooling``); 33-36 ms run as two halves side by side
-(``Engine.request``).
+(``Engine.request``); 30-33 ms with the forward written out for the plugin (``_traceable``: each resnet's time
+embedding folded into its norm, SiLU by tanh, GEGLU as two products), and under guidance each picture's text-free
+levels run once for both texts (``_unet_forward``).
 
 How a UNet gets here, once per UNet and its weights:
 
-1. traced from PyTorch (``openvino.convert_model``, about 4 s) with the batch left open, then written to a cache
+1. traced from PyTorch (``openvino.convert_model``, about 4 s) with its batches left open, then written to a cache
    folder (``LATENT_WALK_CACHE``, default ``~/.cache/latent-walk``) under a key of its weights, its config and the
    versions of OpenVINO, torch and diffusers, so that the next process (``make video`` runs one per capture) reads it
    back in a few milliseconds; the model every process runs is the one read back from that file;
-2. compiled for each of the batch sizes in ``SIZES`` that it meets (about 0.75 s each; a compiled graph of fixed
-   shapes is half as fast again as one of open shapes), as two streams of half the threads each, the threads as
-   many as torch has, since the thread count is part of a capture's spec. A batch runs as chunks of those sizes.
+2. compiled for each of the batch sizes in ``SIZES`` (``PAIRED_SIZES`` for guidance's) that it meets (about 0.75 s
+   each; a compiled graph of fixed shapes is half as fast again as one of open shapes), as two streams of half the
+   threads each, the threads as many as torch has, since the thread count is part of a capture's spec. A batch runs
+   as chunks of those sizes.
 
 Its output is the same from run to run and process to process (the cache adds nothing: a converted model read back
 gives what the one converted in memory gives). It differs from ``bfloat16_unet``'s in the last bits, so captures
@@ -202,7 +205,7 @@ def unsupported(unet) -> str | None:
     ``UNet2DConditionModel`` of the toy world's kind), or None where it reproduces all of it."""
     import torch
     from diffusers import UNet2DConditionModel
-    from diffusers.models.attention_processor import Attention, AttnProcessor2_0
+    from diffusers.models.attention_processor import Attention, AttnProcessor, AttnProcessor2_0
     from diffusers.models.resnet import ResnetBlock2D
 
     if type(unet) is not UNet2DConditionModel:
@@ -224,8 +227,8 @@ def unsupported(unet) -> str | None:
                 or module.time_embedding_norm != "default" or module.time_emb_proj is None
                 or type(module.nonlinearity) is not torch.nn.SiLU):
             return "a resnet block that resamples, or takes its time embedding otherwise"
-        if isinstance(module, Attention) and type(module.processor) is not AttnProcessor2_0:
-            return f"an attention processor {type(module.processor).__name__}"
+        if isinstance(module, Attention) and type(module.processor) not in (AttnProcessor, AttnProcessor2_0):
+            return f"an attention processor {type(module.processor).__name__}"  # the plain ones only
     return None
 
 
@@ -235,9 +238,9 @@ def _unet_forward(unet, sample, timestep, states):
     i mod n); a prediction per text.
 
     Until the first block that reads the text, a picture's activations are the same whatever its text: they are
-    computed once per picture and then repeated for each set of texts. Under guidance every picture runs with two texts (the
-    prompt and the empty one), so that part of the UNet (its 32 x 32 and 16 x 16 levels going down, about a seventh
-    of a forward) runs once for the two. Each prediction is what the UNet computes for its picture and text."""
+    computed once per picture and then repeated for each set of texts. Under guidance every picture runs with two
+    texts (the prompt and the empty one), so that part of the UNet (its 32 x 32 and 16 x 16 levels going down: about
+    a seventh of a forward's time, 6% of its FLOPs) runs once for the two. Each prediction is what the UNet computes for its picture and text."""
 
     emb = unet.time_embedding(unet.time_proj(timestep).to(sample.dtype))
     h = unet.conv_in(sample)
@@ -282,6 +285,7 @@ def _traceable(unet):
 
     import torch
     from diffusers.models.activations import GEGLU
+    from diffusers.models.attention_processor import AttnProcessor2_0
     from diffusers.models.resnet import ResnetBlock2D
 
     by_pooling = _group_norm_by_pooling()
@@ -299,6 +303,8 @@ def _traceable(unet):
             super().__init__()
             self.unet = copy.deepcopy(unet).requires_grad_(False)  # a trace keeps no weight that asks for gradients
             self.unet.__dict__.pop("forward", None)  # a wrapper over the UNet's own (a recorder's, or this module's)
+            # the fused attention, the same function as the plain one training sets: one graph whichever is set
+            self.unet.set_attn_processor(AttnProcessor2_0())
             for module in self.unet.modules():
                 if type(module) is torch.nn.GroupNorm:
                     module.__class__ = by_pooling

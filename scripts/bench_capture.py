@@ -10,7 +10,7 @@ call and recorded call alternate, so a machine that slows down mid-run slows bot
 and the median of the pairs' time ratios is the overhead (on a machine shared with other
 work, cpu time is the steadier one). `capture --all --force` runs in a fresh process into a
 temporary folder, as `make video` would run it, and its wall time is reported. Targets:
-overhead at most 10%, `capture --all` at most 2 minutes on 2 CPU cores.
+overhead at most 10%, `capture --all` from nothing at most 60 s on 2 CPU cores.
 """
 
 from __future__ import annotations

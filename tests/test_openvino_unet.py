@@ -280,6 +280,19 @@ def test_the_traced_unet_is_the_unet_with_one_text_or_two_per_picture(pipe):
     torch.testing.assert_close(one, expected_one, atol=5e-5, rtol=1e-5)
     assert not torch.equal(two[:3], two[3:])  # each text its own prediction
 
+    # training's plain attention (the same function): the traced copy is the same graph, with the fused one
+    import copy
+
+    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
+
+    from pipeline.model import plain_attention_for_training
+
+    training = copy.deepcopy(unet)
+    plain_attention_for_training(training, torch.device("cpu"))
+    assert {type(p) for p in training.attn_processors.values()} == {AttnProcessor}
+    assert openvino_unet.unsupported(training) is None
+    assert {type(p) for p in openvino_unet._traceable(training).unet.attn_processors.values()} == {AttnProcessor2_0}
+
 
 def test_guidances_batch_runs_each_picture_once_for_both_texts(pipe, tmp_path, monkeypatch):
     """A batch of the same pictures twice (guidance's: the empty prompt's texts, then the prompt's) runs as pictures
