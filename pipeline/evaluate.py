@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import time
 from pathlib import Path
 
@@ -14,7 +15,6 @@ import torch
 from tqdm import tqdm
 
 from pipeline import options
-from pipeline.errors import UsageError
 from pipeline.files import write_whole, written
 from pipeline.judge import COLOUR_NAMES, DEFAULT_JUDGE_DIR, load_judge, verdicts
 from pipeline.latent import DEFAULT_LATENT_DIR, latent_unet_config, vae_config
@@ -100,13 +100,72 @@ def sampling_speed(pipe, n=16, steps=50, guidance=DEFAULT_GUIDANCE) -> float:
 
 
 def measure_speed(pipe, model_dir: Path) -> dict:
-    """Sampling and training speed on this CPU, with the load the machine carried meanwhile."""
+    """Sampling and training speed on this CPU, with the load the machine carried meanwhile: sampling in float32 and,
+    where the processor does bfloat16 natively, in bfloat16 as captures run it (``precision.running_in``)."""
+    from pipeline.precision import fast_bfloat16, running_in, unet_way
+
     training = json.loads((Path(model_dir) / "training.json").read_text())
     load_before = os.getloadavg()[0]
-    sampling = sampling_speed(pipe)
-    step = cpu_training_step_seconds(training["batch_size"])
-    return {"sampling_seconds_16x50": round(sampling, 2), "cpu_step_seconds": round(step, 2),
-            "load_average": round(max(load_before, os.getloadavg()[0]), 2)}
+    speed = {"sampling_seconds_16x50": round(sampling_speed(pipe), 2)}
+    if fast_bfloat16("cpu"):
+        with running_in("bfloat16", "cpu", pipe):
+            speed["sampling_seconds_16x50_bfloat16"] = round(sampling_speed(pipe), 2)
+        speed["bfloat16_unet"] = unet_way(type(pipe).__name__)
+    speed["cpu_step_seconds"] = round(cpu_training_step_seconds(training["batch_size"]), 2)
+    speed["load_average"] = round(max(load_before, os.getloadavg()[0]), 2)
+    return speed
+
+
+SPEED_BEGIN = "<!-- speed: written by `python -m pipeline evaluate` (`--speed-only` rewrites it alone) -->"
+SPEED_END = "<!-- end of speed -->"
+# the training-step sentence of the card's recipe section, which `--speed-only` brings up to date as well
+STEP_SENTENCE = re.compile(r"one step of that recipe takes [\d.]+ s (?:in float32 )?\(measured, median of 3,\s+load average [\d.]+\),"
+                           r"\s+so the whole run would take about [\d.]+ hours")
+
+
+def step_sentence(speed: dict, training: dict) -> str:
+    return (f"one step of that recipe takes {speed['cpu_step_seconds']:.1f} s in float32 (measured, median of 3,\n"
+            f"  load average {speed['load_average']:.1f}),\n"
+            f"  so the whole run would take about {speed['cpu_step_seconds'] * training['steps'] / 3600:.1f} hours")
+
+
+def speed_section(speed: dict, training: dict) -> str:
+    if "sampling_seconds_16x50_bfloat16" in speed:
+        bfloat16 = (f"- in bfloat16 as captures run it here (what `auto` takes on this processor; the UNet as "
+                    f"{speed['bfloat16_unet']}): {speed['sampling_seconds_16x50_bfloat16']:.1f} s.")
+    else:
+        bfloat16 = "- in bfloat16: not timed, this processor has no native bfloat16 (`auto` stays in float32 here)."
+    return f"""{SPEED_BEGIN}
+## Speed
+
+On this machine's CPU ({torch.get_num_threads()} threads, load average {speed['load_average']:.1f}), sampling 16 pictures with
+50 steps and guidance {DEFAULT_GUIDANCE:g}:
+
+- in float32: {speed['sampling_seconds_16x50']:.1f} s;
+{bfloat16}
+
+A training step of the shipped recipe (batch {training['batch_size']}) takes {speed['cpu_step_seconds']:.1f} s in float32 here. Each figure
+against the machine's own floors: `make bench`, and the README's "How long it takes on 2 cores". Reproduce:
+`python -m pipeline evaluate --speed-only` (this section and the training step alone).
+{SPEED_END}
+"""
+
+
+def rewrite_speed(card: Path, speed: dict, training: dict) -> None:
+    """The card's speed section and training-step sentence, re-measured; the rest as measured before. A card written
+    before the section had its markers has it from "## Speed" up to the next section's marker."""
+    card = Path(card)
+    text = card.read_text() if card.is_file() else ""
+    section = speed_section(speed, training)
+    if SPEED_BEGIN not in text and "## Speed\n" in text and LATENT_BEGIN in text.split("## Speed\n", 1)[1]:
+        head, rest = text.split("## Speed\n", 1)
+        text = head + section + "\n" + LATENT_BEGIN + rest.split(LATENT_BEGIN, 1)[1]
+        write_whole(card, text)
+    else:
+        _rewrite_section(card, SPEED_BEGIN, SPEED_END, section)
+    text = card.read_text()
+    if STEP_SENTENCE.search(text):
+        write_whole(card, STEP_SENTENCE.sub(lambda _: step_sentence(speed, training), text, count=1))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -165,13 +224,13 @@ def run(args) -> int:  # (its numbers are checked where they are parsed: pipelin
         print(f"latent twin measured; its section of {args.card} rewritten")
         return 0
     if args.speed_only:
-        if not record.is_file():
-            raise UsageError(f"no earlier evaluation at {record}: run `make evaluate` without --speed-only first")
-        results = json.loads(record.read_text())
-        results.update(measure_speed(pipe, args.model))
-        write_whole(record, json.dumps(results, indent=2) + "\n")
-        write_card(args, results)
-        print(f"speed re-measured; model card written to {args.card}")
+        speed = measure_speed(pipe, args.model)
+        if record.is_file():
+            results = json.loads(record.read_text())
+            results.update(speed)
+            write_whole(record, json.dumps(results, indent=2) + "\n")
+        rewrite_speed(args.card, speed, json.loads((Path(args.model) / "training.json").read_text()))
+        print(f"speed re-measured; its section of {args.card} rewritten")
         return 0
     judge = load_judge(args.judge)
     scenes = [sample_scene(EVAL_SEEDS + i) for i in range(max(args.pairs, args.sweep_pairs))]
@@ -266,9 +325,7 @@ measured by `make evaluate` (`{cmd}`) on {platform.machine()} with {torch.get_nu
   weight EMA {training['ema_decay']}; seed {training['seed']}. Final training loss {training['final_loss']}.
   Trained on {training['device_name']} in {training['training_seconds'] / 60:.1f} min (torch {training['torch']}, {training.get('precision', 'bf16 autocast')}).
   Reproduce: `make model` (same recipe; uses a GPU when there is one, else the CPU, resumable from
-  `checkpoints/`). On this machine's CPU one step of that recipe takes {results['cpu_step_seconds']:.1f} s (measured, median of 3,
-  load average {results['load_average']:.1f}),
-  so the whole run would take about {results['cpu_step_seconds'] * training['steps'] / 3600:.1f} hours; `python -m pipeline train --steps 3000
+  `checkpoints/`). On this machine's CPU {step_sentence(results, training)}; `python -m pipeline train --steps 3000
   --batch-size 64 --lr 1e-3` is the smaller CPU recipe (the issue's trial measured about 40 minutes for it).
 
 ## The judge
@@ -315,13 +372,7 @@ Mean distance between two seeds' pictures: {div['mean_pairwise_rms_distance']:.1
 Judged a fish: {100 * div['judged_fish']:.0f}%. Our bar for "varied": centre-x spread at least {MIN_SPREAD_PX} px and size
 spread at least {MIN_SPREAD_PX / 2} px: **{'met' if div['varied'] else 'not met'}**.
 
-## Speed
-
-Sampling 16 pictures with 50 steps and guidance on this machine's CPU ({torch.get_num_threads()} threads):
-{results['sampling_seconds_16x50']:.1f} s (the target is at most 10 s), measured with a load average of
-{results['load_average']:.1f} on the machine. Reproduce: `python scripts/bench_sampling.py`, or
-`python -m pipeline evaluate --speed-only` to re-measure this section and the training step time.
-
+{speed_section(results, training)}
 {latent_section(args, results.get("latent"))}
 {binding_section(_current_binding())}
 {kept_precision_section(args.card)}

@@ -137,6 +137,37 @@ def test_the_cards_precision_section_is_rewritten_alone_and_kept_by_a_full_evalu
     assert f"{evaluate.PRECISION_END}\n\n## Limits" in text
 
 
+def test_the_cards_speed_section_and_training_step_are_rewritten_alone(tmp_path):
+    """`evaluate --speed-only` rewrites the Speed section (found by "## Speed" in a card written before it had
+    markers) and the recipe's training-step sentence, and nothing else; again, the same card."""
+    from pipeline import evaluate
+
+    card = tmp_path / "MODEL_CARD.md"
+    before = ("# Model card\n\n- **Training**: `checkpoints/`). On this machine's CPU one step of that recipe takes "
+              "31.3 s (measured, median of 3,\n  load average 1.9),\n  so the whole run would take about 26.1 hours; "
+              "the smaller recipe.\n\n## Speed\n\nSampling 16 pictures with 50 steps and guidance on this machine's "
+              "CPU (2 threads):\n21.3 s (the target is at most 10 s), measured with a load average of\n1.9 on the "
+              f"machine.\n\n{evaluate.LATENT_BEGIN}\n## The latent twin\n\nkept\n{evaluate.LATENT_END}\n\n"
+              "## Limits\n\n- small\n")
+    card.write_text(before)
+    speed = {"sampling_seconds_16x50": 9.87, "sampling_seconds_16x50_bfloat16": 1.74, "bfloat16_unet": "OpenVINO x",
+             "cpu_step_seconds": 2.5, "load_average": 1.25}
+    training = {"batch_size": 512, "steps": 3000}
+    evaluate.rewrite_speed(card, speed, training)
+    text = card.read_text()
+    assert "21.3 s" not in text and "31.3 s" not in text and "26.1 hours" not in text
+    assert "one step of that recipe takes 2.5 s in float32 (measured, median of 3,\n  load average 1.2),\n  so the whole run would " \
+           "take about 2.1 hours; the smaller recipe." in text
+    assert "- in float32: 9.9 s;\n- in bfloat16 as captures run it here" in text and "the UNet as OpenVINO x): 1.7 s." in text
+    assert text.count("## Speed") == 1 and f"{evaluate.SPEED_END}\n\n{evaluate.LATENT_BEGIN}" in text
+    assert text.startswith("# Model card\n") and text.rstrip().endswith("- small") and "\nkept\n" in text
+    evaluate.rewrite_speed(card, speed, training)
+    assert card.read_text() == text
+    no_native = {k: v for k, v in speed.items() if "bfloat16" not in k}
+    evaluate.rewrite_speed(card, no_native, training)
+    assert "- in bfloat16: not timed, this processor has no native bfloat16" in card.read_text()
+
+
 def test_a_card_path_that_is_a_folder_is_named_in_one_line_and_left_alone(tmp_path, capsys):
     from pipeline.cli import main
 
