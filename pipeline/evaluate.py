@@ -119,8 +119,8 @@ def measure_speed(pipe, model_dir: Path) -> dict:
 SPEED_BEGIN = "<!-- speed: written by `python -m pipeline evaluate` (`--speed-only` rewrites it alone) -->"
 SPEED_END = "<!-- end of speed -->"
 # the training-step sentence of the card's recipe section, which `--speed-only` brings up to date as well
-STEP_SENTENCE = re.compile(r"one step of that recipe takes [\d.]+ s (?:in float32 )?\(measured, median of 3,\s+load average [\d.]+\),"
-                           r"\s+so the whole run would take about [\d.]+ hours")
+STEP_SENTENCE = re.compile(r"one step of that recipe takes [\d.]+ s (?:in float32 )?\(measured, median of 3,"
+                           r"\s+load average [\d.]+\),\s+so the whole run would take about [\d.]+ hours")
 
 
 def step_sentence(speed: dict, training: dict) -> str:
@@ -138,13 +138,15 @@ def speed_section(speed: dict, training: dict) -> str:
     return f"""{SPEED_BEGIN}
 ## Speed
 
-On this machine's CPU ({torch.get_num_threads()} threads, load average {speed['load_average']:.1f}), sampling 16 pictures with
+On this machine's CPU ({torch.get_num_threads()} threads, load average {speed['load_average']:.1f}), \
+sampling 16 pictures with
 50 steps and guidance {DEFAULT_GUIDANCE:g}:
 
 - in float32: {speed['sampling_seconds_16x50']:.1f} s;
 {bfloat16}
 
-A training step of the shipped recipe (batch {training['batch_size']}) takes {speed['cpu_step_seconds']:.1f} s in float32 here. Each figure
+A training step of the shipped recipe (batch {training['batch_size']}) takes \
+{speed['cpu_step_seconds']:.1f} s in float32 here. Each figure
 against the machine's own floors: `make bench`, and the README's "How long it takes on 2 cores". Reproduce:
 `python -m pipeline evaluate --speed-only` (this section and the training step alone).
 {SPEED_END}
@@ -160,12 +162,9 @@ def rewrite_speed(card: Path, speed: dict, training: dict) -> None:
     if SPEED_BEGIN not in text and "## Speed\n" in text and LATENT_BEGIN in text.split("## Speed\n", 1)[1]:
         head, rest = text.split("## Speed\n", 1)
         text = head + section + "\n" + LATENT_BEGIN + rest.split(LATENT_BEGIN, 1)[1]
-        write_whole(card, text)
     else:
-        _rewrite_section(card, SPEED_BEGIN, SPEED_END, section)
-    text = card.read_text()
-    if STEP_SENTENCE.search(text):
-        write_whole(card, STEP_SENTENCE.sub(lambda _: step_sentence(speed, training), text, count=1))
+        text = _with_section(text, SPEED_BEGIN, SPEED_END, section)
+    write_whole(card, STEP_SENTENCE.sub(lambda _: step_sentence(speed, training), text, count=1))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -613,7 +612,11 @@ def _rewrite_section(card: Path, begin: str, end: str, section: str) -> None:
     """Replaces one marked section of an existing card (``begin`` ... ``end``), or puts it before "## Limits"
     (or at the end) where the card has none; the rest is left as measured before."""
     card = Path(card)
-    text = card.read_text() if card.is_file() else ""
+    write_whole(card, _with_section(card.read_text() if card.is_file() else "", begin, end, section))
+
+
+def _with_section(text: str, begin: str, end: str, section: str) -> str:
+    """``text`` with its marked section replaced (``_rewrite_section``)."""
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
         # the section ends its own last line; what followed the old one (a blank line or none) stays as it was
@@ -623,7 +626,7 @@ def _rewrite_section(card: Path, begin: str, end: str, section: str) -> None:
         text = head + section + "\n## Limits" + tail
     else:
         text = text + "\n" + section
-    write_whole(card, text)
+    return text
 
 
 def write_latent_section(args, latent: dict | None) -> None:

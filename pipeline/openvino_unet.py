@@ -118,6 +118,14 @@ def _silu_of_half(z):
     return z + z * torch.tanh(z)
 
 
+def _ones_per_group(groups: int, per_group: int):
+    """A (channels, channels) matrix with a block of ones for each group: a row of per-channel numbers times it gives
+    each channel its group's sum."""
+    import torch
+
+    return torch.block_diag(*[torch.ones(per_group, per_group)] * groups)
+
+
 def _group_norm_by_pooling():
     """``torch.nn.GroupNorm`` written the way OpenVINO's CPU plugin runs fastest in bfloat16 (the same function).
 
@@ -147,9 +155,10 @@ def _group_norm_by_pooling():
             if added is not None:  # the moments of x + added, from x's
                 square = square + added * (2 * mean + added)
                 mean = mean + added
-            together = getattr(self, "together", None)  # a block of ones per group: each channel gets its group's sum
+            # the traced copy holds it (``_traceable``): a trace cannot make it
+            together = getattr(self, "together", None)
             if together is None:
-                together = torch.block_diag(*[torch.ones(per_group, per_group, device=x.device)] * self.num_groups)
+                together = _ones_per_group(self.num_groups, per_group).to(x.device)
             both = torch.cat([mean, square]) @ together * (1 / per_group)
             mean, square = both[:batch], both[batch:]
             # bfloat16 rounds both means: a variance that rounds below zero is zero
@@ -174,7 +183,8 @@ def _resnet_forward(block, x, temb):
     """A diffusers ``ResnetBlock2D`` (no resampling, the time embedding added before its second norm) as the traced
     copy runs it: the same function, with the time embedding folded into the second norm's shift rather than added to
     the whole activation (in OpenVINO that addition also turned the activation to planar layout and back, about 5 ms
-    of a batch-32 forward of the embedded model), and its SiLUs as ``_silu``."""
+    of a batch-32 forward of the embedded model), and its SiLUs as ``_silu_of_half`` (the halving in the norms'
+    scale and shift)."""
     import torch.nn.functional as F
 
     scale, shift = block.norm1.statistics(x, half=True)
@@ -240,7 +250,8 @@ def _unet_forward(unet, sample, timestep, states):
     Until the first block that reads the text, a picture's activations are the same whatever its text: they are
     computed once per picture and then repeated for each set of texts. Under guidance every picture runs with two
     texts (the prompt and the empty one), so that part of the UNet (its 32 x 32 and 16 x 16 levels going down: about
-    a seventh of a forward's time, 6% of its FLOPs) runs once for the two. Each prediction is what the UNet computes for its picture and text."""
+    a seventh of a forward's time, 6% of its FLOPs) runs once for the two. Each prediction is what the UNet computes
+    for its picture and text."""
 
     emb = unet.time_embedding(unet.time_proj(timestep).to(sample.dtype))
     h = unet.conv_in(sample)
@@ -308,9 +319,8 @@ def _traceable(unet):
             for module in self.unet.modules():
                 if type(module) is torch.nn.GroupNorm:
                     module.__class__ = by_pooling
-                    per_group = module.num_channels // module.num_groups
-                    module.register_buffer("together", torch.block_diag(
-                        *[torch.ones(per_group, per_group)] * module.num_groups), persistent=False)
+                    module.register_buffer("together", _ones_per_group(
+                        module.num_groups, module.num_channels // module.num_groups), persistent=False)
                 elif type(module) is ResnetBlock2D:
                     module.__class__ = Resnet
                 elif type(module) is GEGLU:
@@ -346,12 +356,6 @@ def _convert(unet, length: int, folder: Path):
     import openvino as ov
     import torch
 
-    from pipeline.errors import UsageError
-
-    why = unsupported(unet)
-    if why is not None:
-        raise UsageError(f"OpenVINO's copy of the UNet cannot reproduce this one ({why}); run again with "
-                         f"{ENGINE_ENV}=torch to run it in torch instead")
     config = unet.config
     side, channels, width = int(config.sample_size), int(config.in_channels), int(config.cross_attention_dim)
     example = (torch.zeros(2, channels, side, side), torch.full((2,), 500.0), torch.zeros(4, length, width))
@@ -395,6 +399,14 @@ class Engine:
     def __init__(self, unet, length: int):
         import openvino as ov
 
+        from pipeline.errors import UsageError
+
+        # before the cache is read: a UNet whose modules differ from what the trace writes out, its config alike,
+        # would otherwise be answered by another UNet's graph
+        why = unsupported(unet)
+        if why is not None:
+            raise UsageError(f"OpenVINO's copy of the UNet cannot reproduce this one ({why}); run again with "
+                             f"{ENGINE_ENV}=torch to run it in torch instead")
         self.core = ov.Core()
         folder = cache_folder() / _key(unet, length)
         self.model = None
@@ -429,7 +441,8 @@ class Engine:
         model = self.model.clone()
         pictures = size // streams
         sample, _, states = (port.get_partial_shape() for port in model.inputs)
-        model.reshape({0: [pictures, *sample[1:].to_shape()], 1: [pictures], 2: [pictures * texts, *states[1:].to_shape()]})
+        model.reshape({0: [pictures, *sample[1:].to_shape()], 1: [pictures],
+                       2: [pictures * texts, *states[1:].to_shape()]})
         compiled = self.core.compile_model(model, "CPU", {
             "INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": streams,
             **({"PERFORMANCE_HINT": "LATENCY"} if streams == 1 else {})})
@@ -489,7 +502,7 @@ class Engine:
                     request.wait()
 
 
-def chunks(batch: int, sizes: tuple[int, ...] = None) -> list[tuple[int, int, int]]:
+def chunks(batch: int, sizes: tuple[int, ...] | None = None) -> list[tuple[int, int, int]]:
     """How a batch runs, as (first picture, pictures, the size it runs as) for each compiled call: as many of the
     largest of ``sizes`` (``SIZES`` unless given) as fit, and the rest as the next size up."""
     sizes = sizes or SIZES
