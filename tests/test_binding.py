@@ -218,3 +218,18 @@ def test_walks_gather_whole_prompt_pairs_into_batches_of_about_16_pictures_and_k
         assert set(model.batches) == {16} and sum(model.batches) == len(prompts) * len(seeds)
         expected = np.rint([[(i * 10 + s) / 1000.0 * 255 for s in seeds] for i in range(48)])
         assert finals.shape == (48, len(seeds), 2, 2, 3) and np.array_equal(finals[..., 0, 0, 0], expected)
+
+
+def test_guidance_0_is_walked_once_as_the_empty_prompts_walk_and_is_every_prompts_picture():
+    """At guidance 0 the pipeline's prediction is the unconditional one plus 0 x the prompt's difference: each prompt's
+    walk from a seed is the empty prompt's walk from it, bit for bit (float32), so the curve walks it once a seed."""
+    from pipeline.experiments.models import open_model
+    from pipeline.precision import running_in
+
+    model = open_model()
+    prompts = [entry[0] for entry in binding.prompt_set(("butterfly", "snail"), ("red", "blue"))][:3]
+    with running_in("float32", "cpu", model.pipe):
+        walked, _ = binding._walk(model, prompts, [0, 1], 3, 0.0, None, keep_clean=False)
+        once = binding._unprompted(model, [0, 1], 3, None)
+    assert walked.shape == (3, *once.shape) and not np.array_equal(once[0], once[1])
+    assert all(np.array_equal(walked[i], once) for i in range(3))

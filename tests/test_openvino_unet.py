@@ -336,3 +336,40 @@ def test_a_unet_the_trace_does_not_reproduce_is_refused_in_one_line(pipe, tmp_pa
         "OpenVINO's copy of the UNet cannot reproduce this one (a resnet block that resamples, or takes its time "
         "embedding otherwise); run again with LATENT_WALK_UNET=torch to run it in torch instead")
     assert list(tmp_path.iterdir()) == []
+
+
+def _graph(model, folder):
+    """A converted model as text and weights, with the names OpenVINO numbers afresh in each conversion left out."""
+    import re
+
+    import openvino as ov
+
+    ov.save_model(model, folder / "unet.xml", compress_to_fp16=False)
+    text = re.sub(r'name="Model\d+"', 'name="Model"', re.sub(r'_\d+"', '_"', (folder / "unet.xml").read_text()))
+    return text, (folder / "unet.bin").read_bytes()
+
+
+def test_the_quick_conversion_is_openvinos_own_graph_and_reports_nothing(pipe, tmp_path, monkeypatch):
+    """_convert traces once (no tracer check), skips an empty pre-processing step and OpenVINO's usage reports: the
+    graph is the one OpenVINO's own convert_model makes with all three."""
+    import openvino as ov
+    import openvino_telemetry
+
+    reports = []
+    monkeypatch.setattr(openvino_telemetry.Telemetry, "send_event", lambda self, *a, **k: reports.append(a))
+    unet = pipe.unet
+    quick = openvino_unet._convert(unet, 24, tmp_path / "quick")
+    assert reports == []
+    side, channels, width = 32, unet.config.in_channels, unet.config.cross_attention_dim
+    with torch.no_grad():
+        own = ov.convert_model(openvino_unet._traceable(unet), example_input=(
+            torch.zeros(2, channels, side, side), torch.full((2,), 500.0), torch.zeros(4, 24, width)), input=[
+            ov.PartialShape([-1, channels, side, side]), ov.PartialShape([-1]), ov.PartialShape([-1, 24, width])])
+    assert reports  # the patch above sees the reports OpenVINO sends by default
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert _graph(quick, tmp_path / "a") == _graph(own, tmp_path / "b")
+    from openvino.tools.ovc import convert_impl
+    from openvino.tools.ovc.moc_frontend import moc_emit_ir
+
+    assert convert_impl.tm is openvino_telemetry and moc_emit_ir.apply_preprocessing.__name__ == "apply_preprocessing"

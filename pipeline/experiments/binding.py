@@ -18,7 +18,8 @@ both"; "other colours"; or "objects wrong" when the two sides do not show the tw
 The binding score is the share of "right" pictures.
 
 Guidance. The same prompts from the first CURVE_SEEDS seeds at the scales of CURVE_SCALES and at
-the capture's own guidance: the score at each.
+the capture's own guidance: the score at each. At guidance 0 the prompt's pull is multiplied by zero, so
+every prompt gives the empty prompt's picture: that walk is made once per seed and judged against each prompt.
 
 When the colour settles. From the walks at the capture's guidance, the colour judge reads the
 guess of the finished picture at every step; an object's colour is settled at the first step
@@ -165,6 +166,15 @@ def _walk(model, prompts, seeds, steps, guidance, bar, keep_clean: bool):
     return np.concatenate(finals), (np.concatenate(clean, axis=1) if keep_clean else None)
 
 
+def _unprompted(model, seeds, steps, bar):
+    """The walks of guidance 0 from ``seeds``, (N, H, W, 3): the pipeline's guided prediction there is the
+    unconditional one plus 0 x the prompt's difference, so it is the empty prompt's prediction unguided."""
+    empty = model.pipe.encode_prompt([""])[1]
+    walk = model.walk(steps=steps, guidance=1.0, seeds=list(seeds), eta=0.0, progress=bar,
+                      prompt_embeds=empty.expand(len(seeds), -1, -1))
+    return common.final_pictures(walk)
+
+
 def _verdicts(judge, pictures, entries):
     """The colour judge's reading and each picture's verdict; pictures (P, N, H, W, 3), entries as prompt_set's."""
     from pipeline.colour_judge import binding_verdicts, object_colours, read_sides
@@ -190,7 +200,10 @@ def compute(model, spec, bar, root=None):
     curve_seeds = seeds[:spec["curve"]["seeds"]]
     scales = spec["curve"]["scales"]
     # all the work told to the bar before any is done, so its time left is the whole capture's
-    common.add_work(bar, len(prompts) * spec["steps"] * (len(seeds) + len(curve_seeds) * (len(scales) - 1)))
+    walked_alone = [scale for scale in scales if scale == 0.0 != spec["guidance"]]  # one walk per seed (_unprompted)
+    walked = [scale for scale in scales if scale not in (spec["guidance"], 0.0)]
+    common.add_work(bar, spec["steps"] * (len(prompts) * (len(seeds) + len(curve_seeds) * len(walked))
+                                          + len(curve_seeds) * len(walked_alone)))
     finals, clean = _walk(model, prompts, seeds, spec["steps"], spec["guidance"], bar, keep_clean=True)
     kinds, colours, on_objects, verdicts = _verdicts(judge, finals, entries)
 
@@ -199,6 +212,11 @@ def compute(model, spec, bar, root=None):
     for scale in scales:
         if scale == spec["guidance"]:
             v = verdicts[:, :len(curve_seeds)]
+        elif scale == 0.0:
+            # guidance 0 multiplies the prompt's pull by zero: each prompt's walk from a seed is the empty prompt's
+            # own walk from it (the same numbers), walked once and judged against every prompt
+            f = _unprompted(model, curve_seeds, spec["steps"], bar)
+            v = _verdicts(judge, np.broadcast_to(f, (len(prompts), *f.shape)), entries)[3]
         else:
             f, _ = _walk(model, prompts, curve_seeds, spec["steps"], scale, bar, keep_clean=False)
             v = _verdicts(judge, f, entries)[3]
