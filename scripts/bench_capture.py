@@ -9,13 +9,17 @@ The overhead is measured side by side in one process on the same model and input
 call and recorded call alternate, so a machine that slows down mid-run slows both alike,
 and the median of the pairs' time ratios is the overhead (on a machine shared with other
 work, cpu time is the steadier one). `capture --all --force` runs in a fresh process into a
-temporary folder, as `make video` would run it, and its wall time is reported. Targets:
-overhead at most 10%, `capture --all` from nothing at most 60 s on 2 CPU cores.
+temporary folder, as `make video` would run it, and its wall time is reported, with the FLOPs
+of the UNet calls it made through OpenVINO against the machine's bfloat16 floor (measured before
+and after it, the faster kept): how far the run is from the least time this machine could take.
+Targets: overhead at most 10%, `capture --all` from nothing at most 60 s on 2 CPU cores (set on a
+Xeon with AMX; a processor with AVX-512 BF16 but no AMX has a floor five to seven times lower).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -77,19 +81,65 @@ _AUTOCAST_ONLY = ("import sys; from pipeline import precision; precision.whole_u
 WAYS = ("plain autocast", "the UNet's bfloat16 copy in torch", "the UNet through OpenVINO")
 
 
-def capture_all(way: str | None = None) -> float:
+# `capture --all` as it runs, counting the UNet's work through OpenVINO: each compiled call's FLOPs (its pictures
+# filled up to the compiled size included; counted in torch on the function OpenVINO converts), written as JSON to
+# the file named by the first argument when the run ends
+_COUNTING = """
+import atexit, collections, json, sys, time
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+from pipeline import openvino_unet
+path = sys.argv.pop(1)
+calls, unets = collections.Counter(), {}
+engine, run = openvino_unet.engine, openvino_unet.Engine._run
+def counted_engine(unet, length):
+    made = engine(unet, length)
+    unets[id(made)] = (unet, length)
+    return made
+def counted_run(self, size, pictures, steps, texts):
+    calls[(id(self), size, len(texts))] += 1
+    return run(self, size, pictures, steps, texts)
+openvino_unet.engine, openvino_unet.Engine._run = counted_engine, counted_run
+def flops(unet, length, size, texts):
+    c, side = unet.config, int(unet.config.sample_size)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        openvino_unet._traceable(unet)(torch.zeros(size, c.in_channels, side, side), torch.full((size,), 500.0),
+                                       torch.zeros(size * texts, length, c.cross_attention_dim))
+    return counter.get_total_flops()
+def report():
+    ended = time.time()  # the run's end: the counting below is not the run's time
+    total = sum(n * flops(*unets[made], size, texts) for (made, size, texts), n in calls.items())
+    open(path, "w").write(json.dumps({"flops": total, "calls": sum(calls.values()), "ended": ended}))
+atexit.register(report)
+from pipeline.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def capture_all(way: str | None = None, counted: dict | None = None) -> float:
     """Seconds for `capture --all` from nothing, in a fresh process, into a temporary folder, with an empty
     OpenVINO cache (its conversions are counted); bfloat16 runs the toy-world UNets ``way`` (one of ``WAYS``), or as
-    the environment says where None (a machine without fast bfloat16 runs float32 whichever way is named)."""
+    the environment says where None (a machine without fast bfloat16 runs float32 whichever way is named). Given
+    ``counted``, the run counts the FLOPs of the UNet's calls through OpenVINO into it (none where it runs in torch)."""
     with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache:
-        start = [sys.executable, "-c", _AUTOCAST_ONLY] if way == WAYS[0] else [sys.executable, "-m", "pipeline"]
+        report = Path(cache) / "counted.json"
+        if way == WAYS[0]:
+            start = [sys.executable, "-c", _AUTOCAST_ONLY]
+        elif counted is not None:
+            start = [sys.executable, "-c", _COUNTING, str(report)]
+        else:
+            start = [sys.executable, "-m", "pipeline"]
         env = {**os.environ, "LATENT_WALK_CACHE": cache}
         if way in WAYS[1:]:
             env["LATENT_WALK_UNET"] = "torch" if way == WAYS[1] else "openvino"
         command = [*start, "capture", "--all", "--force", "--out", out]
-        started = time.perf_counter()
+        started, since = time.perf_counter(), time.time()
         subprocess.run(command, cwd=REPO, check=True, env=env)
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        if counted is not None and report.is_file():
+            counted.update(json.loads(report.read_text()))
+            seconds = min(seconds, counted["ended"] - since)
+        return seconds
 
 
 def _count(text: str) -> int:
@@ -143,8 +193,18 @@ def main() -> int:
               f"target: at most +10%; {args.batch} pictures x {args.steps} steps, same pictures bit for bit)",
               flush=True)
     if not args.skip_all:
-        wall = capture_all()
+        from bench import floor
+
+        floors = [floor("bfloat16")]
+        counted: dict = {}
+        wall = capture_all(counted=counted)
+        floors.append(floor("bfloat16"))  # after it too, the faster kept: a slow spell while first measured
         print(f"capture --all --force: {wall:.1f} s wall (target: at most 60 s on 2 cores)")
+        if counted.get("flops"):
+            gflop, best = counted["flops"] / 1e9, max(floors)
+            print(f"  its UNet work through OpenVINO: {counted['calls']} calls, {gflop:,.0f} GFLOP (pictures filled "
+                  f"up to the compiled sizes included), {gflop / best:.1f} s at this machine's bfloat16 floor "
+                  f"({best:,.0f} GFLOP/s): the whole run took {wall / (gflop / best):.2f} x that", flush=True)
     if args.compare > 0:
         ways = {way: [] for way in WAYS}
         for _ in range(args.compare):
