@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from pipeline.errors import UsageError
 
 MAX_TOKENS = 24  # [CLS] + up to 22 word pieces + [SEP]; a longer prompt is refused, never cut
 STATE_WIDTH = 384
+ENCODINGS_KEPT = 32  # the last lists of prompts encoded (of at most ANSWERED_UP_TO), answered again without the encoder
+ANSWERED_UP_TO = 64
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 
@@ -58,6 +61,7 @@ class TextEncoder:
         self.model = AutoModel.from_pretrained(str(path), local_files_only=True, dtype=torch.float32).to(device).eval()
         self.device = torch.device(device)
         self._cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._answers: OrderedDict[tuple, PromptEncoding] = OrderedDict()
 
     def check(self, prompts: list[str]) -> list[list[str]]:
         """The word pieces of each prompt; refuses a prompt too long for the model."""
@@ -80,8 +84,25 @@ class TextEncoder:
 
     @torch.no_grad()
     def encode(self, prompts: list[str]) -> PromptEncoding:
+        """The prompts' encoding. The same list asked again (every guided walk asks for the empty prompt; a curve
+        of guidance scales asks for its prompts at each) is answered from the last ENCODINGS_KEPT answers (lists of up to ANSWERED_UP_TO prompts): the same
+        tensors the encoder gave, copied."""
         if isinstance(prompts, str):
             prompts = [prompts]
+        if len(prompts) > ANSWERED_UP_TO:
+            return self._encode(prompts)
+        key = (tuple(prompts), torch.get_num_threads())  # a product's bits may depend on how it is shared out
+        if key not in self._answers:
+            self._answers[key] = self._encode(prompts)
+            while len(self._answers) > ENCODINGS_KEPT:
+                self._answers.popitem(last=False)
+        self._answers.move_to_end(key)
+        known = self._answers[key]
+        return PromptEncoding(list(known.prompts), [list(t) for t in known.tokens], known.token_ids.clone(),
+                              known.attention_mask.clone(), known.token_states.clone(), known.pooled.clone())
+
+    @torch.no_grad()
+    def _encode(self, prompts: list[str]) -> PromptEncoding:
         tokens = self.check(prompts)
         batch = self.tokenizer(list(prompts), padding="max_length", max_length=MAX_TOKENS, return_tensors="pt")
         ids = batch["input_ids"].to(self.device)
@@ -98,7 +119,7 @@ class TextEncoder:
         missing = sorted({p for p in prompts if p not in self._cache})
         for start in range(0, len(missing), 256):
             chunk = missing[start:start + 256]
-            enc = self.encode(chunk)
+            enc = self._encode(chunk)
             for i, p in enumerate(chunk):
                 self._cache[p] = enc.token_states[i]
         return torch.stack([self._cache[p] for p in prompts])

@@ -137,3 +137,23 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "resuming from step 2" in second.stdout
     assert '"steps": 3' in (tmp_path / "model" / "training.json").read_text()
+
+
+def test_the_encoder_answers_a_list_asked_again_with_copies_of_its_own_answer():
+    """A list of prompts encoded again is answered from the last answers: the encoder's own tensors, bit for bit,
+    copied (a caller that edits its answer in place does not change the next one); long lists are not kept."""
+    from pipeline import text_encoder
+
+    encoder = shared_text_encoder()
+    prompts = ["a red fish", "", "a blue snail beside a house"]
+    first = encoder.encode(prompts)
+    fresh = encoder._encode(prompts)
+    first.token_states.add_(1.0)  # an edit in place by a caller
+    again = encoder.encode(prompts)
+    assert torch.equal(again.token_states, fresh.token_states) and torch.equal(again.pooled, fresh.pooled)
+    assert torch.equal(again.token_ids, fresh.token_ids) and again.tokens == fresh.tokens
+    assert again.token_states.data_ptr() != encoder.encode(prompts).token_states.data_ptr()
+    many = [f"a red fish {i}" for i in range(text_encoder.ANSWERED_UP_TO + 1)]
+    kept = len(encoder._answers)
+    encoder.encode(many)
+    assert len(encoder._answers) == kept and (tuple(prompts), torch.get_num_threads()) in encoder._answers
