@@ -102,7 +102,7 @@ def sampling_speed(pipe, n=16, steps=50, guidance=DEFAULT_GUIDANCE) -> float:
 def measure_speed(pipe, model_dir: Path) -> dict:
     """Sampling and training speed on this CPU, with the load the machine carried meanwhile: sampling in float32 and,
     where the processor does bfloat16 natively, in bfloat16 as captures run it (``precision.running_in``)."""
-    from pipeline.precision import fast_bfloat16, running_in, unet_way
+    from pipeline.precision import fast_bfloat16, processor, running_in, unet_way
 
     training = json.loads((Path(model_dir) / "training.json").read_text())
     load_before = os.getloadavg()[0]
@@ -113,6 +113,7 @@ def measure_speed(pipe, model_dir: Path) -> dict:
         speed["bfloat16_unet"] = unet_way(type(pipe).__name__)
     speed["cpu_step_seconds"] = round(cpu_training_step_seconds(training["batch_size"]), 2)
     speed["load_average"] = round(max(load_before, os.getloadavg()[0]), 2)
+    speed["processor"] = processor()
     return speed
 
 
@@ -138,9 +139,8 @@ def speed_section(speed: dict, training: dict) -> str:
     return f"""{SPEED_BEGIN}
 ## Speed
 
-On this machine's CPU ({torch.get_num_threads()} threads, load average {speed['load_average']:.1f}), \
-sampling 16 pictures with
-50 steps and guidance {DEFAULT_GUIDANCE:g}:
+On this machine's CPU ({speed.get('processor', 'not named')}; {torch.get_num_threads()} threads, load average \
+{speed['load_average']:.1f}), sampling 16 pictures with 50 steps and guidance {DEFAULT_GUIDANCE:g}:
 
 - in float32: {speed['sampling_seconds_16x50']:.1f} s;
 {bfloat16}

@@ -29,6 +29,23 @@ CHOICES = ("auto", "float32", "bfloat16")
 ENV = "LATENT_WALK_PRECISION"
 
 
+def processor() -> str:
+    """This machine's processor as its own name for it, and what it has for bfloat16: "AMD EPYC, AVX-512 BF16 (no
+    AMX)", "..., AMX", or "..., no native bfloat16". Speed figures name it: the project's machines are not alike."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        import platform
+
+        return f"{platform.processor() or platform.machine() or 'an unknown processor'}, bfloat16 support unknown"
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                "an unnamed processor")
+    name = " ".join(name.replace("(R)", "").replace("(TM)", "").split())
+    if "amx_bf16" in info:
+        return f"{name}, AMX"
+    return f"{name}, {'AVX-512 BF16 (no AMX)' if 'avx512_bf16' in info else 'no native bfloat16'}"
+
+
 def fast_bfloat16(device_type: str | None = None) -> bool:
     """Whether the device the models run on multiplies bfloat16 faster than float32: a CUDA GPU, or a CPU with AMX
     or AVX-512 BF16 (elsewhere bfloat16 products are far slower than float32 ones). ``device_type`` ``"cpu"``

@@ -206,14 +206,13 @@ def main() -> int:
 
     import torch
 
-    from pipeline.precision import fast_bfloat16
+    from pipeline.precision import fast_bfloat16, processor
 
-    print(f"latent-walk bench: {os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} "
-          f"threads; {load()}", flush=True)
+    print(f"latent-walk bench: {os.cpu_count()} cores ({processor()}), torch {torch.__version__} with "
+          f"{torch.get_num_threads()} threads; {load()}", flush=True)
     fp32, bf16 = floor("float32"), floor("bfloat16")
-    fast = fast_bfloat16()
-    print(f"floors: float32 {fp32:.0f} GFLOP/s, bfloat16 {bf16:.0f} GFLOP/s ({bf16 / fp32:.2f} x float32; this CPU "
-          f"{'has' if fast else 'has no'} AMX or AVX-512 BF16)", flush=True)
+    fast = fast_bfloat16("cpu")
+    print(f"floors: float32 {fp32:.0f} GFLOP/s, bfloat16 {bf16:.0f} GFLOP/s ({bf16 / fp32:.2f} x float32)", flush=True)
 
     # bfloat16 sampling is timed where its products are not slower than float32's; elsewhere (no AMX or
     # AVX-512 BF16) the same work would take many times longer, and what it would take is said from its floor

@@ -151,10 +151,13 @@ def test_the_cards_speed_section_and_training_step_are_rewritten_alone(tmp_path)
               "## Limits\n\n- small\n")
     card.write_text(before)
     speed = {"sampling_seconds_16x50": 9.87, "sampling_seconds_16x50_bfloat16": 1.74, "bfloat16_unet": "OpenVINO x",
-             "cpu_step_seconds": 2.5, "load_average": 1.25}
+             "cpu_step_seconds": 2.5, "load_average": 1.25, "processor": "AMD EPYC, AVX-512 BF16 (no AMX)"}
     training = {"batch_size": 512, "steps": 3000}
     evaluate.rewrite_speed(card, speed, training)
     text = card.read_text()
+    import torch
+
+    assert f"On this machine's CPU (AMD EPYC, AVX-512 BF16 (no AMX); {torch.get_num_threads()} threads" in text
     assert "21.3 s" not in text and "31.3 s" not in text and "26.1 hours" not in text
     assert "one step of that recipe takes 2.5 s in float32 (measured, median of 3,\n  load average 1.2),\n  so the whole run would " \
            "take about 2.1 hours; the smaller recipe." in text
@@ -166,6 +169,14 @@ def test_the_cards_speed_section_and_training_step_are_rewritten_alone(tmp_path)
     no_native = {k: v for k, v in speed.items() if "bfloat16" not in k}
     evaluate.rewrite_speed(card, no_native, training)
     assert "- in bfloat16: not timed, this processor has no native bfloat16" in card.read_text()
+
+
+def test_the_processor_is_named_with_what_it_has_for_bfloat16():
+    from pipeline.precision import fast_bfloat16, processor
+
+    named = processor()
+    assert "(R)" not in named and named.endswith(("AMX", "AVX-512 BF16 (no AMX)", "no native bfloat16", "unknown"))
+    assert named.endswith(("AMX", "(no AMX)")) == fast_bfloat16("cpu")
 
 
 def test_a_card_path_that_is_a_folder_is_named_in_one_line_and_left_alone(tmp_path, capsys):
