@@ -85,12 +85,12 @@ class TextEncoder:
     @torch.no_grad()
     def encode(self, prompts: list[str]) -> PromptEncoding:
         """The prompts' encoding. The same list asked again (every guided walk asks for the empty prompt; a curve
-        of guidance scales asks for its prompts at each) is answered from the last ENCODINGS_KEPT answers (lists of up to ANSWERED_UP_TO prompts): the same
-        tensors the encoder gave, copied."""
+        of guidance scales asks for its prompts at each) is answered from the last ENCODINGS_KEPT answers (lists of
+        up to ANSWERED_UP_TO prompts): the same tensors the encoder gave, copied."""
         if isinstance(prompts, str):
             prompts = [prompts]
-        if len(prompts) > ANSWERED_UP_TO:
-            return self._encode(prompts)
+        if len(prompts) > ANSWERED_UP_TO or not all(isinstance(p, str) for p in prompts):
+            return self._encode(prompts)  # refused there in one line where a prompt is not text
         key = (tuple(prompts), torch.get_num_threads())  # a product's bits may depend on how it is shared out
         if key not in self._answers:
             self._answers[key] = self._encode(prompts)

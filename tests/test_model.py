@@ -157,3 +157,5 @@ def test_the_encoder_answers_a_list_asked_again_with_copies_of_its_own_answer():
     kept = len(encoder._answers)
     encoder.encode(many)
     assert len(encoder._answers) == kept and (tuple(prompts), torch.get_num_threads()) in encoder._answers
+    with pytest.raises(UsageError, match="a prompt must be text, got list"):
+        encoder.encode([["a red fish"]])  # not text: refused in one line, not a failure to hash it
