@@ -332,6 +332,19 @@ def _traceable(unet):
     return Traceable().eval()
 
 
+def call_flops(unet, pictures: int, texts: int, length: int) -> int:
+    """The FLOPs of one compiled call on ``pictures`` pictures with ``texts`` texts each (the function OpenVINO
+    converts, counted in torch): what the benchmarks set against the machine's floor."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config, side = unet.config, int(unet.config.sample_size)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        _traceable(unet)(torch.zeros(pictures, config.in_channels, side, side), torch.full((pictures,), 500.0),
+                         torch.zeros(pictures * texts, length, config.cross_attention_dim))
+    return counter.get_total_flops()
+
+
 def _key(unet, length: int) -> str:
     """The cache key of a UNet's converted model: its weights, its config, the text length and the versions that
     make the conversion."""

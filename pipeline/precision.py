@@ -29,6 +29,14 @@ CHOICES = ("auto", "float32", "bfloat16")
 ENV = "LATENT_WALK_PRECISION"
 
 
+def _cpu_bfloat16(info: str) -> str | None:
+    """What a processor's /proc/cpuinfo flags give it for bfloat16 products: "AMX", "AVX-512 BF16 (no AMX)", or None
+    where it has neither (its products are then far slower than float32's)."""
+    if "amx_bf16" in info:
+        return "AMX"
+    return "AVX-512 BF16 (no AMX)" if "avx512_bf16" in info else None
+
+
 def processor() -> str:
     """This machine's processor as its own name for it, and what it has for bfloat16: "AMD EPYC, AVX-512 BF16 (no
     AMX)", "..., AMX", or "..., no native bfloat16". Speed figures name it: the project's machines are not alike."""
@@ -41,9 +49,7 @@ def processor() -> str:
     name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
                 "an unnamed processor")
     name = " ".join(name.replace("(R)", "").replace("(TM)", "").split())
-    if "amx_bf16" in info:
-        return f"{name}, AMX"
-    return f"{name}, {'AVX-512 BF16 (no AMX)' if 'avx512_bf16' in info else 'no native bfloat16'}"
+    return f"{name}, {_cpu_bfloat16(info) or 'no native bfloat16'}"
 
 
 def fast_bfloat16(device_type: str | None = None) -> bool:
@@ -56,10 +62,9 @@ def fast_bfloat16(device_type: str | None = None) -> bool:
     if device_type == "cuda" or (device_type is None and torch.cuda.is_available()):
         return True
     try:
-        flags = Path("/proc/cpuinfo").read_text()
+        return _cpu_bfloat16(Path("/proc/cpuinfo").read_text()) is not None
     except OSError:
         return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def chosen(choice: str | None = None, device_type: str | None = None) -> str:

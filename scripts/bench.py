@@ -93,9 +93,7 @@ def sampling(pictures: int, steps: int, time_bf16: bool) -> dict:
             ways["openvino_s"] = lambda: openvino_unet.openvino_unet(unet)
             # the FLOPs it does: guidance's batch runs each picture once for both texts up to the first text-reading
             # block (the function OpenVINO converts, counted in torch)
-            with torch.no_grad(), FlopCounterMode(display=False) as counter:
-                openvino_unet._traceable(unet)(sample[:pictures], torch.full((pictures,), 500.0), states)
-            result["openvino_flops"] = counter.get_total_flops() * steps
+            result["openvino_flops"] = openvino_unet.call_flops(unet, pictures, 2, states.shape[1]) * steps
         for way in ways.values():
             with running_in("bfloat16", "cpu"), way():
                 sampling_speed(pipe, n=pictures, steps=1, guidance=DEFAULT_GUIDANCE)

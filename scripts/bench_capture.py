@@ -86,29 +86,22 @@ WAYS = ("plain autocast", "the UNet's bfloat16 copy in torch", "the UNet through
 # the file named by the first argument when the run ends
 _COUNTING = """
 import atexit, collections, json, sys, time
-import torch
-from torch.utils.flop_counter import FlopCounterMode
 from pipeline import openvino_unet
 path = sys.argv.pop(1)
 calls, unets = collections.Counter(), {}
 engine, run = openvino_unet.engine, openvino_unet.Engine._run
 def counted_engine(unet, length):
     made = engine(unet, length)
-    unets[id(made)] = (unet, length)
+    unets[id(made)] = (made, unet, length)  # the engine kept: its id is never another's
     return made
 def counted_run(self, size, pictures, steps, texts):
     calls[(id(self), size, len(texts))] += 1
     return run(self, size, pictures, steps, texts)
 openvino_unet.engine, openvino_unet.Engine._run = counted_engine, counted_run
-def flops(unet, length, size, texts):
-    c, side = unet.config, int(unet.config.sample_size)
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        openvino_unet._traceable(unet)(torch.zeros(size, c.in_channels, side, side), torch.full((size,), 500.0),
-                                       torch.zeros(size * texts, length, c.cross_attention_dim))
-    return counter.get_total_flops()
 def report():
     ended = time.time()  # the run's end: the counting below is not the run's time
-    total = sum(n * flops(*unets[made], size, texts) for (made, size, texts), n in calls.items())
+    total = sum(n * openvino_unet.call_flops(unets[made][1], size, texts, unets[made][2])
+                for (made, size, texts), n in calls.items())
     open(path, "w").write(json.dumps({"flops": total, "calls": sum(calls.values()), "ended": ended}))
 atexit.register(report)
 from pipeline.cli import main
