@@ -662,6 +662,7 @@ def precision_effect(pipe, judge, pairs: int, guidance: float, steps: int) -> di
             "max_grey_levels": int(difference.max()), "judged_alike": alike,
             "scores": {name: score(scenes, verdicts_of[name]) for name in made},
             "fast_bfloat16": precision.fast_bfloat16(pipe.device.type), "load_average": round(os.getloadavg()[0], 2),
+            "processor": precision.processor() if pipe.device.type == "cpu" else pipe.device.type,
             "unet": (precision.unet_way(type(pipe).__name__) if precision.whole_unet(type(pipe).__name__, pipe.device.type, "bfloat16")
                      else "autocast")}
 
@@ -696,6 +697,8 @@ def precision_section(effect: dict) -> str:
     alike = effect["judged_alike"]
     machine = ("with native bfloat16: AMX or AVX-512 BF16" if effect["fast_bfloat16"]
                else "without native bfloat16, where it is far slower than float32")
+    if effect.get("processor"):  # its own name, and what it has for bfloat16
+        machine = effect["processor"]
     return f"""{PRECISION_BEGIN}
 ## The precision's effect (bfloat16 against float32)
 

@@ -9,7 +9,8 @@ held in its blocked bfloat16 layout. A batch-32 forward of the embedded model, o
 group norms written as poolings (``_group_norm_by_pooling``); 33-36 ms run as two halves side by side
 (``Engine.request``); 30-33 ms with the forward written out for the plugin (``_traceable``: each resnet's time
 embedding folded into its norm, SiLU by tanh, GEGLU as two products), and under guidance each picture's text-free
-levels run once for both texts (``_unet_forward``).
+levels run once for both texts (``_unet_forward``). Its two upsamplers, each a doubling and a 3 x 3 convolution, run
+as transposed convolutions (``_upsample_forward``): 10% fewer FLOPs, 7% less time on a 2-core AMD EPYC (conversion 4).
 
 How a UNet gets here, once per UNet and its weights:
 
@@ -43,7 +44,7 @@ from pathlib import Path
 
 CACHE_ENV = "LATENT_WALK_CACHE"
 ENGINE_ENV = "LATENT_WALK_UNET"  # "openvino" (the default, where it is installed) or "torch"
-FORMAT = 3  # how this module converts a UNet (its inputs, their types, its rewritten modules): in the cache key
+FORMAT = 4  # how this module converts a UNet (its inputs, their types, its rewritten modules): in the cache key
 # The batch sizes compiled, all even (two streams take half each). Each size costs a compilation of about 0.75 s,
 # and `capture --all` calls ten sizes (1 to 64 pictures): a batch runs as chunks of these, the last one filled up,
 # so 4 sizes are compiled there, not 10. No picture's prediction reads another's, and each picture's bytes were
@@ -198,6 +199,46 @@ def _resnet_forward(block, x, temb):
     return out if block.output_scale_factor == 1 else out / block.output_scale_factor
 
 
+def _plain_upsampler(module) -> bool:
+    """Whether ``module`` is a diffusers ``Upsample2D`` of the plain kind (nearest-neighbour doubling, then a 3 x 3
+    convolution with a border of one, no norm), which ``_upsample_forward`` runs."""
+    import torch
+    from diffusers.models.upsampling import Upsample2D
+
+    conv = getattr(module, "conv", None)
+    return (type(module) is Upsample2D and module.use_conv and not module.use_conv_transpose and module.interpolate
+            and module.norm is None and module.name == "conv" and type(conv) is torch.nn.Conv2d
+            and conv.kernel_size == (3, 3) and conv.stride == (1, 1) and conv.padding == (1, 1)
+            and conv.dilation == (1, 1) and conv.groups == 1 and conv.padding_mode == "zeros")
+
+
+def _transposed_weight(weight):
+    """The weight (in, out, 4, 4) of the transposed convolution (stride 2, border 1) that equals a 3 x 3 convolution
+    ``weight`` (out, in, 3, 3) of a picture doubled by nearest neighbours.
+
+    An output row 2i reads the doubled rows 2i-1, 2i, 2i+1, which are the input rows i-1, i, i: its taps on the input
+    are (w[0], w[1] + w[2]); an output row 2i+1 reads rows i, i, i+1: taps (w[0] + w[1], w[2]). The transposed
+    convolution lays those out as one kernel of four, (w[2], w[1] + w[2], w[0] + w[1], w[0]), and the same along the
+    columns. Summed in float64, so the kernel is the exact sum rounded once."""
+    import torch
+
+    taps = torch.tensor([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], dtype=torch.float64)
+    return torch.einsum("ya,xb,oiab->ioyx", taps, taps, weight.double()).to(weight.dtype)
+
+
+def _upsample_forward(module, x, output_size=None):
+    """A plain ``Upsample2D`` (``_plain_upsampler``) as the traced copy runs it: the same function, as one transposed
+    convolution of stride 2 on the picture before doubling (``_transposed_weight``). Each output number reads 2 x 2
+    input numbers instead of 3 x 3 doubled ones: 4/9 of the convolution's products, 10% of a forward's FLOPs fewer
+    and 7% of its time on 2 cores. A size asked for other than the double goes the module's own way."""
+    import torch.nn.functional as F
+    from diffusers.models.upsampling import Upsample2D
+
+    if output_size is not None and tuple(output_size) != (2 * x.shape[-2], 2 * x.shape[-1]):
+        return Upsample2D.forward(module, x, output_size)
+    return F.conv_transpose2d(x, module.transposed, module.conv.bias, stride=2, padding=1)
+
+
 def _geglu_forward(module, x):
     """diffusers' ``GEGLU`` as two products rather than one split in two (OpenVINO's split runs as a slow generic
     copy): the same function."""
@@ -298,6 +339,7 @@ def _traceable(unet):
     from diffusers.models.activations import GEGLU
     from diffusers.models.attention_processor import AttnProcessor2_0
     from diffusers.models.resnet import ResnetBlock2D
+    from diffusers.models.upsampling import Upsample2D
 
     by_pooling = _group_norm_by_pooling()
 
@@ -308,6 +350,10 @@ def _traceable(unet):
     class Geglu(GEGLU):
         def forward(self, x, *args, **kwargs):
             return _geglu_forward(self, x)
+
+    class Upsampler(Upsample2D):
+        def forward(self, x, output_size=None, *args, **kwargs):
+            return _upsample_forward(self, x, output_size)
 
     class Traceable(torch.nn.Module):
         def __init__(self):
@@ -325,6 +371,9 @@ def _traceable(unet):
                     module.__class__ = Resnet
                 elif type(module) is GEGLU:
                     module.__class__ = Geglu
+                elif _plain_upsampler(module):
+                    module.__class__ = Upsampler
+                    module.register_buffer("transposed", _transposed_weight(module.conv.weight), persistent=False)
 
         def forward(self, sample, timestep, states):
             return _unet_forward(self.unet, sample, timestep, states)

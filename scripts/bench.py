@@ -240,7 +240,8 @@ def main() -> int:
                   flush=True)
             done = s["openvino_flops"] / 1e9
             print(f"    it does {done:.0f} of those {gflop:.0f} GFLOP (each picture's text-free levels once for both "
-                  f"texts): {s['openvino_s'] / (done / bf16):.2f} x the floor of the FLOPs it does", flush=True)
+                  f"texts, the upsamplers as transposed convolutions): {s['openvino_s'] / (done / bf16):.2f} x the "
+                  "floor of the FLOPs it does", flush=True)
     else:
         print(f"  bfloat16 not timed: its floor for this work is {floor16:.0f} s here, {floor16 / floor32:.0f} x "
               f"float32's, so sampling stays in float32 on this CPU", flush=True)

@@ -207,12 +207,47 @@ def test_the_traced_group_norm_is_torchs_group_norm():
         torch.testing.assert_close(got, expected, atol=2e-4, rtol=1e-4)
 
 
+def test_the_traced_upsampler_is_doubling_then_convolving():
+    """A plain upsampler (nearest-neighbour doubling, then a 3 x 3 convolution) as the trace writes it, one transposed
+    convolution of stride 2: the same function, to float64's last bits, on pictures of odd sides too; an output size
+    other than the double goes the module's own way."""
+    import torch.nn.functional as F
+    from diffusers.models.upsampling import Upsample2D
+
+    generator = torch.Generator().manual_seed(0)
+    module = Upsample2D(8, use_conv=True, out_channels=6).double()
+    with torch.no_grad():
+        module.conv.weight.copy_(torch.randn(module.conv.weight.shape, generator=generator, dtype=torch.float64))
+        module.conv.bias.copy_(torch.randn(6, generator=generator, dtype=torch.float64))
+    assert openvino_unet._plain_upsampler(module)
+    module.transposed = openvino_unet._transposed_weight(module.conv.weight)
+    assert module.transposed.shape == (8, 6, 4, 4)
+    for side in ((5, 7), (8, 8)):
+        x = torch.randn(2, 8, *side, generator=generator, dtype=torch.float64)
+        expected = module.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        got = openvino_unet._upsample_forward(module, x)
+        assert got.shape == (2, 6, 2 * side[0], 2 * side[1])
+        torch.testing.assert_close(got, expected, atol=1e-12, rtol=0)
+        torch.testing.assert_close(openvino_unet._upsample_forward(module, x, (2 * side[0], 2 * side[1])), expected,
+                                   atol=1e-12, rtol=0)
+    x = torch.randn(1, 8, 4, 4, generator=generator, dtype=torch.float64)
+    torch.testing.assert_close(openvino_unet._upsample_forward(module, x, (9, 9)), module(x, (9, 9)))
+    assert not openvino_unet._plain_upsampler(Upsample2D(8, use_conv=True, kernel_size=5, padding=2))
+    assert not openvino_unet._plain_upsampler(Upsample2D(8, use_conv=False))
+
+
 def test_the_converted_unet_norms_by_pooling(pipe):
-    """Every group norm of the traced UNet is the pooling one, on a copy: the UNet itself keeps torch's."""
+    """Every group norm of the traced UNet is the pooling one and every upsampler the transposed convolution, on a
+    copy: the UNet itself keeps torch's."""
+    from diffusers.models.upsampling import Upsample2D
+
     traced = openvino_unet._traceable(pipe.unet)
     norms = [type(m).__name__ for m in traced.modules() if isinstance(m, torch.nn.GroupNorm)]
     assert norms and set(norms) == {"GroupNormByPooling"}
     assert {type(m) for m in pipe.unet.modules() if isinstance(m, torch.nn.GroupNorm)} == {torch.nn.GroupNorm}
+    upsamplers = [type(m).__name__ for m in traced.modules() if isinstance(m, Upsample2D)]
+    assert upsamplers and set(upsamplers) == {"Upsampler"}  # every one a transposed convolution
+    assert {type(m) for m in pipe.unet.modules() if isinstance(m, Upsample2D)} == {Upsample2D}
 
 
 def test_a_batch_runs_as_compiled_sizes_and_each_picture_gets_the_same_bytes(pipe, tmp_path, monkeypatch):
@@ -261,7 +296,8 @@ def test_the_shipped_unets_group_norms_are_safe_to_take_in_one_pass(pipe):
 
 def test_the_traced_unet_is_the_unet_with_one_text_or_two_per_picture(pipe):
     """The function OpenVINO converts (``_traceable``: the forward written out, its norms by pooling, the time
-    embedding folded into the norms, SiLU by tanh, GEGLU as two products, the text-free levels once per picture) is
+    embedding folded into the norms, SiLU by tanh, GEGLU as two products, the upsamplers as transposed convolutions,
+    the text-free levels once per picture) is
     the UNet's own, in float32: with a text per picture, and with two (guidance's batch, the pictures repeated)."""
     unet = pipe.unet
     assert openvino_unet.unsupported(unet) is None

@@ -135,6 +135,9 @@ def test_the_cards_precision_section_is_rewritten_alone_and_kept_by_a_full_evalu
     evaluate._rewrite_section(card, evaluate.PRECISION_BEGIN, evaluate.PRECISION_END, evaluate.precision_section(effect))
     assert card.read_text() == text  # rewritten again: the same card, its "## Limits" still after a blank line
     assert f"{evaluate.PRECISION_END}\n\n## Limits" in text
+    assert "(without native bfloat16, where it is far slower than float32; load average 0.5)" in text
+    named = {**effect, "processor": "AMD EPYC, AVX-512 BF16 (no AMX)", "fast_bfloat16": True}
+    assert "(AMD EPYC, AVX-512 BF16 (no AMX); load average 0.5)" in evaluate.precision_section(named)
 
 
 def test_the_cards_speed_section_and_training_step_are_rewritten_alone(tmp_path):
