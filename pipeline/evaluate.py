@@ -695,10 +695,9 @@ def precision_section(effect: dict) -> str:
                      for label, key in (("object", "object"), ("colour", "colour"), ("background", "background"),
                                         ("both objects", "both_objects")))
     alike = effect["judged_alike"]
-    machine = ("with native bfloat16: AMX or AVX-512 BF16" if effect["fast_bfloat16"]
-               else "without native bfloat16, where it is far slower than float32")
-    if effect.get("processor"):  # its own name, and what it has for bfloat16
-        machine = effect["processor"]
+    # the processor's own name and what it has for bfloat16; a measurement made before it was recorded says less
+    machine = effect.get("processor") or ("with native bfloat16: AMX or AVX-512 BF16" if effect["fast_bfloat16"]
+                                          else "without native bfloat16, where it is far slower than float32")
     return f"""{PRECISION_BEGIN}
 ## The precision's effect (bfloat16 against float32)
 

@@ -92,7 +92,7 @@ def sampling(pictures: int, steps: int, time_bf16: bool) -> dict:
         if openvino_unet.chosen():
             ways["openvino_s"] = lambda: openvino_unet.openvino_unet(unet)
             # the FLOPs it does: guidance's batch runs each picture once for both texts up to the first text-reading
-            # block (the function OpenVINO converts, counted in torch)
+            # block, and the upsamplers run as transposed convolutions (the function OpenVINO converts, counted in torch)
             result["openvino_flops"] = openvino_unet.call_flops(unet, pictures, 2, states.shape[1]) * steps
         for way in ways.values():
             with running_in("bfloat16", "cpu"), way():
