@@ -43,7 +43,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 # folder claimed) only for the targets that make a film, once .venv exists: media/ for film.toml,
 # media/films/<name>/ for any other, so that two films never overwrite each other.
 FILM ?= film.toml
-FILM_GOALS := video film renders captures clips site slides present all
+FILM_GOALS := video film renders captures clips site slides present all report
 ifneq ($(wildcard $(VENV)/.stamp-pip),)
 ifneq ($(filter $(FILM_GOALS),$(MAKECMDGOALS)),)
 FILM_INFO := $(shell $(VENV)/bin/python -m pipeline.film make $(FILM))
@@ -84,7 +84,7 @@ CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
 PIPELINE_CODE := $(wildcard pipeline/*.py pipeline/experiments/*.py)
 
-.PHONY: help setup lint test video film renders clips site slides present all captures model latent-model judge colour-judge evaluate explorer explore bench bench-explore clean distclean
+.PHONY: help setup lint test test-quick video film renders clips site slides present all report captures model latent-model judge colour-judge evaluate explorer explore bench bench-explore clean distclean
 
 help: ## list the targets; QUALITY=low|medium|high (default medium), FILM=file (default film.toml), LATENT_WALK_VOICE=piper|silent (default: the film's), JOBS=n (default: the cores)
 	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [FILM=film.toml] [LATENT_WALK_VOICE=piper|silent] [JOBS=n]"
@@ -108,8 +108,15 @@ $(STAMP_NPM): package.json package-lock.json $(STAMP_APT)
 lint: $(STAMP_PIP) ## check the code with ruff (the rules are in pyproject.toml)
 	$(VENV)/bin/ruff check .
 
-test: lint $(STAMP_NPM) ## lint, then run the test suite (sets up first)
-	$(PY) -m pytest
+# Every test, on every core (pytest-xdist, tests handed out as workers free up); `pytest -n 0` runs them in one process.
+# The quick tier leaves out the tests marked render, browser, train and slow (pyproject.toml names the markers).
+QUICK := not (render or browser or train or slow)
+
+test: lint $(STAMP_NPM) ## lint, then run the whole test suite on every core (sets up first)
+	$(PY) -m pytest -n $(JOBS) --dist worksteal
+
+test-quick: lint ## lint, then the tests that render, browse, train and wait on nothing (about a minute)
+	$(PY) -m pytest -n $(JOBS) --dist worksteal -m "$(QUICK)"
 
 # ----------------------------------------------------------------------------- captures
 
@@ -145,7 +152,7 @@ video: $(STAMP_PIP) ## capture (if needed), render every chapter and join them i
 # exports read) are written to $(CHAPTER_INPUTS)/<module>.json, rewritten only when they change.
 CHAPTER_INPUTS := $(FILM_DIR)/.chapter-inputs
 ifneq ($(wildcard $(STAMP_PIP)),)
-CHAPTER_ENTRIES := $(shell $(PY) -m scenes.chapters make $(CHAPTER_INPUTS))
+CHAPTER_ENTRIES := $(shell $(PY) -m scenes.chapters make $(CHAPTER_INPUTS) $(or $(word 3,$(FILM_INFO)),all))
 ifneq ($(filter film renders,$(MAKECMDGOALS)),)
 ifeq ($(CHAPTER_ENTRIES),)
   $(error the chapters could not be read (the line above says why))
@@ -174,7 +181,7 @@ chapter_own = scenes/$(1).py $(CHAPTER_INPUTS)/$(1).json \
 # <film>/subtitles/<Class>.{vtt,srt,marks.json} (<film>: media, or media/films/<name>); each
 # chapter reads its captures from <film>/captures; each chapter's clip, subtitles and block marks
 # (where each narration block starts and ends: the clips' posters and the slides read them)
-# are copied beside it.
+# are copied beside it, the video with its sound brought to web loudness (scenes/loudness.py).
 # Old subtitles go first, so that a render that writes none cannot leave another render's behind.
 define CHAPTER_RULE
 $(CLIPS)/$(call chapter_module,$(1)).mp4: $(call chapter_own,$(call chapter_module,$(1))) $(SCENE_SHARED) \
@@ -187,7 +194,7 @@ $(CLIPS)/$(call chapter_module,$(1)).mp4: $(call chapter_own,$(call chapter_modu
 	@for ext in vtt srt marks.json; do \
 	  src=$(FILM_DIR)/subtitles/$(call chapter_class,$(1)).$$$$ext; dst=$(CLIPS)/$(call chapter_module,$(1)).$$$$ext; \
 	  if [ -f $$$$src ]; then cp $$$$src $$$$dst; else rm -f $$$$dst; fi; done
-	cp $(FILM_DIR)/videos/$(call chapter_module,$(1))/$(QUALITY_DIR)/$(call chapter_class,$(1)).mp4 $$@
+	$(PY) -m scenes.loudness $(FILM_DIR)/videos/$(call chapter_module,$(1))/$(QUALITY_DIR)/$(call chapter_class,$(1)).mp4 $$@
 endef
 $(foreach c,$(CHAPTER_ENTRIES),$(eval $(call CHAPTER_RULE,$(c))))
 
@@ -219,19 +226,22 @@ renders: $(CHAPTER_CLIPS)
 
 clips: $(STAMP_PIP) ## every chapter as web video in media/clips: MP4, WebM, poster, subtitles, silent preview
 	@$(MAKE) --no-print-directory renders
-	$(PY) -m publish clips --from $(CLIPS) --out $(CLIPS_DIR)
+	$(PY) -m publish clips --from $(CLIPS) --out $(CLIPS_DIR) --jobs $(JOBS) $(CHAPTER_MODULES)
 
 site: clips explorer ## the page that embeds every chapter, media/site/index.html, and the explorer beside it
-	$(PY) -m publish site --clips $(CLIPS_DIR) --out $(SITE_DIR)
+	$(PY) -m publish site --clips $(CLIPS_DIR) --out $(SITE_DIR) $(CHAPTER_MODULES)
 
 slides: $(STAMP_PIP) ## the lecture deck: one slide per narration block, and media/slides/latent-walk.html
 	@$(MAKE) --no-print-directory renders
-	$(PY) -m publish slides --from $(CLIPS) --out $(SLIDES_DIR)
+	$(PY) -m publish slides --from $(CLIPS) --out $(SLIDES_DIR) --jobs $(JOBS) $(CHAPTER_MODULES)
 
 present: slides ## play the deck with manim-slides present (needs a display; keys: right, left, space, q)
 	$(PY) -m publish present --deck $(SLIDES_DIR)
 
 all: video clips site slides ## the film, the clips, the page and the slide deck
+
+report: video ## how the film plays, per chapter: still stretches, cues spoken over them, loudness (renders it first if needed)
+	$(PY) -m publish report --from $(CLIPS) --film $(FILM_VIDEO) --jobs $(JOBS) $(CHAPTER_MODULES)
 
 # The explorer (media/site/explore.html): the model exported as ONNX into media/site/explore/ when the
 # model, its export or its encoder changed, then the page with ONNX Runtime Web vendored from node_modules.

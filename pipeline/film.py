@@ -33,12 +33,16 @@ FILMS = MEDIA / "films"
 SOURCE_RECORD = ".film-source"
 VOICES = ("piper", "silent")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+# A chapter's module name (scenes/chapters.py checks that each names a chapter there is)
+_CHAPTER = re.compile(r"ch[0-9]{2}[a-z]?_[a-z0-9_]{1,40}")
+MAX_CHAPTERS = 100
 
 # Every key a film file may hold, with what it is for (the messages list them).
 TOP_KEYS = {"name": "the film's folder under media/films/", "model": "a model folder (\"\" for the embedded one)",
             "voice": "piper or silent", "seed": "the seed of every walk's starting noise",
             "steps": "steps from noise to picture", "guidance": "the classifier-free guidance scale",
-            "prompts": "the table of the film's prompts"}
+            "prompts": "the table of the film's prompts",
+            "chapters": "the chapters the film keeps, in play order (all of them when it is left out)"}
 PROMPT_KEYS = {"walk": "the walk step by step, guidance and the latent twin",
                "object": "many seeds, the jump and the noise explored by hand",
                "blend": "two things, 'A and B': the path between them",
@@ -61,6 +65,7 @@ class Film:
     steps: int
     guidance: float
     prompts: dict[str, str]
+    chapters: tuple[str, ...] | None = None  # the chapters it keeps; None: every chapter
 
     @property
     def is_default(self) -> bool:
@@ -179,7 +184,18 @@ def read(path: Path | str | None = None) -> Film:
             check(prompts[key])
         except UsageError as e:
             raise UsageError(f"film file {_where(path)}: the {key} prompt: {e}") from None
-    return Film(path, name, model_path, voice, seed, steps, float(guidance), prompts)
+    chapters = data.get("chapters")
+    if chapters is not None:
+        if not isinstance(chapters, list) or not chapters or len(chapters) > MAX_CHAPTERS \
+                or not all(isinstance(c, str) and _CHAPTER.fullmatch(c) for c in chapters):
+            raise UsageError(f"film file {_where(path)}: chapters must be a list of chapter names in quotes, such as "
+                             f"[\"ch01_opening\", \"ch13_closing\"] (`python -m scenes.chapters` lists them); "
+                             f"got {str(chapters)[:80]!r}")
+        if len(set(chapters)) != len(chapters) or chapters != sorted(chapters):
+            raise UsageError(f"film file {_where(path)}: chapters must name each chapter once, in the order they "
+                             "play (the order of their names)")
+        chapters = tuple(chapters)
+    return Film(path, name, model_path, voice, seed, steps, float(guidance), prompts, chapters)
 
 
 def check(film: Film) -> None:
@@ -244,7 +260,7 @@ def _relative(path: Path) -> str:
 def run(args) -> int:
     film = read(args.file)
     if args.action == "make":
-        print(_relative(claim_folder(film)), film.voice)
+        print(_relative(claim_folder(film)), film.voice, ",".join(film.chapters) if film.chapters else "all")
         return 0
     if args.action == "check":
         check(film)

@@ -27,17 +27,35 @@ def _command(commands, name: str, help: str, inputs: tuple[str, str, Path, str],
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m publish", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{clips,site,slides,present}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{clips,site,slides,report,present}")
     renders = ("--from", "renders", DEFAULT_RENDERS, "the rendered chapters")
-    _command(commands, "clips", "web clips of every chapter: MP4, WebM, poster, subtitles, preview", renders,
-             Path("media/clips"))
+    clips = _command(commands, "clips", "web clips of every chapter: MP4, WebM, poster, subtitles, preview", renders,
+                     Path("media/clips"))
+    clips.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                       help="chapters encoded side by side (default: one per core)")
     _command(commands, "site", "the page that embeds every clip", ("--clips", "clips", Path("media/clips"), "the clips"),
              Path("media/site"))
-    _command(commands, "slides", "a manim-slides deck, one slide per narration block, and its HTML", renders,
-             Path("media/slides"))
+    slides = _command(commands, "slides", "a manim-slides deck, one slide per narration block, and its HTML",
+                      renders, Path("media/slides"))
+    slides.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                        help="chapters cut side by side (default: one per core)")
+    measured = commands.add_parser("report", help="how the film plays: still stretches, cues over them, loudness")
+    measured.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter modules (default: all, in play order)")
+    measured.add_argument("--from", dest="renders", type=Path, default=DEFAULT_RENDERS,
+                          help=f"the rendered chapters (default: {DEFAULT_RENDERS})")
+    measured.add_argument("--film", type=Path, default=None, metavar="MP4",
+                          help="the joined film, whose loudness is measured whole (default: none)")
+    measured.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                          help="chapters measured side by side (default: one per core)")
     present = commands.add_parser("present", help="play the deck with manim-slides present (needs a display)")
     present.add_argument("--deck", type=Path, default=Path("media/slides"), help="the deck (default: media/slides)")
     return parser
+
+
+def _jobs(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64; got {text!r}")
+    return int(text)
 
 
 def _size(path: Path) -> str:
@@ -59,26 +77,31 @@ def run(args: argparse.Namespace) -> None:
     from publish.media import read_renders, same_folder
 
     started = time.time()
-    if args.command != "present":
+    if args.command not in ("present", "report"):
         _folder("--out", args.out)
     if args.command == "clips" and same_folder(args.out, args.renders):
         raise PublishError(f"--out {args.out} is the renders' own folder (--from): the clips would be written over "
                            "the renders they are made from; choose another folder (the default is media/clips)")
     if args.command == "clips":
-        from publish.clips import make_clip
+        from tqdm import tqdm
+
+        from publish.clips import make_clips
 
         renders = read_renders(args.renders, args.chapters)
-        for render in renders:
-            manifest, made = make_clip(render, args.out)
+        for render, manifest, made in make_clips(renders, args.out, args.jobs):
             total = sum(entry["bytes"] for entry in manifest["files"].values())
-            print(f"clip {render.module}: {', '.join(made) if made else 'up to date'} "
-                  f"({manifest['duration']:.1f} s, {total / 1e6:.1f} MB in all)")
+            tqdm.write(f"clip {render.module}: {', '.join(made) if made else 'up to date'} "
+                       f"({manifest['duration']:.1f} s, {total / 1e6:.1f} MB in all)")
         print(f"clips: {len(renders)} chapters in {args.out}/ ({time.time() - started:.1f} s)")
     elif args.command == "site":
         from publish.site import make_site
 
         index = make_site(args.clips, args.out, args.chapters)
         print(f"site: {index} ({_size(index)}); open it in a browser, or serve {args.out}/ from any static server")
+    elif args.command == "report":
+        from publish.report import report
+
+        print(report(args.renders, args.film, args.chapters, args.jobs))
     elif args.command == "present":
         from publish.slides import present
 
@@ -87,7 +110,7 @@ def run(args: argparse.Namespace) -> None:
         from publish.slides import make_slides
 
         renders = read_renders(args.renders, args.chapters)
-        presentations, deck = make_slides(renders, args.out)
+        presentations, deck = make_slides(renders, args.out, args.jobs)
         print(f"slides: {sum(len(r.blocks) for r in renders)} slides in {len(presentations)} presentations in "
               f"{args.out}/slides/; one-file deck {deck} ({_size(deck)}) ({time.time() - started:.1f} s)")
 

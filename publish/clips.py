@@ -16,9 +16,14 @@ poster and preview, when the poster frame moved), so a second run with nothing n
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+
+from tqdm import tqdm
 
 from pipeline.files import write_whole, written
 from publish.media import PublishError, Render, ffmpeg, fresh, probe, top_level_boxes
@@ -50,7 +55,7 @@ class ClipFiles:
 KINDS = ("mp4", "webm", "poster", "preview", "vtt", "srt")
 
 
-def _mp4(render: Render, out: Path) -> None:
+def _mp4(render: Render, out: Path, show_bar: bool = True) -> None:
     """Fast-start MP4: the render's own H.264/AAC streams copied when they are web-ready, re-encoded when not."""
     info = probe(render.video)
     video, audio = info.first("video"), info.first("audio")
@@ -64,20 +69,20 @@ def _mp4(render: Render, out: Path) -> None:
     with written(out) as partial:
         ffmpeg(["-i", str(render.video), "-map", "0:v:0", "-map", "0:a:0", *codecs, "-map_metadata", "-1",
                 "-metadata", f"title={render.title}", "-movflags", "+faststart", str(partial)],
-               render.duration, f"{render.module} mp4")
+               render.duration, f"{render.module} mp4", show_bar)
 
 
-def _webm(render: Render, out: Path) -> None:
+def _webm(render: Render, out: Path, show_bar: bool = True) -> None:
     with written(out) as partial:
         ffmpeg(["-i", str(render.video), "-map", "0:v:0", "-map", "0:a:0", *WEBM_VIDEO, *WEBM_AUDIO,
                 "-map_metadata", "-1", "-metadata", f"title={render.title}", str(partial)],
-               render.duration, f"{render.module} webm")
+               render.duration, f"{render.module} webm", show_bar)
 
 
-def _poster(render: Render, out: Path) -> None:
+def _poster(render: Render, out: Path, show_bar: bool = True) -> None:
     with written(out) as partial:
         ffmpeg(["-ss", f"{render.poster_time:.3f}", "-i", str(render.video), "-frames:v", "1", "-update", "1",
-                str(partial)], 0.1, f"{render.module} poster")
+                str(partial)], 0.1, f"{render.module} poster", show_bar)
     if not out.is_file() or out.stat().st_size == 0:
         raise PublishError(f"no frame at {render.poster_time:.2f} s of {render.video}: render it again with `make video`")
 
@@ -89,13 +94,13 @@ def preview_window(render: Render) -> tuple[float, float]:
     return start, end - start
 
 
-def _preview(render: Render, out: Path) -> None:
+def _preview(render: Render, out: Path, show_bar: bool = True) -> None:
     start, length = preview_window(render)
     with written(out) as partial:
         ffmpeg(["-ss", f"{start:.3f}", "-t", f"{length:.3f}", "-i", str(render.video), "-an",
                 "-vf", f"scale='min({PREVIEW_WIDTH},iw)':-2", "-c:v", "libx264", "-crf", "26", "-preset", "medium",
                 "-pix_fmt", "yuv420p", "-map_metadata", "-1", "-movflags", "+faststart", str(partial)],
-               length, f"{render.module} preview")
+               length, f"{render.module} preview", show_bar)
 
 
 def _subtitles(render: Render, kind: str, out: Path) -> None:
@@ -120,7 +125,7 @@ def read_manifest(path: Path) -> dict | None:
     return data if isinstance(data, dict) and data.get("schema") == CLIP_SCHEMA else None
 
 
-def make_clip(render: Render, folder: Path) -> tuple[dict, list[str]]:
+def make_clip(render: Render, folder: Path, show_bar: bool = True) -> tuple[dict, list[str]]:
     """Make whatever of one chapter's clip is missing or stale; return its manifest and the kinds it remade."""
     files = ClipFiles(folder, render.module)
     old = read_manifest(files.path("manifest"))
@@ -131,13 +136,13 @@ def make_clip(render: Render, folder: Path) -> tuple[dict, list[str]]:
         if fresh(out, *render.files) and not (kind in ("poster", "preview") and poster_moved):
             continue
         if kind == "mp4":
-            _mp4(render, out)
+            _mp4(render, out, show_bar)
         elif kind == "webm":
-            _webm(render, out)
+            _webm(render, out, show_bar)
         elif kind == "poster":
-            _poster(render, out)
+            _poster(render, out, show_bar)
         elif kind == "preview":
-            _preview(render, out)
+            _preview(render, out, show_bar)
         else:
             _subtitles(render, kind, out)
         made.append(kind)
@@ -160,6 +165,30 @@ def make_clip(render: Render, folder: Path) -> tuple[dict, list[str]]:
     if made or old != manifest:
         write_whole(files.path("manifest"), json.dumps(manifest, indent=1) + "\n")
     return manifest, made
+
+
+def make_clips(renders: Sequence[Render], folder: Path, jobs: int | None = None) -> Iterator[tuple[Render, dict, list[str]]]:
+    """Every chapter's clip, ``jobs`` chapters side by side (default: one per core), longest first so that no
+    long chapter is left to the end alone; yields (render, manifest, kinds remade) as each chapter finishes,
+    under one bar of the seconds of video done. A failure stops the chapters not yet started and is raised
+    once the running ones end (each writes its files whole, or not at all)."""
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(renders) or 1))
+    order = sorted(renders, key=lambda render: -render.duration)
+    total = sum(render.duration for render in renders)
+    with tqdm(total=round(total, 1), desc=f"clips ({jobs} side by side)", unit="s", dynamic_ncols=True,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of video [{elapsed}<{remaining}]",
+              disable=None) as bar, ThreadPoolExecutor(max_workers=jobs) as pool:
+        # ffmpeg does the work in processes of its own: threads only wait on them
+        futures = {pool.submit(make_clip, render, folder, jobs == 1): render for render in order}
+        try:
+            for future in as_completed(futures):
+                render = futures[future]
+                manifest, made = future.result()
+                bar.update(min(render.duration, bar.total - bar.n))
+                yield render, manifest, made
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def check_clip(manifest: dict, folder: Path, expected_duration: float, tolerance: float = 0.1) -> list[str]:

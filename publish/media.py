@@ -149,12 +149,13 @@ def top_level_boxes(path: Path) -> list[str]:
     return names
 
 
-def ffmpeg(args: Sequence[str], seconds: float, desc: str) -> None:
-    """Run ffmpeg with a bar of how much of ``seconds`` of media it has written; its errors become one line."""
+def ffmpeg(args: Sequence[str], seconds: float, desc: str, show_bar: bool = True) -> None:
+    """Run ffmpeg with a bar of how much of ``seconds`` of media it has written (none with ``show_bar=False``, for a
+    caller that runs several side by side under a bar of its own); its errors become one line."""
     command = [tool("ffmpeg"), "-nostdin", "-hide_banner", "-v", "error", "-y", "-progress", "pipe:1", *args]
     with tqdm(total=round(seconds, 1), desc=desc, unit="s", dynamic_ncols=True, mininterval=1.0,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of video [{elapsed}<{remaining}]",
-              disable=None) as bar:
+              disable=None if show_bar else True) as bar:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert process.stdout is not None
         for line in process.stdout:

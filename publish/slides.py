@@ -34,7 +34,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from tqdm import tqdm
 
 from pipeline.files import write_whole, written
 from publish.media import ProjectFiles, PublishError, Render, ffmpeg, fresh, probe
@@ -89,7 +92,7 @@ def notes(render: Render, number: int, index: int) -> str:
     return markdown_text(notes_text(render, number, index))
 
 
-def _cut_chapter(render: Render, folder: Path) -> list[Path]:
+def _cut_chapter(render: Render, folder: Path, show_bar: bool = True) -> list[Path]:
     """Cut one chapter into its slides, each re-encoded from its exact first frame; every file written whole."""
     cuts = slide_cuts(render)
     names = [slide_name(render, index) for index in range(len(cuts))]
@@ -105,16 +108,16 @@ def _cut_chapter(render: Render, folder: Path) -> list[Path]:
             ffmpeg(["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(render.video),
                     "-map", "0:v:0", "-map", "0:a:0?", *SLIDE_VIDEO, "-map_metadata", "-1",
                     "-movflags", "+faststart", str(partial)],
-                   end - start, f"{render.module} slide {index + 1}/{len(cuts)}")
+                   end - start, f"{render.module} slide {index + 1}/{len(cuts)}", show_bar)
     return targets
 
 
-def write_presentation(render: Render, number: int, deck: Path) -> Path:
+def write_presentation(render: Render, number: int, deck: Path, show_bar: bool = True) -> Path:
     """Cut a chapter and write manim-slides' presentation file for it: ``deck/slides/<Scene>.json``."""
     from manim_slides.config import PresentationConfig, SlideConfig
 
     configs = deck / "slides"
-    files = _cut_chapter(render, configs / "files" / render.scene)
+    files = _cut_chapter(render, configs / "files" / render.scene, show_bar)
     video = probe(render.video).first("video") or {}
     presentation = PresentationConfig(
         slides=[SlideConfig(file=path, rev_file=path, notes=notes(render, number, index))
@@ -168,14 +171,24 @@ def deck_template() -> str:
     return text
 
 
-def make_slides(renders: list[Render], deck: Path) -> tuple[list[Path], Path]:
-    """Write every chapter's presentation file, then the one-file HTML deck; return both."""
+def make_slides(renders: list[Render], deck: Path, jobs: int | None = None) -> tuple[list[Path], Path]:
+    """Write every chapter's presentation file (``jobs`` chapters cut side by side, default one per core; ffmpeg
+    does the work in processes of its own), then the one-file HTML deck; return both."""
     from manim_slides.config import PresentationConfig
     from manim_slides.convert import RevealJS
 
     numbers = {chapter.module: number for number, chapter in enumerate(find_chapters(), 1)}
     deck = deck.resolve()
-    presentations = [write_presentation(render, numbers[render.module], deck) for render in renders]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(renders) or 1))
+    with ThreadPoolExecutor(max_workers=jobs) as pool, \
+            tqdm(total=len(renders), desc=f"slides ({jobs} chapters side by side)", unit="chapter",
+                 disable=None if jobs > 1 else True) as bar:
+        def cut(render: Render) -> Path:
+            presentation = write_presentation(render, numbers[render.module], deck, show_bar=jobs == 1)
+            bar.update(1)
+            return presentation
+
+        presentations = list(pool.map(cut, renders))
     html_path = deck / DECK_NAME
     sources = [render.video for render in renders] + presentations + [Path(__file__)]  # this code makes the page
     if fresh(html_path, *sources):

@@ -17,12 +17,17 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Create,
+    CurvedArrow,
+    DashedLine,
     FadeIn,
     FadeOut,
     Group,
     GrowFromEdge,
     LaggedStart,
     Rectangle,
+    Square,
+    SurroundingRectangle,
     VGroup,
     Write,
 )
@@ -62,35 +67,46 @@ class WhichColourGoesWhere(NarratedScene):
         verdicts = arrays["verdicts"]
         twin = int(arrays["twin_of"][0])
 
-        # --- the prompt, and the published figures of large models
+        # --- the prompt, which colour word goes to which thing, and the published figures of large models
         title = ChapterTitle(self.title)
         prompt = PromptBox(str(facts["prompt"].value), width=6.5, size=style.LABEL_SIZE).move_to(2.2 * UP)
-        published = VGroup(
-            words("GenEval, colour attribution: published figures, other models", size=style.SMALL_SIZE,
-                  color=style.MUTED),
-            *(words(f"{facts[f'geneval_{key}_name'].value}: {shown(facts[f'geneval_{key}'])}",
-                    size=style.LABEL_SIZE, color=style.INK) for key in ("sd15", "sd21", "sdxl")),
-        ).arrange(DOWN, buff=0.22).move_to(0.4 * DOWN)
+        links = self.colour_links(prompt, [str(c) for c in arrays["asked_colours"][0]],
+                                  [str(o) for o in arrays["asked_objects"][0]])
+        published = self.published_bars()
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.2)
             self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
             self.wait_until_bookmark("prompt")
             self.play(FadeIn(prompt.box), FadeIn(prompt.text), run_time=0.8)
+            self.wait_until_bookmark("words")
+            # each colour word reaches over to the thing it belongs to
+            self.play(LaggedStart(*(Create(link) for link in links), lag_ratio=0.5), run_time=1.4)
             self.wait_until_bookmark("benchmark")
-            self.play(LaggedStart(*(FadeIn(line, shift=0.1 * UP) for line in published), lag_ratio=0.3),
-                      run_time=1.5)
+            self.play(FadeIn(published.heading, shift=0.1 * UP), run_time=0.7)
+            for mark, keys in (("oldest", ("sd15",)), ("newest", ("sd21", "sdxl")), ("ours", ("ours",))):
+                self.wait_until_bookmark(mark)
+                self.play(*(FadeIn(published.names[key]) for key in keys),
+                          *(GrowFromEdge(published.bars[key], LEFT) for key in keys),
+                          *(FadeIn(published.values[key], shift=0.1 * RIGHT) for key in keys), run_time=0.9)
 
         # --- the prompt's pictures and its swapped twin's, with the judge's verdicts
         first_row = self.verdict_row(arrays["finals"][0], verdicts[0]).next_to(prompt, DOWN, buff=0.3)
         twin_prompt = PromptBox(str(facts["swapped_prompt"].value), width=6.5, size=style.LABEL_SIZE)
         twin_row = self.verdict_row(arrays["finals"][twin], verdicts[twin])
         Group(twin_prompt, twin_row).arrange(DOWN, buff=0.3).next_to(first_row, DOWN, buff=0.35)
+        reading = self.reading_words([str(o) for o in arrays["asked_objects"][0]], arrays["read_colours"][0, 0])
+        reading.next_to(first_row.frames[0], LEFT, buff=0.35)
+        judge_box = SurroundingRectangle(first_row.frames[0], color=style.HIGHLIGHT, buff=0.05)
         with self.narrate("pictures"):
             self.wait_until_bookmark("seeds")
-            self.play(FadeOut(published), run_time=0.5)
+            self.play(FadeOut(published), FadeOut(links), run_time=0.5)
             self.play(LaggedStart(*(FadeIn(first_row.cell(i)) for i in range(len(first_row.pictures))),
                                   lag_ratio=0.2), run_time=1.2)
+            self.wait_until_bookmark("judge")
+            # the judge reads the first picture: which thing wears which colour
+            self.play(Create(judge_box), FadeIn(reading, shift=0.1 * RIGHT), run_time=0.9)
             self.wait_until_bookmark("verdicts")
+            self.play(FadeOut(judge_box), FadeOut(reading), run_time=0.4)
             self.play(*(frame.animate.set_color(VERDICT_COLOURS[str(v)]) for frame, v in
                         zip(first_row.frames, verdicts[0])), FadeIn(first_row.labels), run_time=0.8)
             self.wait_until_bookmark("twin")
@@ -125,8 +141,15 @@ class WhichColourGoesWhere(NarratedScene):
             self.play(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in chart.bars), lag_ratio=0.2),
                       LaggedStart(*(FadeIn(label) for label in chart.labels), lag_ratio=0.2), run_time=1.6)
             self.wait_until_bookmark("best")
-            best = int(np.argmax(arrays["curve_scores"]))
-            self.play(chart.bars[best].animate.set_fill(style.HIGHLIGHT), run_time=0.6)
+            if facts["guidance_helps"].value:
+                best = int(np.argmax(arrays["curve_scores"]))
+                self.play(chart.bars[best].animate.set_fill(style.HIGHLIGHT), run_time=0.6)
+            else:  # the score holds within a band at every guided scale: the band, drawn over the bars
+                self.play(Create(chart.band), run_time=1.0)
+            self.wait_until_bookmark("swaps")
+            self.play(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in chart.swaps), lag_ratio=0.2),
+                      LaggedStart(*(FadeIn(label) for label in chart.swap_labels), lag_ratio=0.2),
+                      FadeIn(chart.key), run_time=1.4)
 
         # --- when the colours settle, in the guess of the finished picture
         steps = arrays["headline_clean_pictures"].shape[0]
@@ -146,26 +169,143 @@ class WhichColourGoesWhere(NarratedScene):
                               color=style.MUTED).next_to(guesses, UP, buff=0.35)
         with self.narrate("settle"):
             self.wait_until_bookmark("steps")
-            self.play(FadeOut(chart), FadeIn(guess_heading), run_time=0.6)
+            self.play(FadeOut(Group(*(part for part in chart if part in self.mobjects))), FadeIn(guess_heading),
+                      run_time=0.6)
             self.play(LaggedStart(*(FadeIn(Group(guesses.cell(i), reads[i])) for i in range(len(shown_steps))),
                                   lag_ratio=0.35), run_time=2.4)
             self.wait_until_bookmark("settled")
-            self.play(FadeIn(settled, shift=0.1 * UP), run_time=0.7)
+            settle_at = int(np.argmin([abs(s + 1 - float(facts["settle_step_median"].value)) for s in shown_steps]))
+            marks = [SurroundingRectangle(guesses.frames[settle_at], color=style.HIGHLIGHT, buff=0.06)] \
+                if facts["colours_settle"].value else []
+            self.play(FadeIn(settled, shift=0.1 * UP), *(Create(m) for m in marks), run_time=0.7)
 
         # --- the compass against the word-by-word vectors
         compass = self.distance_bars().move_to(0.3 * DOWN)
         with self.narrate("compass"):
-            self.play(FadeOut(Group(guesses, reads, settled, guess_heading)), run_time=0.6)
+            self.play(FadeOut(Group(guesses, reads, settled, guess_heading, *marks)), run_time=0.6)
             self.wait_until_bookmark("compass")
             self.play(FadeIn(compass.groups[0]), run_time=1.0)
             self.wait_until_bookmark("tokens")
             self.play(FadeIn(compass.groups[1]), run_time=1.0)
 
+        # --- a prompt and its swapped twin from one seed, pair by pair
+        pairs = self.twin_pairs()
+        shown_pairs = self.pair_pictures(pairs[:3]).move_to(1.05 * UP)
+        squares = self.pair_squares(pairs).next_to(shown_pairs, DOWN, buff=0.5)
         with self.narrate("closing"):
             self.wait_until_bookmark("answer")
-            self.play(compass.groups[1].animate.scale(1.06), run_time=0.6)
+            self.play(Create(SurroundingRectangle(compass.groups[1], color=style.HIGHLIGHT, buff=0.15)),
+                      run_time=0.8)
+            self.wait_until_bookmark("pairs")
+            self.play(FadeOut(Group(*self.mobjects_without(title))), run_time=0.6)
+            self.play(LaggedStart(*(FadeIn(pair, shift=0.1 * UP) for pair in shown_pairs), lag_ratio=0.4),
+                      run_time=1.6)
+            self.wait_until_bookmark("share")
+            # every pair a square, in the colour of what it did; the share grows out of them
+            self.play(LaggedStart(*(FadeIn(square, scale=0.5) for square in squares.cells), lag_ratio=0.02),
+                      run_time=1.6)
+            self.play(FadeIn(squares.caption, shift=0.1 * UP), run_time=0.6)
 
     # --- pieces of the chapter
+
+    def mobjects_without(self, *kept) -> list:
+        return [m for m in self.mobjects if m not in kept]
+
+    def colour_links(self, prompt: PromptBox, colours: list[str], objects: list[str]) -> VGroup:
+        """An arc over the prompt from each colour word to the thing it names (placed by the words' share of the
+        prompt's letters: the glyphs of a serif line are near enough even for an arrow's ends)."""
+        text, whole = prompt.text, prompt.prompt
+        links = VGroup()
+        for colour, thing in zip(colours, objects):
+            ends = []
+            for word in (colour, thing):
+                at = whole.find(word)
+                if at < 0 or not colour or not thing:
+                    return VGroup()
+                centre = (at + len(word) / 2) / max(len(whole), 1)
+                ends.append(np.array([text.get_left()[0] + centre * text.width, prompt.box.get_top()[1] + 0.08, 0.0]))
+            links.add(CurvedArrow(ends[0], ends[1], angle=-1.2, color=style.HIGHLIGHT, stroke_width=3,
+                                  tip_length=0.16))
+        return links
+
+    def published_bars(self) -> VGroup:
+        """GenEval's published colour-attribution scores for large models, a bar each, and an empty one for ours."""
+        facts = self.facts
+        scale = 6.0 / 100  # scene units per percent
+        names, bars, values = {}, {}, {}
+        rows = VGroup()
+        for key in ("sd15", "sd21", "sdxl", "ours"):
+            if key == "ours":
+                name = words("our model", size=style.LABEL_SIZE, color=style.MODEL)
+                bar = Rectangle(width=100 * scale, height=0.36, stroke_width=2, stroke_color=style.MODEL,
+                                fill_opacity=0.0)
+                value = words("?", size=style.LABEL_SIZE, color=style.MODEL)
+            else:
+                name = words(str(facts[f"geneval_{key}_name"].value), size=style.LABEL_SIZE)
+                bar = Rectangle(width=max(0.03, float(facts[f"geneval_{key}"].value) * scale), height=0.36,
+                                stroke_width=0, fill_color=style.MUTED, fill_opacity=0.9)
+                value = words(shown(facts[f"geneval_{key}"]), size=style.LABEL_SIZE)
+            row = VGroup(name, bar, value)
+            names[key], bars[key], values[key] = name, bar, value
+            rows.add(row)
+        width = max(row[0].width for row in rows)
+        for index, row in enumerate(rows):
+            name, bar, value = row
+            name.move_to(np.array([-width / 2 - 3.2, -index * 0.62, 0.0]))
+            bar.move_to(np.array([-3.0 + bar.width / 2, name.get_y(), 0.0]))
+            value.next_to(bar, RIGHT, buff=0.2)
+        heading = words("GenEval, both colours on the right things: published figures, other models",
+                        size=style.SMALL_SIZE, color=style.MUTED).next_to(rows, UP, buff=0.35)
+        chart = VGroup(heading, rows).move_to(0.45 * DOWN)
+        chart.heading, chart.names, chart.bars, chart.values = heading, names, bars, values
+        return chart
+
+    def twin_pairs(self) -> list[tuple[int, int, int, bool]]:
+        """Every (prompt, its swapped twin, seed) whose two pictures both show the two things in the two asked
+        colours, and whether the swap changed nothing (the same colour on each thing in both): the pairs the
+        capture's ``swap_ignored_share`` counts."""
+        verdicts = self.arrays["verdicts"]
+        pairs = [(i, j) for i, j in enumerate(self.arrays["twin_of"].tolist()) if i < j]
+        return [(i, j, n, verdicts[i, n] != verdicts[j, n]) for i, j in pairs for n in range(verdicts.shape[1])
+                if {str(verdicts[i, n]), str(verdicts[j, n])} <= {"right", "swapped"}]
+
+    def pair_pictures(self, pairs) -> Group:
+        """Each pair: the prompt's picture and its twin's, their prompts above, what the judge read below, framed
+        in the colour of what the pair did (the swap ignored, or followed)."""
+        arrays, shown_pairs = self.arrays, Group()
+        for i, j, seed, ignored in pairs:
+            colour = style.NOISE if ignored else style.MODEL
+            cells = Group()
+            for index in (i, j):
+                picture = PixelPicture(arrays["finals"][index, seed], height=1.55)
+                frame = Frame(picture, color=colour)
+                said = words(str(arrays["prompts"][index]), size=style.SMALL_SIZE, color=style.MUTED)
+                said.scale_to_fit_width(min(said.width, 3.6)).next_to(frame, UP, buff=0.12)
+                read = self.reading_words([str(o) for o in arrays["asked_objects"][index]],
+                                          arrays["read_colours"][index, seed]).next_to(frame, DOWN, buff=0.12)
+                cells.add(Group(picture, frame, said, read))
+            cells.arrange(RIGHT, buff=0.25)
+            verdict = words("same colours: order ignored" if ignored else "each follows its words",
+                            size=style.SMALL_SIZE, color=colour).next_to(cells, DOWN, buff=0.15)
+            shown_pairs.add(Group(cells, verdict))
+        return shown_pairs.arrange(RIGHT, buff=0.6).scale_to_fit_width(min(shown_pairs.width, 12.8))
+
+    def pair_squares(self, pairs) -> VGroup:
+        """A square per pair, red where the swap changed nothing, green where both followed their words, and the
+        share of the red ones under them."""
+        columns = max(1, min(len(pairs), 23))
+        cells = VGroup(*(Square(side_length=0.2, stroke_width=0, fill_opacity=0.95,
+                                fill_color=style.NOISE if ignored else style.MODEL) for *_, ignored in pairs))
+        if len(cells):
+            cells.arrange_in_grid(cols=columns, buff=0.06)
+        ignored = sum(1 for *_, gone in pairs if gone)
+        caption = words(f"{ignored} of {len(pairs)} pairs the same: {shown(self.facts['swap_ignored_share'])}",
+                        size=style.LABEL_SIZE, color=style.NOISE)
+        if len(cells):
+            caption.next_to(cells, DOWN, buff=0.25)
+        squares = VGroup(cells, caption)
+        squares.cells, squares.caption = cells, caption
+        return squares
 
     def verdict_row(self, pictures, verdicts) -> PictureRow:
         row = PictureRow(list(pictures), labels=[VERDICT_LABELS[str(v)] for v in verdicts], height=self.row_height,
@@ -222,6 +362,27 @@ class WhichColourGoesWhere(NarratedScene):
             labels.add(words(shown(self.facts[f"score_at_{key}"]), size=style.SMALL_SIZE).next_to(bar, UP, 0.12))
             labels.add(words(f"{float(scale):g}", size=style.SMALL_SIZE, color=style.MUTED)
                        .move_to(np.array([bar.get_x(), -0.3, 0.0])))
+        # the swapped share beside each score, and the band the guided scores stay within
+        swaps, swap_labels = VGroup(), VGroup()
+        for bar, scale, swapped in zip(bars, scales, self.arrays["curve_swapped"]):
+            height = max(0.02, self.bar_height * float(swapped) / 100)
+            swap = Rectangle(width=width * 0.4, height=height, stroke_width=0, fill_color=style.NOISE,
+                             fill_opacity=0.9)
+            swap.move_to(np.array([bar.get_right()[0] + width * 0.2 + 0.04, height / 2, 0.0]))
+            swaps.add(swap)
+            at = f"{float(scale):g}".replace(".", "_")
+            swap_labels.add(words(shown(self.facts[f"swapped_at_{at}"]), size=style.SMALL_SIZE, color=style.NOISE)
+                            .scale(0.7).next_to(swap, UP, 0.08))
+        guided = [bar for bar, scale in zip(bars, scales) if float(scale) > 0] or list(bars)
+        low, high = (self.bar_height * float(self.facts[name].value) / 100 for name in ("guided_low_score",
+                                                                                          "best_score"))
+        left, right = guided[0].get_left()[0] - 0.15, guided[-1].get_right()[0] + 0.15
+        band = VGroup(*(DashedLine(np.array([left, y, 0.0]), np.array([right, y, 0.0]), color=style.HIGHLIGHT,
+                                   stroke_width=3) for y in sorted({low, high})))
+        key = VGroup(*(VGroup(Square(side_length=0.22, stroke_width=0, fill_color=c, fill_opacity=0.9),
+                              words(t, size=style.SMALL_SIZE, color=c)).arrange(RIGHT, buff=0.15)
+                       for c, t in ((style.MODEL, "right"), (style.NOISE, "swapped"))))
+        key.arrange(DOWN, aligned_edge=LEFT, buff=0.12).next_to(bars, RIGHT, buff=0.9).shift(0.8 * UP)
         axis = VGroup(Rectangle(width=len(scales) * (width + gap), height=0.01, color=style.MUTED, stroke_width=2)
                       .move_to(np.array([bars.get_x(), 0.0, 0.0])),
                       words("guidance scale", size=style.LABEL_SIZE, color=style.MUTED)
@@ -231,8 +392,9 @@ class WhichColourGoesWhere(NarratedScene):
         heading = words(f"colours on the right things, {seeds} of each prompt", size=style.LABEL_SIZE,
                         color=style.MUTED)
         heading.move_to(np.array([bars.get_x(), self.bar_height + 0.8, 0.0]))
-        chart = VGroup(axis, bars, labels, heading)
+        chart = VGroup(axis, bars, labels, heading, swaps, swap_labels, band, key)
         chart.axis, chart.bars, chart.labels, chart.heading = axis, bars, labels, heading
+        chart.swaps, chart.swap_labels, chart.band, chart.key = swaps, swap_labels, band, key
         return chart
 
     def reading_words(self, objects, reading) -> VGroup:

@@ -1,9 +1,8 @@
 """Chapter "What to remember": the film's last chapter, four lines to take away, each tied to one part of a walk from noise to a picture.
 
-The walk on screen is read from a capture: ``Closing`` shows the forward capture's frames
-played backwards (noise to picture, the film of chapter four reversed) and says so on
-screen. A chapter that shows the model's own walk is a subclass that names another capture
-and overrides ``walk_from``; everything else stays.
+The walk on screen is the film's own: the walk capture's pictures, from the noise of its seed to
+the picture its prompt made, and the prompt it names is the film's. A chapter that shows another
+walk is a subclass that names another capture and overrides ``walk_from``; everything else stays.
 """
 
 from __future__ import annotations
@@ -159,14 +158,12 @@ class Closing(NarratedScene):
     # --- what the chapter reads
 
     def walk_from(self, capture: Capture) -> Walk:
-        """The forward capture's frames, reversed: noise first, the clean picture last.
-
-        It is the noising film run backwards, not a walk the model took, and the strip says so.
-        """
+        """The walk capture's pictures: the seed's noise first, then the picture after each step, the last one
+        the finished picture (each shown at the step it was taken from, 0 for the end)."""
         arrays = capture.arrays
-        return Walk(frames=arrays["frames"][::-1], steps=arrays["timesteps"][::-1],
-                    prompt=str(capture.facts["caption"].value),
-                    source="the noising film, played backwards")
+        steps = np.append(np.asarray(arrays["timesteps"], dtype=np.int64), 0)
+        return Walk(frames=arrays["trajectory_pictures"], steps=steps, prompt=str(capture.facts["prompt"].value),
+                    source=f"the model's own walk, from the noise of seed {capture.spec['seed']}")
 
     # --- pieces of the chapter
 

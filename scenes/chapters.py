@@ -173,15 +173,32 @@ def write_render_inputs(chapters: list[Chapter], folder: Path) -> None:
             write_whole(path, text)
 
 
+def kept(chapters: list[Chapter], names: str) -> list[Chapter]:
+    """The chapters a film keeps: ``names`` is "all", or chapter modules joined by commas (a film file's
+    ``chapters``), each of which must be a chapter here."""
+    if names == "all":
+        return chapters
+    known = {chapter.module: chapter for chapter in chapters}
+    wanted = names.split(",")
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise ChapterError(f"the film keeps chapter {unknown[0]!r}, which scenes/ does not hold; the chapters are: "
+                           f"{', '.join(known)}")
+    return [chapter for chapter in chapters if chapter.module in wanted]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     what = argv[0] if argv else "list"
-    if what not in ("list", "make") or len(argv) > (2 if what == "make" else 1):
-        print("usage: python -m scenes.chapters [list | make [RENDER_INPUTS_FOLDER]]", file=sys.stderr)
+    if what not in ("list", "make") or len(argv) > (3 if what == "make" else 1):
+        print("usage: python -m scenes.chapters [list | make [RENDER_INPUTS_FOLDER [all | CHAPTER,CHAPTER...]]]",
+              file=sys.stderr)
         return 2
     try:
         chapters = find_chapters()
-        if what == "make" and len(argv) == 2:
+        if what == "make" and len(argv) == 3:
+            chapters = kept(chapters, argv[2])
+        if what == "make" and len(argv) >= 2:
             write_render_inputs(chapters, Path(argv[1]))
     except ChapterError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -29,17 +29,23 @@ def _is_percent(fact: Fact) -> bool:
     return fact.unit.startswith("%") or fact.unit.startswith("percent")
 
 
+# What a number too small for the digits said is said as (never "-0.0" or "0.0" for a value that is not zero).
+ABOUT_ZERO = "about zero"
+
+
 def _number_text(value: float, keep_decimal: bool) -> str:
     if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.1f}" if keep_decimal else str(int(round(value)))
+        return str(int(value))  # int() also makes -0.0 a plain 0
+    text = f"{value:.1f}" if keep_decimal else str(int(round(value)))
+    return ABOUT_ZERO if float(text) == 0 else text
 
 
 def spoken(fact: Fact) -> str:
     """A fact as the voice says it: whole numbers, except one decimal for percentages under ten.
 
     "70.2" is heard as "seventy point two", which slows the listener down for nothing; but
-    "7.6" and "8" are different enough to keep the decimal.
+    "7.6" and "8" are different enough to keep the decimal. A value that is not zero but would be
+    said as a zero ("-0.0") is said as "about zero".
     """
     value = fact.value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -50,7 +56,8 @@ def spoken(fact: Fact) -> str:
 
 
 def shown(fact: Fact) -> str:
-    """A fact as the screen shows it: the stored precision, with a % sign for percentages."""
+    """A fact as the screen shows it: the stored precision (every digit that tells a small value from zero, and
+    never a minus sign on a zero), with a % sign for percentages."""
     value = fact.value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return visible(str(value))

@@ -8,10 +8,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
+from pipeline.contract import read_capture
 from pipeline.experiments import NAMES
 
 # The tests compare captures with plain pipeline calls and with the explorer's float32 page: on a machine whose
@@ -53,19 +57,46 @@ def tiny_settings(patch: pytest.MonkeyPatch, twin: Path) -> None:
     patch.setattr(_experiment("latent"), "LATENT_MODEL", twin)
 
 
+@contextmanager
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[Path, bool]]:
+    """A folder made once per test run, shared by every pytest-xdist worker: ``(folder, make_it)``.
+
+    The first worker to ask gets ``make_it`` true and fills the folder inside the ``with``; the others wait
+    for it there and get the folder made. A worker that fails leaves it unmarked, so the next one to ask
+    starts it again from empty. Without xdist, the folder is the session's own.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder = base / "made-once" / name
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    done = folder.with_name(f"{name}.done")
+    with FileLock(str(folder.with_name(f"{name}.lock"))):
+        if done.exists():
+            yield folder, False
+            return
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        yield folder, True
+        done.touch()
+
+
 @pytest.fixture(scope="session")
 def tiny_captures(tmp_path_factory):
     """Every experiment captured once at two steps into one temporary folder: (captures by name, root).
 
-    One folder for all, so a chapter that reads several captures finds them together.
+    One folder for all, so a chapter that reads several captures finds them together. Computed once per
+    test run; the other xdist workers read the same captures back.
     """
-    root = tmp_path_factory.mktemp("captures")
-    with pytest.MonkeyPatch.context() as patch:
-        tiny_settings(patch, root.parent / f"{root.name}-latent-twin")
-        captures = {}
-        for name in CAPTURED:
-            captures[name], cached = _experiment(name).capture(root, steps=TINY_STEPS, progress=False)
-            assert not cached
+    with made_once(tmp_path_factory, "captures") as (root, make_it):
+        if not make_it:
+            return {name: read_capture(root, name=name) for name in CAPTURED}, root
+        with pytest.MonkeyPatch.context() as patch:
+            tiny_settings(patch, root.parent / f"{root.name}-latent-twin")
+            captures = {}
+            for name in CAPTURED:
+                captures[name], cached = _experiment(name).capture(root, steps=TINY_STEPS, progress=False)
+                assert not cached
     return captures, root
 
 
@@ -95,23 +126,37 @@ def forward_capture(tmp_path_factory):
 
 
 ROOT = Path(__file__).resolve().parents[1]
-# The lowest settings that still play every animation of a chapter.
+# The lowest settings that still play every animation of a chapter with its timing checked to a fifth of a second.
 RENDER_FPS = 5
 RENDER_RESOLUTION = "426,240"
+# For the tests that read a render's words (its subtitles) and not its frames or timing: every animation still
+# plays and every frame is drawn, at one frame a second.
+WORDS_FPS = 1
 
 
-def render_silent(module: str, scene: str, media: Path) -> Path:
+def render_silent(module: str, scene: str, media: Path, fps: int = RENDER_FPS) -> Path:
     """Render a chapter from the captures under ``media/captures`` into ``media``, silent, at the lowest settings;
     the path of its video (the subtitles are in ``media/subtitles``)."""
     env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
     command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"), "-ql",
-               "--fps", str(RENDER_FPS), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
+               "--fps", str(fps), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
                "--progress_bar", "none", f"scenes/{module}.py", scene]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     videos = list(media.glob(f"videos/{module}/*/{scene}.mp4"))
     assert len(videos) == 1, f"expected one video, found {videos}"
     return videos[0]
+
+
+def chapter_media(media: Path, module: str) -> Path:
+    """A media folder of the chapter's own that reads the film's captures in ``media`` (a link): the chapters of
+    one film may render side by side on several xdist workers, and each render writes its own texts, videos
+    and subtitles."""
+    own = media / "renders" / module
+    own.mkdir(parents=True, exist_ok=True)
+    if not (own / "captures").exists():
+        (own / "captures").symlink_to(media / "captures")
+    return own
 
 
 @pytest.fixture(scope="session")
@@ -124,25 +169,35 @@ def render_chapter(request, tmp_path_factory):
     """
     from scenes.chapters import chapter_named
 
-    renders = tmp_path_factory.mktemp("renders")
-    done: dict[str, Path] = {}
+    with made_once(tmp_path_factory, "renders") as (renders, _):
+        pass
 
     def render(module: str) -> tuple[Path, Path]:
-        if module not in done:
-            chapter = chapter_named(module)
-            scene = chapter.scene
-            media = tmp_path_factory.mktemp(f"media-{module}")
-            for name in chapter.reads:  # every capture the chapter reads, from wherever its fixture made it
-                _, captures = request.getfixturevalue(f"{name}_capture")
-                shutil.copytree(captures, media / "captures", dirs_exist_ok=True)
-            shutil.copyfile(render_silent(module, scene, media), renders / f"{module}.mp4")
-            for ext in ("vtt", "srt", "marks.json"):
-                shutil.copyfile(media / "subtitles" / f"{scene}.{ext}", renders / f"{module}.{ext}")
-            done[module] = media
-        return done[module], renders
+        """Each chapter is rendered once per test run, by whichever xdist worker asks first."""
+        with made_once(tmp_path_factory, f"media-{module}") as (media, make_it):
+            if make_it:
+                chapter = chapter_named(module)
+                scene = chapter.scene
+                for name in chapter.reads:  # every capture the chapter reads, from wherever its fixture made it
+                    _, captures = request.getfixturevalue(f"{name}_capture")
+                    shutil.copytree(captures, media / "captures", dirs_exist_ok=True)
+                shutil.copyfile(render_silent(module, scene, media), renders / f"{module}.mp4")
+                for ext in ("vtt", "srt", "marks.json"):
+                    shutil.copyfile(media / "subtitles" / f"{scene}.{ext}", renders / f"{module}.{ext}")
+        return media, renders
 
     render.fps = RENDER_FPS
     return render
+
+
+# Fixtures that render a chapter: a test that asks for one (directly or through another fixture) is a render test.
+RENDERING_FIXTURES = {"render_chapter", "hostile_render"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if RENDERING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.render)
 
 
 def pytest_addoption(parser):

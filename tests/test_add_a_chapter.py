@@ -111,6 +111,7 @@ def test_the_film_joiner_titles_it_from_its_narration(project):
     assert title.strip() == "An aside"
 
 
+@pytest.mark.render
 def test_the_page_and_the_deck_include_it_in_its_place(project, walk_capture, render_chapter, tmp_path):
     _, captures = walk_capture
     media = tmp_path / "media"

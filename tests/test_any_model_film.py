@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from conftest import TINY_STEPS, render_silent, tiny_settings
+from conftest import TINY_STEPS, WORDS_FPS, chapter_media, made_once, render_silent, tiny_settings
 
 from pipeline.contract import read_capture
 from scenes.chapters import find_chapters
@@ -22,6 +22,8 @@ from scenes.narration import load_narration, read_subtitles, spoken_text
 from scenes.narration.scene import narration_facts, narration_flags
 from scenes.narration.script import Narration
 from scenes.words import JUDGE_ARRAYS, NOT_JUDGED
+
+pytestmark = pytest.mark.render  # renders chapters with manim (make test-quick leaves these out)
 
 EMBEDDED_ONLY = ("forward", "latent", "binding")  # no --model: the embedded model's (see the docstring)
 ANY_MODEL = ("walk", "seeds", "jump", "guidance", "words", "blend", "explore", "map")  # the map last: fitted over them
@@ -33,27 +35,23 @@ def _experiment(name):
 
 
 @pytest.fixture(scope="module")
-def sd_folder(tmp_path_factory):
+def media(tmp_path_factory):
+    """A media folder whose captures are those of a film of the tiny Stable Diffusion model, at conftest's tiny
+    settings (two steps, few seeds and points); made once per test run, whichever xdist worker asks first."""
     from test_capture_checkpoint import tiny_stable_diffusion
 
-    folder = tmp_path_factory.mktemp("tiny-sd") / "tiny-stable-diffusion"
-    tiny_stable_diffusion(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def media(sd_folder, tmp_path_factory):
-    """A media folder whose captures are those of a film of the tiny Stable Diffusion model, at conftest's tiny
-    settings (two steps, few seeds and points)."""
-    media = tmp_path_factory.mktemp("sd-film")
-    root = media / "captures"
-    with pytest.MonkeyPatch.context() as patch:
-        tiny_settings(patch, media.parent / f"{media.name}-latent-twin")
-        _experiment("forward").capture(root, progress=False)
-        for name in EMBEDDED_ONLY[1:]:
-            _experiment(name).capture(root, steps=TINY_STEPS, progress=False)
-        for name in ANY_MODEL:
-            _experiment(name).capture(root, steps=TINY_STEPS, model=sd_folder, progress=False)
+    with made_once(tmp_path_factory, "sd-film") as (media, make_it):
+        if make_it:
+            sd_folder = media / "tiny-stable-diffusion"
+            tiny_stable_diffusion(sd_folder)
+            root = media / "captures"
+            with pytest.MonkeyPatch.context() as patch:
+                tiny_settings(patch, media / "latent-twin")
+                _experiment("forward").capture(root, progress=False)
+                for name in EMBEDDED_ONLY[1:]:
+                    _experiment(name).capture(root, steps=TINY_STEPS, progress=False)
+                for name in ANY_MODEL:
+                    _experiment(name).capture(root, steps=TINY_STEPS, model=sd_folder, progress=False)
     return media
 
 
@@ -81,10 +79,11 @@ def test_every_chapter_renders_and_says_only_what_its_captures_measured(chapter,
         if [when for when, _ in options] == ["not judged"]:
             assert narration.chosen(flags)[block] == options[0][1], f"{chapter.module}: {block} quotes the judge"
 
-    video = render_silent(chapter.module, chapter.scene, media)
+    own = chapter_media(media, chapter.module)
+    video = render_silent(chapter.module, chapter.scene, own, fps=WORDS_FPS)
     assert video.stat().st_size > 0
     said = " ".join(spoken_text(text) for text in texts.values())
-    cues = read_subtitles(media / "subtitles" / f"{chapter.scene}.vtt")
+    cues = read_subtitles(own / "subtitles" / f"{chapter.scene}.vtt")
     shown = " ".join(cue.text for cue in cues)
     assert shown.split() == said.split()
     assert "{" not in shown and "}" not in shown and NOT_JUDGED not in shown

@@ -79,6 +79,7 @@ def test_help_names_every_experiment_and_option(capsys):
         assert word in text, word
 
 
+@pytest.mark.slow
 def test_no_traceback_reaches_the_terminal(tmp_path):
     result = subprocess.run([sys.executable, "-m", "pipeline", "capture", "seeds", "--model", str(tmp_path / "nope"),
                              "--out", str(tmp_path / "captures")], cwd=REPO, capture_output=True, text=True,

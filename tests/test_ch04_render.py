@@ -15,6 +15,8 @@ from scenes.ch04_noise import NoiseForwardBackward
 from scenes.narration import load_narration, read_subtitles, spoken_text
 from scenes.numbers import spoken_facts
 
+pytestmark = pytest.mark.render  # renders chapters with manim (make test-quick leaves these out)
+
 ROOT = Path(__file__).resolve().parents[1]
 # The lowest settings that still exercise every animation: a render takes about 20 s on 2 cores.
 FPS = 5

@@ -16,6 +16,8 @@ from scenes.chapters import find_chapters
 from scenes.narration import NarratedScene, load_narration, read_subtitles, spoken_text
 from scenes.narration.scene import narration_facts, narration_flags
 
+pytestmark = pytest.mark.render  # renders chapters with manim (make test-quick leaves these out)
+
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
 UNTESTED_ELSEWHERE = [chapter for chapter in find_chapters()

@@ -134,6 +134,7 @@ def node_results(config, exported, tmp_path_factory):
                                              "states": states, "steps_for_ddim": steps_for_ddim}
 
 
+@pytest.mark.browser
 def test_the_page_draws_torchs_noise(node_results):
     out, args, _ = node_results
     for (count, seed), ours in zip(args["noise"], out["noise"]):
@@ -145,6 +146,7 @@ def test_the_page_draws_torchs_noise(node_results):
             assert np.abs(ours.view(np.int32).astype(np.int64) - theirs.view(np.int32).astype(np.int64)).max() <= 4
 
 
+@pytest.mark.browser
 def test_the_page_tokenizes_as_the_pipeline(node_results):
     from pipeline.model import shared_text_encoder
 
@@ -158,6 +160,7 @@ def test_the_page_tokenizes_as_the_pipeline(node_results):
     assert out["long"] == len(tokenizer(LONG_PROMPT)["input_ids"]) - 2 > 22
 
 
+@pytest.mark.browser
 def test_the_page_walks_ddim_as_the_scheduler(node_results, config, pipe):
     out, args, extra = node_results
     scheduler = pipe.scheduler
@@ -177,6 +180,7 @@ def test_the_page_walks_ddim_as_the_scheduler(node_results, config, pipe):
         assert (np.array(ours, np.float32) == (u + g * (c - u)).numpy()).all(), g
 
 
+@pytest.mark.browser
 def test_the_pad_moves_on_chapter_12s_sphere(node_results):
     out, args, extra = node_results
     grid = extra["grid"]
@@ -187,6 +191,7 @@ def test_the_pad_moves_on_chapter_12s_sphere(node_results):
     assert out["plane"][3] == extra["corners"][2].tolist(), "(0, 1) is seed C's noise itself"
 
 
+@pytest.mark.browser
 def test_the_page_shows_pictures_and_distances_as_the_film(node_results):
     from pipeline.experiments.measures import picture_distance
 
@@ -210,6 +215,7 @@ def browser_session(site, pipe):
         yield page
 
 
+@pytest.mark.browser
 def test_the_page_loads_says_so_and_vendors_everything(browser_session, site):
     page = browser_session
     assert page.page.evaluate("document.body.dataset.state") == "ready"
@@ -220,6 +226,7 @@ def test_the_page_loads_says_so_and_vendors_everything(browser_session, site):
     assert page.console_errors == []
 
 
+@pytest.mark.browser
 def test_a_walk_in_the_page_makes_the_pipelines_picture(browser_session, pipe):
     from pipeline.experiments.measures import picture_distance
     from pipeline.judge import load_judge, verdicts
@@ -245,6 +252,7 @@ def test_a_walk_in_the_page_makes_the_pipelines_picture(browser_session, pipe):
     assert page.console_errors == []
 
 
+@pytest.mark.browser
 def test_moving_the_pad_moves_the_starting_noise_and_the_picture(browser_session):
     from pipeline.experiments.explore import grid_noise
     from pipeline.experiments.measures import picture_distance
@@ -269,6 +277,7 @@ def test_moving_the_pad_moves_the_starting_noise_and_the_picture(browser_session
     assert page.console_errors == []
 
 
+@pytest.mark.browser
 def test_a_too_long_prompt_is_a_plain_message_and_the_page_goes_on(browser_session):
     page = browser_session
     page.walk(LONG_PROMPT, seed=0, steps=3)
@@ -284,6 +293,7 @@ def test_a_too_long_prompt_is_a_plain_message_and_the_page_goes_on(browser_sessi
     assert page.console_errors == []
 
 
+@pytest.mark.browser
 def test_one_word_at_a_time_grows_the_prompt(browser_session):
     page = browser_session
     page.page.check("#growth-switch")
@@ -295,6 +305,7 @@ def test_one_word_at_a_time_grows_the_prompt(browser_session):
     assert page.console_errors == []
 
 
+@pytest.mark.browser
 def test_opened_from_disk_the_page_says_how_to_serve_it(browser_session, site):
     disk = browser_session.page.context.browser.new_page()
     try:

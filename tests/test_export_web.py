@@ -243,6 +243,7 @@ def _command(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
     afile = tmp_path / "a-file"
     afile.write_text("x")

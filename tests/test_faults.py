@@ -146,6 +146,7 @@ class _Marker:
         return (Path(self.path).write_text, ("code ran",))
 
 
+@pytest.mark.train
 def test_checkpoints_are_never_unpickled_and_damage_is_one_line(tmp_path):
     checkpoints = tmp_path / "checkpoints"
     checkpoints.mkdir()
@@ -192,6 +193,7 @@ def _capture(out: Path) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
 
 
+@pytest.mark.slow
 def test_a_capture_killed_at_any_moment_leaves_nothing_taken_as_whole(tmp_path):
     clean = tmp_path / "clean"
     assert _capture(clean).wait(timeout=600) == 0
@@ -219,6 +221,7 @@ def test_a_capture_killed_at_any_moment_leaves_nothing_taken_as_whole(tmp_path):
 # ----------------------------------------------------------------------------- kills mid-render
 
 
+@pytest.mark.render
 def test_a_render_killed_at_any_moment_leaves_no_clip_taken_as_whole(walk_capture, tmp_path):
     """Ctrl-C on `make video` at several moments of a chapter's render: the chapter's clip is either absent
     or whole (make deletes a target whose recipe it interrupted), and the next make renders it whole."""

@@ -115,10 +115,19 @@ BAD = [
     (_replace('name = "{name}"', 'name = "../up"'), "name must be lower-case letters"),
     (_replace('steps = 12', 'steps = = 12'), "is not valid TOML"),
     (_replace('voice = "silent"', 'model = "no-such-folder"'), "model "),
+    (_replace('voice = "silent"', 'voice = "silent"\nchapters = ["ch13_closing", "ch01_opening"]'),
+     "chapters must name each chapter once, in the order they play"),
+    (_replace('voice = "silent"', 'voice = "silent"\nchapters = "ch01_opening"'), "chapters must be a list"),
+    (_replace('voice = "silent"', 'voice = "silent"\nchapters = ["../ch01_opening"]'), "chapters must be a list"),
 ]
 
 
-@pytest.mark.parametrize("text, says", BAD, ids=[f"bad-{i}" for i in range(len(BAD))])
+# The two cases refused only after the text encoder or diffusers is loaded, in each of two processes (seconds each).
+ENCODED = {8, 16}
+
+
+@pytest.mark.parametrize("text, says", [pytest.param(*case, marks=[pytest.mark.slow] if i in ENCODED else [])
+                                        for i, case in enumerate(BAD)], ids=[f"bad-{i}" for i in range(len(BAD))])
 def test_a_bad_film_file_is_one_line_exit_2_and_writes_nothing(tmp_path, text, says):
     path = _film_file(tmp_path, text, name="fish-bad")
     out = tmp_path / "captures"
@@ -209,3 +218,33 @@ def test_make_video_with_a_film_file_makes_it_in_its_own_folder(tmp_path):
     result = _make("film", f"FILM={bad}")
     assert result.returncode == 2 and "error: film file" in result.stderr and "voice must be" in result.stderr
     assert not folder.exists()
+
+
+def test_a_film_that_keeps_some_chapters_renders_and_joins_those_alone(tmp_path):
+    name = f"test-cut-{uuid.uuid4().hex[:8]}"
+    folder = REPO / "media" / "films" / name
+    kept = ["ch01_opening", "ch05_walk", "ch13_closing"]
+    try:
+        text = FISH.replace('voice = "silent"', 'voice = "silent"\nchapters = ' + str(kept).replace("'", '"'))
+        path = _film_file(tmp_path, text, name=name)
+        assert films.read(path).chapters == tuple(kept)
+        result = _make("film", f"FILM={path}")
+        assert result.returncode == 0, result.stderr
+        rendered = [line.split("scenes/")[1].split(".py")[0] for line in result.stdout.splitlines()
+                    if "-m manim render" in line]
+        assert rendered == kept
+        join = next(line for line in result.stdout.splitlines() if "-m scenes.assemble" in line)
+        assert [Path(word).stem for word in join.split() if word.endswith(".mp4")][1:] == kept
+        unknown = _film_file(tmp_path, text.replace("ch05_walk", "ch05_nowhere"), name=f"{name}-b", file="unknown.toml")
+        result = _make("film", f"FILM={unknown}")
+        assert result.returncode != 0 and "ch05_nowhere" in result.stderr and "Traceback" not in result.stderr
+    finally:
+        for made in (folder, folder.with_name(f"{name}-b")):  # made by this test alone: their names are new
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def test_the_short_cut_keeps_chapters_that_exist_in_play_order():
+    from scenes.chapters import find_chapters, kept
+
+    film = films.read(REPO / "films" / "short.toml")
+    assert film.chapters and [c.module for c in kept(find_chapters(), ",".join(film.chapters))] == list(film.chapters)

@@ -307,6 +307,7 @@ def hostile_render(tmp_path_factory):
     return media, renders
 
 
+@pytest.mark.render
 def test_a_chapter_renders_a_hostile_prompt_and_says_and_shows_it_literally(hostile_render):
     _, renders = hostile_render
     marks = json.loads((renders / "ch01_opening.marks.json").read_text(encoding="utf-8"))
@@ -333,6 +334,7 @@ def hostile_exports(hostile_render, tmp_path_factory):
     return render, manifest, index, deck
 
 
+@pytest.mark.render
 def test_the_clips_subtitles_carry_the_prompt_literally(hostile_exports):
     render, _, index, _ = hostile_exports
     vtt = read_subtitles(index.parent / "clips" / "ch01_opening.vtt")
@@ -407,6 +409,7 @@ async () => {
 """
 
 
+@pytest.mark.browser
 @_NEEDS_CHROMIUM
 def test_the_page_runs_no_script_and_shows_the_text_in_chromium(hostile_exports):
     render, manifest, index, _ = hostile_exports
@@ -436,6 +439,7 @@ async () => {
 """
 
 
+@pytest.mark.browser
 @_NEEDS_CHROMIUM
 def test_the_deck_runs_no_script_and_shows_the_notes_as_text_in_chromium(hostile_exports):
     _, _, _, deck = hostile_exports

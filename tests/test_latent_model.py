@@ -186,6 +186,7 @@ def test_a_checkpoint_folder_that_is_a_file_is_refused(tmp_path, capsys):
     assert err.count("\n") == 1 and "is a file, not a folder" in err
 
 
+@pytest.mark.train
 def test_a_tiny_training_run_makes_a_loadable_folder_and_resumes_to_the_same_weights_within_rounding(tmp_path, monkeypatch, capsys):
     from safetensors.torch import load_file
 

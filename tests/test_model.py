@@ -24,6 +24,7 @@ def pipe():
     return load_pipeline()
 
 
+@pytest.mark.train
 def test_a_few_training_steps_on_a_fixed_batch_lower_the_loss():
     torch.manual_seed(0)
     unet = new_unet(0)
@@ -120,6 +121,7 @@ def _cli(*args, cwd=REPO):
 
 @pytest.mark.parametrize("args", [["train", "--steps", "0"], ["evaluate", "--steps", "0"],
                                   ["evaluate", "--model", "/nonexistent/model"], ["judge", "--steps", "-3"]])
+@pytest.mark.slow
 def test_cli_bad_input_exits_2_with_one_line(args):
     result = _cli(*args)
     assert result.returncode == 2, result.stderr
@@ -127,6 +129,7 @@ def test_cli_bad_input_exits_2_with_one_line(args):
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
+@pytest.mark.train
 def test_training_resumes_from_its_checkpoint(tmp_path):
     common = ["train", "--batch-size", "4", "--workers", "0", "--device", "cpu", "--checkpoint-every", "1",
               "--out", str(tmp_path / "model"), "--checkpoints", str(tmp_path / "checkpoints")]

@@ -16,7 +16,7 @@ from pipeline.experiments import NAMES
 from scenes.chapters import ChapterError, find_chapters, read_chapter
 from scenes.narration import NarrationError, digits_outside_placeholders, load_narration, placeholders_in
 from scenes.narration.scene import narration_facts, narration_flags
-from scenes.numbers import spoken
+from scenes.numbers import shown, spoken
 
 CHAPTERS = find_chapters()
 MODULES = [chapter.module for chapter in CHAPTERS]
@@ -127,9 +127,23 @@ def test_malformed_narration_is_refused(tmp_path, text):
     (Fact(7.6, "% of amplitude", ""), "7.6"),
     (Fact(100.0, "% of draws", ""), "100"),
     (Fact("a big purple butterfly", "", ""), "a big purple butterfly"),
+    # never "-0.0" or "0.0" for a value that is not zero; a real zero is "0", whatever its sign
+    (Fact(-0.01, "correlation", ""), "about zero"),
+    (Fact(0.04, "% of pictures", ""), "about zero"),
+    (Fact(-0.0, "correlation", ""), "0"),
+    (Fact(-0.2, "correlation", ""), "-0.2"),
 ])
 def test_facts_are_spoken_as_a_listener_wants_them(fact, expected):
     assert spoken(fact) == expected
+
+
+@pytest.mark.parametrize("fact, expected", [
+    (Fact(-0.01, "correlation", ""), "-0.01"),
+    (Fact(-0.0, "correlation", ""), "0"),
+    (Fact(0.04, "% of pictures", ""), "0.04%"),
+])
+def test_facts_are_shown_with_the_digits_that_tell_them_from_zero(fact, expected):
+    assert shown(fact) == expected
 
 
 VARIANTS = """[blocks]
@@ -168,3 +182,14 @@ def test_a_variant_must_keep_its_blocks_bookmarks(tmp_path):
     path.write_text(VARIANTS.replace(' <bookmark mark="end"/> Nothing.', " Nothing."))
     with pytest.raises(NarrationError, match="must keep the block's bookmarks"):
         load_narration(path)
+
+
+def test_a_count_of_one_takes_its_noun_in_the_singular(tmp_path):
+    path = tmp_path / "counts.narration.toml"
+    path.write_text('[blocks]\nend = """In {right} of its {seeds} pictures, after {steps} steps, {right}.5 times."""\n',
+                    encoding="utf-8")
+    narration = load_narration(path)
+    assert narration.filled({"right": "1", "seeds": "4", "steps": "1"})["end"] == \
+        "In 1 of its 4 pictures, after 1 step, 1.5 times."
+    assert narration.filled({"right": "2", "seeds": "1", "steps": "12"})["end"] == \
+        "In 2 of its 1 picture, after 12 steps, 2.5 times."

@@ -116,6 +116,7 @@ def test_the_chapters_say_the_configured_prompts_words(other_film):
     assert '"a"' in growth and '"night"' in growth and f'"{words["biggest_change_word"].value}"' in growth
 
 
+@pytest.mark.render
 def test_the_words_chapter_plays_every_word_of_a_longer_prompt(other_film, tmp_path):
     """Rendered with the silent voice: the growth block's words arrive on its bookmarks whatever the word count, and
     the subtitles say what the narration chose."""

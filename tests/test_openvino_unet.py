@@ -28,6 +28,7 @@ def _inputs(unet, batch=4):
             torch.tensor(700), torch.randn(batch, 24, unet.config.cross_attention_dim, generator=generator))
 
 
+@pytest.mark.slow
 def test_the_unet_answers_from_openvino_the_same_after_a_cache_read_and_is_left_as_it_was(pipe, tmp_path, monkeypatch):
     monkeypatch.setenv(openvino_unet.CACHE_ENV, str(tmp_path))
     unet = pipe.unet
@@ -67,6 +68,7 @@ def test_the_unet_answers_from_openvino_the_same_after_a_cache_read_and_is_left_
         assert unet(x, t, encoder_hidden_states=states).sample.requires_grad  # gradients: the UNet itself
 
 
+@pytest.mark.slow
 def test_a_cache_that_cannot_be_written_costs_time_only(pipe, tmp_path, monkeypatch):
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
@@ -87,6 +89,7 @@ def test_a_bad_unet_way_is_refused_in_one_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_openvino_captures_are_byte_identical_from_process_to_process_and_name_their_way(tmp_path):
     """Two processes, the second reading the converted model the first cached: the same bytes."""
     import json
@@ -109,6 +112,7 @@ def test_openvino_captures_are_byte_identical_from_process_to_process_and_name_t
     assert spec["versions"]["precision"] == "bfloat16"
 
 
+@pytest.mark.slow
 def test_a_damaged_cache_entry_is_converted_again_and_a_failing_compile_is_one_line(pipe, tmp_path, monkeypatch):
     from pipeline.errors import UsageError
 
@@ -250,6 +254,7 @@ def test_the_converted_unet_norms_by_pooling(pipe):
     assert {type(m) for m in pipe.unet.modules() if isinstance(m, Upsample2D)} == {Upsample2D}
 
 
+@pytest.mark.slow
 def test_a_batch_runs_as_compiled_sizes_and_each_picture_gets_the_same_bytes(pipe, tmp_path, monkeypatch):
     """A batch runs as chunks of the compiled sizes (32 at most, the last chunk filled up), each as two halves side
     by side where torch has 2 threads or more: each picture's prediction is the same bit for bit however its batch
@@ -330,6 +335,7 @@ def test_the_traced_unet_is_the_unet_with_one_text_or_two_per_picture(pipe):
     assert {type(p) for p in openvino_unet._traceable(training).unet.attn_processors.values()} == {AttnProcessor2_0}
 
 
+@pytest.mark.slow
 def test_guidances_batch_runs_each_picture_once_for_both_texts(pipe, tmp_path, monkeypatch):
     """A batch of the same pictures twice (guidance's: the empty prompt's texts, then the prompt's) runs as pictures
     with two texts each, in chunks of ``PAIRED_SIZES``: each prediction close to float32's and the same bytes however
@@ -385,6 +391,7 @@ def _graph(model, folder):
     return text, (folder / "unet.bin").read_bytes()
 
 
+@pytest.mark.slow
 def test_the_quick_conversion_is_openvinos_own_graph_and_reports_nothing(pipe, tmp_path, monkeypatch):
     """_convert traces once (no tracer check), skips an empty pre-processing step and OpenVINO's usage reports: the
     graph is the one OpenVINO's own convert_model makes with all three."""

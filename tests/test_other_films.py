@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import TINY_STEPS, render_silent, tiny_settings
+from conftest import TINY_STEPS, WORDS_FPS, chapter_media, made_once, render_silent, tiny_settings
 
 from pipeline import cli
 from pipeline import film as films
 from pipeline.contract import read_capture
 from scenes.chapters import find_chapters
 from scenes.narration import read_subtitles
+
+pytestmark = pytest.mark.render  # renders chapters with manim (make test-quick leaves these out)
 
 CHAPTERS = find_chapters()
 FILMS = {
@@ -41,12 +43,13 @@ def _film_text(name: str, prompts: dict[str, str]) -> str:
 def film_media(request, tmp_path_factory):
     """A film's media folder: its film file, and its captures made by `capture --all --film` at the tiny settings."""
     name = request.param
-    media = tmp_path_factory.mktemp(f"film-{name}")
-    path = media / f"{name}.toml"
-    path.write_text(_film_text(name, FILMS[name]), encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        tiny_settings(patch, media.parent / f"{media.name}-latent-twin")
-        assert cli.main(["capture", "--all", "--film", str(path), "--out", str(media / "captures")]) == 0
+    with made_once(tmp_path_factory, f"film-{name}") as (media, make_it):
+        path = media / f"{name}.toml"
+        if make_it:
+            path.write_text(_film_text(name, FILMS[name]), encoding="utf-8")
+            with pytest.MonkeyPatch.context() as patch:
+                tiny_settings(patch, media.parent / f"{media.name}-latent-twin")
+                assert cli.main(["capture", "--all", "--film", str(path), "--out", str(media / "captures")]) == 0
     return name, films.read(path), media
 
 
@@ -63,7 +66,8 @@ def test_every_capture_was_made_with_the_film_files_settings(film_media):
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[chapter.module for chapter in CHAPTERS])
 def test_every_chapter_of_every_film_renders_and_names_its_prompts(chapter, film_media):
     name, film, media = film_media
-    video = render_silent(chapter.module, chapter.scene, media)
+    media = chapter_media(media, chapter.module)
+    video = render_silent(chapter.module, chapter.scene, media, fps=WORDS_FPS)
     assert video.stat().st_size > 0
     said = " ".join(cue.text for cue in read_subtitles(media / "subtitles" / f"{chapter.scene}.vtt"))
     assert said.strip(), f"{chapter.module} said nothing"

@@ -90,6 +90,7 @@ def wide_media(tmp_path_factory):
     return media
 
 
+@pytest.mark.render
 def test_a_chapter_renders_from_a_capture_of_wide_pictures(wide_media):
     capture = read_capture(wide_media / "captures", name="seeds")
     assert capture.arrays["finals"].shape[1:] == (*WIDE, 3)

@@ -91,6 +91,7 @@ def test_float32_specs_name_no_precision_and_bfloat16_ones_do(monkeypatch):
     assert versions()["precision"] == "bfloat16"
 
 
+@pytest.mark.slow
 def test_a_bfloat16_capture_is_its_own_and_close_to_float32(monkeypatch, tmp_path):
     """The same walk in both formats: two captures side by side, each read back as itself; bfloat16 really ran
     (the pictures differ) and stays close (a few grey levels, not another picture)."""

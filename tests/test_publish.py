@@ -174,6 +174,7 @@ def test_the_page_escapes_every_text_it_inserts(clips):
     assert "&lt;script&gt;" in snippet(manifest) and "&amp;lt;script&amp;gt;" in text
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(chromium() is None, reason="needs Chromium; `make test` installs it through scripts/setup.sh")
 def test_the_page_plays_in_a_real_browser(site, renders):
     expected = {render.module: render.duration for render in renders}
@@ -186,6 +187,7 @@ def test_the_page_plays_in_a_real_browser(site, renders):
     assert report.problems == []
 
 
+@pytest.mark.browser
 def test_the_browser_check_sees_a_broken_page(site, renders, tmp_path):
     if chromium() is None:
         pytest.skip("needs Chromium; `make test` installs it through scripts/setup.sh")

@@ -94,10 +94,23 @@ class Narration:
         return {name: _fill(text, facts) for name, text in chosen.items()}
 
 
+# The counted nouns the narration puts after a number: after a count of one, each is said in the singular
+# ("1 of its 4 pictures", but "1 seed", "1 step", "1 time").
+COUNTED = ("blocks", "degrees", "grids", "minutes", "numbers", "pictures", "pixels", "prompts", "seeds", "steps",
+           "stops", "times")
+_COUNTED_AFTER = re.compile(r"(\s+)(" + "|".join(COUNTED) + r")\b")
+
+
 def _fill(text: str, facts: Mapping[str, str]) -> str:
     # Not str.format_map: it would read {map.fact} as an attribute of a "map" fact.
-    return "".join(literal + (as_markup(facts[field]) if field is not None else "")
-                   for literal, field, _, _ in string.Formatter().parse(text))
+    parts = list(string.Formatter().parse(text))
+    out = []
+    for index, (literal, name, _, _) in enumerate(parts):
+        if index and parts[index - 1][1] is not None and facts[parts[index - 1][1]] == "1":
+            literal = _COUNTED_AFTER.sub(lambda m: m.group(1) + m.group(2)[:-1], literal, count=1) \
+                if _COUNTED_AFTER.match(literal) else literal
+        out.append(literal + (as_markup(facts[name]) if name is not None else ""))
+    return "".join(out)
 
 
 def _fact_name(field: str) -> bool:
