@@ -13,15 +13,20 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    RIGHT,
     UP,
     Arrow,
     Create,
+    DashedVMobject,
     FadeIn,
     FadeOut,
     Group,
     GrowArrow,
     Indicate,
     LaggedStart,
+    ManimColor,
+    Rectangle,
+    Square,
     SurroundingRectangle,
     ValueTracker,
     VGroup,
@@ -85,15 +90,40 @@ class PixelsAndLatents(NarratedScene):
         count = VGroup(words(f"{h} x {w} pixels x {source.shape[2]} colours", size=style.LABEL_SIZE),
                        words(f"= {shown(facts['pixel_numbers'])} numbers", size=style.LABEL_SIZE))
         count.arrange(DOWN, buff=0.12).next_to(frame, DOWN, buff=0.25)
+        # one pixel of the picture, and its three numbers (the picture's own values, 0 to 255)
+        row, column = self.telling_pixel(source)
+        cell = picture.height / h
+        pixel_centre = picture.get_corner(UP + LEFT) + np.array([(column + 0.5) * cell, -(row + 0.5) * cell, 0.0])
+        pixel_box = Square(side_length=cell * 1.15, color=style.HIGHLIGHT, stroke_width=3).move_to(pixel_centre)
+        channels = VGroup(*(words(f"{name} {int(value)}", size=style.LABEL_SIZE, color=colour)
+                            for name, value, colour in zip(("red", "green", "blue"), source[row, column],
+                                                           ("#FC6255", "#83C167", "#58C4DD"))))
+        swatch = Square(side_length=1.0, stroke_color=style.HIGHLIGHT, stroke_width=3, fill_opacity=1.0,
+                        fill_color=ManimColor.from_rgb(tuple(int(v) for v in source[row, column])))
+        channels.arrange(DOWN, buff=0.15, aligned_edge=LEFT)
+        Group(swatch, channels).arrange(RIGHT, buff=0.3).next_to(frame, RIGHT, buff=0.9)
+        pointer = Arrow(pixel_box.get_right(), swatch.get_left(), buff=0.1, color=style.HIGHLIGHT, stroke_width=3)
+        code_box = DashedVMobject(Rectangle(width=2.6, height=2.6, color=style.SIGNAL, stroke_width=2.5),
+                                  num_dashes=40).move_to(np.array([0.0, self.squeeze_y, 0.0]))
+        code_label = words("a latent: a squeezed code", size=style.SMALL_SIZE, color=style.SIGNAL)
+        code_label.next_to(code_box, DOWN, buff=0.2)
+        twin_label = words("where the latent twin walks", size=style.SMALL_SIZE, color=style.MODEL)
+        twin_label.next_to(code_box, UP, buff=0.2)
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
             self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
             self.wait_until_bookmark("pixels")
             self.play(FadeIn(picture), Create(frame), FadeIn(count, shift=0.1 * UP), run_time=1.0)
+            self.wait_until_bookmark("colours")
+            self.play(Create(pixel_box), GrowArrow(pointer), FadeIn(swatch, scale=0.3),
+                      LaggedStart(*(FadeIn(c, shift=0.1 * RIGHT) for c in channels), lag_ratio=0.3), run_time=1.2)
             self.wait_until_bookmark("big")
-            self.play(Group(picture, frame).animate.move_to(np.array([-self.side_x, self.squeeze_y, 0.0])),
+            self.play(FadeOut(VGroup(pixel_box, pointer, swatch, channels)),
+                      Group(picture, frame).animate.move_to(np.array([-self.side_x, self.squeeze_y, 0.0])),
                       count.animate.scale(0.8).next_to(np.array([-self.side_x, self.squeeze_y - 1.6, 0.0]), DOWN,
                                                        buff=0.1), run_time=1.2)
+            self.wait_until_bookmark("code")
+            self.play(Create(code_box), FadeIn(code_label, shift=0.1 * UP), run_time=1.0)
 
         # --- squeezed into a latent, and back
         limit = value_limit(np.concatenate([arrays["source_latent"].ravel(), arrays["latent_seen"][-1].ravel()]))
@@ -113,10 +143,13 @@ class PixelsAndLatents(NarratedScene):
         error = words(f"{shown(facts['squeeze_error'])} away from the original", size=style.SMALL_SIZE,
                       color=style.INK).next_to(back_frame, DOWN, buff=0.25)
         with self.narrate("squeeze"):
+            self.wait_until_bookmark("twin")
+            self.play(FadeIn(twin_label, shift=0.1 * DOWN), code_box.animate.set_color(style.MODEL), run_time=0.8)
             self.wait_until_bookmark("encoder")
             self.play(GrowArrow(encoder), FadeIn(encoder_word), run_time=0.8)
             self.wait_until_bookmark("latent")
-            self.play(LaggedStart(*(FadeIn(part) for part in (*grids.grids, *grids.frames)), lag_ratio=0.1),
+            self.play(FadeOut(VGroup(code_box, code_label, twin_label)),
+                      LaggedStart(*(FadeIn(part) for part in (*grids.grids, *grids.frames)), lag_ratio=0.1),
                       FadeIn(grids_label), run_time=1.2)
             self.play(FadeIn(squeeze_word, shift=0.1 * UP), run_time=0.6)
             self.wait_until_bookmark("decoder")
@@ -200,6 +233,15 @@ class PixelsAndLatents(NarratedScene):
             self.play(FadeIn(cost, shift=0.1 * UP), run_time=0.8)
 
     # --- pieces of the chapter
+
+    @staticmethod
+    def telling_pixel(picture: np.ndarray) -> tuple[int, int]:
+        """The pixel of the most vivid colour (the widest spread between its three numbers): its numbers say the
+        most about how a colour is made of three."""
+        values = picture.astype(np.float32)
+        spread = values.max(axis=-1) - values.min(axis=-1)
+        row, column = np.unravel_index(int(np.argmax(spread)), spread.shape)
+        return int(row), int(column)
 
     def forward_rows(self) -> tuple[Group, list]:
         """The picture noised in pixels (top row) and in latents, decoded (bottom row), at a few steps of the
