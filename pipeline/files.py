@@ -124,3 +124,67 @@ def write_whole(path: Path | str, data: bytes | str) -> Path:
     with written(path) as tmp:
         tmp.write_bytes(payload)
     return path
+
+
+# ----------------------------------------------------------------------------- reading, bounded
+
+
+class TooMuch(ValueError):
+    """A file the project reads is not one it can read safely: not a regular file, too large, too deep or too
+    long in a line. The message says which, in words a caller puts after the file's name."""
+
+
+def read_bounded(path: Path | str, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes. A pipe, a device or a folder is refused without
+    being read (and a pipe's open never waits for a writer); a larger file after ``limit + 1`` bytes."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise TooMuch("is not a regular file (a pipe, a device or a folder)")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 16, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise TooMuch(f"is larger than {limit:,} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def check_toml_shape(text: str, max_depth: int = 16, max_line: int = 4000) -> None:
+    """Refuse TOML text that Python's parser would recurse or grow on without bound, before it is parsed: brackets
+    and braces nested deeper than ``max_depth`` (outside strings and comments), or a line longer than
+    ``max_line`` characters (where a key of thousands of dotted parts would hide)."""
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    if longest > max_line:
+        raise TooMuch(f"has a line of {longest:,} characters (at most {max_line:,})")
+    depth, quote, i, n = 0, "", 0, len(text)
+    while i < n:
+        c = text[i]
+        if quote:
+            if text.startswith(quote, i) and (quote in ("'", "'''") or text[i - 1] != "\\"):
+                i += len(quote)
+                quote = ""
+                continue
+        elif c == "#":
+            newline = text.find("\n", i)
+            i = n if newline < 0 else newline
+            continue
+        elif c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote)
+            continue
+        elif c in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise TooMuch(f"nests brackets deeper than {max_depth}")
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pipeline import defaults, options
 from pipeline.errors import UsageError
+from pipeline.files import TooMuch, check_toml_shape, read_bounded
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILM = REPO_ROOT / "film.toml"
@@ -103,13 +104,21 @@ def _where(path: Path) -> str:
     return str(path)
 
 
+# A film file is a few dozen lines; far more is not one (and Python's TOML parser must not be fed it unchecked).
+FILM_FILE_BYTES = 64 * 1024
+
+
 def _toml(path: Path) -> dict:
     if not path.exists():
         raise UsageError(f"film file {_where(path)} does not exist: give a film file (see film.toml)")
     if path.is_dir():
         raise UsageError(f"film file {_where(path)} is a folder: give a .toml file (see film.toml)")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = read_bounded(path, FILM_FILE_BYTES).decode("utf-8")
+        check_toml_shape(text)
+        return tomllib.loads(text)
+    except TooMuch as e:
+        raise UsageError(f"film file {_where(path)} {e}: a film file is a short .toml file (see film.toml)") from None
     except UnicodeDecodeError:
         raise UsageError(f"film file {_where(path)} is not UTF-8 text: save it as a .toml file") from None
     except tomllib.TOMLDecodeError as e:

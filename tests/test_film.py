@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -248,3 +249,32 @@ def test_the_short_cut_keeps_chapters_that_exist_in_play_order():
 
     film = films.read(REPO / "films" / "short.toml")
     assert film.chapters and [c.module for c in kept(find_chapters(), ",".join(film.chapters))] == list(film.chapters)
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda path: path.write_text("seed = " + "[" * 20000 + "]" * 20000 + "\n"), "has a line of"),
+    (lambda path: path.write_text("seed = " + "[\n" * 5000 + "]\n" * 5000), "nests brackets deeper than"),
+    (lambda path: path.write_text("a = { b = " * 30 + "1" + " }" * 30 + "\n"), "nests brackets deeper than"),
+    (lambda path: path.write_text("x" + ".y" * 100_000 + " = 1\n"), "is larger than"),
+    (lambda path: path.write_text("x" + ".y" * 5_000 + " = 1\n"), "has a line of"),
+    (lambda path: os.mkfifo(path), "is not a regular file"),
+])
+def test_a_film_file_that_would_eat_memory_or_time_is_one_line(tmp_path, make, says):
+    path = tmp_path / "hostile.toml"
+    make(path)
+    started = time.monotonic()
+    result = _pipeline("film", "check", str(path))
+    assert result.returncode == 2 and time.monotonic() - started < 60, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: film file") and says in lines[0], result.stderr
+
+
+def test_a_film_file_that_is_a_device_is_refused_unread():
+    with pytest.raises(UsageError, match="is not a regular file"):
+        films.read(Path("/dev/zero"))
+
+
+def test_brackets_and_hashes_inside_strings_are_not_counted():
+    from pipeline.files import check_toml_shape
+
+    check_toml_shape('walk = "[[[[[[[[[[[[[[[[[[[[[[ # not a comment"\nwords = \'{{{{{{{{{{{{{{{{{{{{{{\'\n')
