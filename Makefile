@@ -115,7 +115,7 @@ QUICK := not (render or browser or train or slow)
 test: lint $(STAMP_NPM) ## lint, then run the whole test suite on every core (sets up first)
 	$(PY) -m pytest -n $(JOBS) --dist worksteal
 
-test-quick: lint ## lint, then the tests that render, browse, train and wait on nothing (about a minute)
+test-quick: lint $(STAMP_NPM) ## lint, then every test but those that render, drive a browser, train or take long (about two minutes)
 	$(PY) -m pytest -n $(JOBS) --dist worksteal -m "$(QUICK)"
 
 # ----------------------------------------------------------------------------- captures

@@ -23,6 +23,7 @@ from manim import (
     FadeOut,
     Group,
     Indicate,
+    Line,
     TypeWithCursor,
     ValueTracker,
     VGroup,
@@ -97,20 +98,30 @@ class Opening(NarratedScene):
                      size=style.SMALL_SIZE, color=style.MUTED).next_to(frame, DOWN, buff=0.2)
         position = ValueTracker(0.0)
         picture.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
+        # every pixel's edge, drawn over the picture when the narration says how few there are
+        cell_width, cell_height = picture.width / wide, picture.height / high
+        corner = picture.get_corner(UP + LEFT)
+        grid = VGroup(*(Line(corner + np.array([0.0, -i * cell_height, 0.0]),
+                             corner + np.array([picture.width, -i * cell_height, 0.0])) for i in range(1, high)),
+                      *(Line(corner + np.array([i * cell_width, 0.0, 0.0]),
+                             corner + np.array([i * cell_width, -picture.height, 0.0])) for i in range(1, wide)))
+        grid.set_stroke(color=style.BACKGROUND, width=1.0, opacity=0.55)
         with self.narrate("picture") as tracker:
             self.wait_until_bookmark("picture")
             self.play(FadeIn(picture), Create(frame), run_time=0.6)
-            self.play(position.animate.set_value(film.last), run_time=self.walk_seconds, rate_func=linear)
+            # the walk from noise plays while the narration says what made it, and ends before the size is said
+            walk_time = max(self.walk_seconds, tracker.time_until_bookmark("size") - 0.6)
+            self.play(position.animate.set_value(film.last), run_time=walk_time, rate_func=linear)
             picture.clear_updaters()
             self.play(frame.animate.set_color(style.SIGNAL), prompt.box.animate.set_color(style.MUTED), run_time=0.5)
             self.wait_until_bookmark("size")
-            self.play(FadeIn(size, shift=0.15 * UP), run_time=0.6)
+            self.play(FadeIn(size, shift=0.15 * UP), Create(grid, lag_ratio=0.02), run_time=1.2)
 
         # --- what happened in between?
         title = words(self.title, size=style.HEADING_SIZE).to_edge(UP, buff=0.45)
         side_picture = Group(picture, frame)
         with self.narrate("between"):
-            self.play(FadeOut(size), prompt.box.animate.set_opacity(0), run_time=0.5)
+            self.play(FadeOut(size), FadeOut(grid), prompt.box.animate.set_opacity(0), run_time=0.5)
             self.play(side_picture.animate.set(height=fitted_size(picture.pixel_array.shape, self.side_picture_height)[1] + 0.08).move_to(self.side_center),
                       prompt.text.animate.scale(0.7).next_to(self.side_center + self.side_picture_height / 2 * UP,
                                                                UP, buff=0.3),

@@ -23,6 +23,9 @@ from pipeline.files import written
 
 TARGET_LUFS = -16.0
 TRUE_PEAK_DBTP = -1.5
+# loudnorm holds the peak it is given before the sound is encoded again: AAC's encoding lifts the peaks between
+# samples by up to a decibel (-0.7 dBTP measured after a -1.5 ceiling), so it is given a ceiling a decibel lower.
+ENCODING_HEADROOM_DB = 1.0
 LOUDNESS_RANGE = 11.0
 # Below this a render has no voice to bring up (EBU R128's absolute gate is -70 LUFS).
 SILENT_BELOW = -60.0
@@ -41,7 +44,7 @@ def _ffmpeg() -> str:
 
 
 def _filter(measured: dict | None = None) -> str:
-    settings = f"loudnorm=I={TARGET_LUFS}:TP={TRUE_PEAK_DBTP}:LRA={LOUDNESS_RANGE}"
+    settings = f"loudnorm=I={TARGET_LUFS}:TP={TRUE_PEAK_DBTP - ENCODING_HEADROOM_DB}:LRA={LOUDNESS_RANGE}"
     if measured is None:
         return settings + ":print_format=json"
     return (settings + f":measured_I={measured['input_i']}:measured_TP={measured['input_tp']}"
