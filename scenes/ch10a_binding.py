@@ -198,12 +198,13 @@ class WhichColourGoesWhere(NarratedScene):
                       run_time=0.8)
             self.wait_until_bookmark("pairs")
             self.play(FadeOut(Group(*self.mobjects_without(title))), run_time=0.6)
-            self.play(LaggedStart(*(FadeIn(pair, shift=0.1 * UP) for pair in shown_pairs), lag_ratio=0.4),
-                      run_time=1.6)
+            if pairs:
+                self.play(LaggedStart(*(FadeIn(pair, shift=0.1 * UP) for pair in shown_pairs), lag_ratio=0.4),
+                          run_time=1.6)
             self.wait_until_bookmark("share")
-            # every pair a square, in the colour of what it did; the share grows out of them
-            self.play(LaggedStart(*(FadeIn(square, scale=0.5) for square in squares.cells), lag_ratio=0.02),
-                      run_time=1.6)
+            if pairs:  # every pair a square, in the colour of what it did; the share grows out of them
+                self.play(LaggedStart(*(FadeIn(square, scale=0.5) for square in squares.cells), lag_ratio=0.02),
+                          run_time=1.6)
             self.play(FadeIn(squares.caption, shift=0.1 * UP), run_time=0.6)
 
     # --- pieces of the chapter
@@ -288,6 +289,8 @@ class WhichColourGoesWhere(NarratedScene):
             verdict = words("same colours: order ignored" if ignored else "each follows its words",
                             size=style.SMALL_SIZE, color=colour).next_to(cells, DOWN, buff=0.15)
             shown_pairs.add(Group(cells, verdict))
+        if not shown_pairs.submobjects:
+            return shown_pairs
         return shown_pairs.arrange(RIGHT, buff=0.6).scale_to_fit_width(min(shown_pairs.width, 12.8))
 
     def pair_squares(self, pairs) -> VGroup:
