@@ -113,7 +113,15 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
         ]
         meaning = words("sharpness: how much neighbouring pixels differ", size=style.SMALL_SIZE,
                         color=style.MUTED).to_edge(DOWN, buff=0.45)
+        # every finished picture once more, pouring into the first guess: it is their average
+        pour = self.finals_grid(self.arrays["finals"], columns=16, cell=0.5).move_to(np.array([0.0, -2.55, 0.0]))
         with self.narrate("blur"):
+            self.wait_until_bookmark("fits")
+            self.play(LaggedStart(*(FadeIn(cell) for cell in pour.cells), lag_ratio=0.02), run_time=0.9)
+            self.play(*(picture.animate.move_to(self.guess_center).set_opacity(0.0) for picture, _ in pour.cells),
+                      *(frame.animate.move_to(self.guess_center).set_stroke(opacity=0.0) for _, frame in pour.cells),
+                      Indicate(guess_frame, color=style.HIGHLIGHT, scale_factor=1.04), run_time=1.6)
+            self.remove(*pour.cells)
             self.wait_until_bookmark("blur")
             self.play(FadeIn(sharpness[0]), FadeIn(sharpness[1]), run_time=0.8)
             self.wait_until_bookmark("sharp")
@@ -146,14 +154,15 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
 
     # --- pieces of the chapter
 
-    def finals_grid(self, finals: np.ndarray) -> Group:
+    def finals_grid(self, finals: np.ndarray, columns: int | None = None, cell: float | None = None) -> Group:
         """The seeds' finished pictures in rows, small, to the right of the first guess."""
-        rows = [finals[i: i + self.finals_columns] for i in range(0, len(finals), self.finals_columns)]
+        columns, cell = columns or self.finals_columns, cell or self.finals_cell
+        rows = [finals[i: i + columns] for i in range(0, len(finals), columns)]
         cells = []
         for row_index, row in enumerate(rows):
             for column, pixels in enumerate(row):
-                picture = PixelPicture(pixels, height=self.finals_cell)
-                pitch = self.finals_cell + self.finals_buff
+                picture = PixelPicture(pixels, height=cell)
+                pitch = cell + self.finals_buff
                 picture.move_to(np.array([column * pitch, -row_index * pitch, 0.0]))
                 cells.append(Group(picture, Frame(picture, buff=0.02)))
         grid = Group(*cells).move_to(self.finals_center)
