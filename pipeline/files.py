@@ -11,6 +11,7 @@ Standard library only, so that the scenes, the exports and the pipeline may all 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,8 +138,6 @@ class TooMuch(ValueError):
 def read_bounded(path: Path | str, limit: int) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes. A pipe, a device or a folder is refused without
     being read (and a pipe's open never waits for a writer); a larger file after ``limit + 1`` bytes."""
-    import stat
-
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
@@ -169,7 +168,10 @@ def check_toml_shape(text: str, max_depth: int = 16, max_line: int = 4000) -> No
     while i < n:
         c = text[i]
         if quote:
-            if text.startswith(quote, i) and (quote in ("'", "'''") or text[i - 1] != "\\"):
+            if c == "\\" and quote[0] == '"':  # an escape in a basic string: skip the escaped character
+                i += 2
+                continue
+            if text.startswith(quote, i):
                 i += len(quote)
                 quote = ""
                 continue

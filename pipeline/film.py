@@ -119,6 +119,9 @@ def _toml(path: Path) -> dict:
         return tomllib.loads(text)
     except TooMuch as e:
         raise UsageError(f"film file {_where(path)} {e}: a film file is a short .toml file (see film.toml)") from None
+    except RecursionError:  # what the shape check cannot see coming still ends in one line
+        raise UsageError(f"film file {_where(path)} nests too deep to read: a film file is a short .toml file "
+                         "(see film.toml)") from None
     except UnicodeDecodeError:
         raise UsageError(f"film file {_where(path)} is not UTF-8 text: save it as a .toml file") from None
     except tomllib.TOMLDecodeError as e:

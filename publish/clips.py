@@ -16,7 +16,6 @@ poster and preview, when the poster frame moved), so a second run with nothing n
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -26,7 +25,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pipeline.files import write_whole, written
-from publish.media import PublishError, Render, ffmpeg, fresh, probe, top_level_boxes
+from publish.media import PublishError, Render, ffmpeg, fresh, probe, side_by_side, top_level_boxes
 
 CLIP_SCHEMA = "latent-walk/clip/1"
 PREVIEW_SECONDS = 6.0
@@ -173,7 +172,7 @@ def make_clips(renders: Sequence[Render], folder: Path, jobs: int | None = None)
     long chapter is left to the end alone; yields (render, manifest, kinds remade) as each chapter finishes,
     under one bar of the seconds of video done. A failure stops the chapters not yet started and is raised
     once the running ones end (each writes its files whole, or not at all)."""
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(renders) or 1))
+    jobs = side_by_side(jobs, len(renders))
     order = sorted(renders, key=lambda render: -render.duration)
     total = sum(render.duration for render in renders)
     with tqdm(total=round(total, 1), desc=f"clips ({jobs} side by side)", unit="s", dynamic_ncols=True,

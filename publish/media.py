@@ -149,6 +149,12 @@ def top_level_boxes(path: Path) -> list[str]:
     return names
 
 
+def side_by_side(jobs: int | None, count: int) -> int:
+    """How many of ``count`` chapters an export works on at once: ``jobs``, or one per core, and never more
+    than there are chapters (nor fewer than one)."""
+    return max(1, min(jobs or os.cpu_count() or 1, count or 1))
+
+
 def ffmpeg(args: Sequence[str], seconds: float, desc: str, show_bar: bool = True) -> None:
     """Run ffmpeg with a bar of how much of ``seconds`` of media it has written (none with ``show_bar=False``, for a
     caller that runs several side by side under a bar of its own); its errors become one line."""

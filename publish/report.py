@@ -16,7 +16,6 @@ Both measures come from one decoding pass per file; chapters are measured side b
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from publish.media import PublishError, Render, tool
+from publish.media import PublishError, Render, side_by_side, tool
 
 HOLD = 2.0  # seconds: the shortest stretch counted as the picture standing still
 NOISE = 0.001  # freezedetect's tolerance, a share of full scale
@@ -52,6 +51,11 @@ class Measure:
     @property
     def longest(self) -> float:
         return max((end - start for start, end in self.holds), default=0.0)
+
+    @property
+    def long_holds(self) -> int:
+        """Still stretches of 10 s or more."""
+        return sum(end - start >= 10 for start, end in self.holds)
 
 
 _FREEZE = re.compile(r"freeze_(start|end): ([\d.]+)")
@@ -94,10 +98,9 @@ def measure_file(video: Path, cue_times: Sequence[tuple[float, float]], name: st
     loudness = peak = None
     if has_audio:
         found_i, found_peak = _SUMMARY_I.findall(result.stderr), _SUMMARY_PEAK.findall(result.stderr)
-        if found_i:
-            loudness = float(found_i[-1]) if found_i[-1] != "-inf" else float("-inf")
-        if found_peak:
-            peak = float(found_peak[-1]) if found_peak[-1] != "-inf" else float("-inf")
+        # the summary at the end ("-inf" for silence, which float reads)
+        loudness = float(found_i[-1]) if found_i else None
+        peak = float(found_peak[-1]) if found_peak else None
     return Measure(name, info.duration, tuple(holds), len(cue_times), over, loudness, peak)
 
 
@@ -112,7 +115,7 @@ def measure_chapters(renders: Sequence[Render], jobs: int | None = None) -> list
             raise PublishError(f"{render.srt} does not parse ({error}): render the chapter again") from None
         return measure_file(render.video, cues, render.module)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=side_by_side(jobs, len(renders))) as pool:
         return list(pool.map(one, renders))
 
 
@@ -130,21 +133,21 @@ def table(chapters: Sequence[Measure], film: Measure | None) -> str:
              f"{'loudness':>11} {'true peak':>10}"]
     for m in chapters:
         lines.append(f"{m.name:22} {_clock(m.length):>7} {100 * m.still / max(m.length, 1e-9):5.0f}% "
-                     f"{m.longest:7.1f}s {sum(b - a >= 10 for a, b in m.holds):6d} "
+                     f"{m.longest:7.1f}s {m.long_holds:6d} "
                      f"{m.cues_over_still:7d} of {m.cues:<4d} {_db(m.loudness, 'LUFS'):>11} {_db(m.true_peak, 'dBTP'):>10}")
     length = sum(m.length for m in chapters)
     still = sum(m.still for m in chapters)
     cues = sum(m.cues for m in chapters)
     over = sum(m.cues_over_still for m in chapters)
+    longest = max((m.longest for m in chapters), default=0.0)
     loud = film.loudness if film else None
     peak = film.true_peak if film else (max((m.true_peak for m in chapters if m.true_peak is not None), default=None))
     lines.append(f"{'all':22} {_clock(length):>7} {100 * still / max(length, 1e-9):5.0f}% "
-                 f"{max((m.longest for m in chapters), default=0.0):7.1f}s "
-                 f"{sum(sum(b - a >= 10 for a, b in m.holds) for m in chapters):6d} {over:7d} of {cues:<4d} "
+                 f"{longest:7.1f}s {sum(m.long_holds for m in chapters):6d} {over:7d} of {cues:<4d} "
                  f"{_db(loud, 'LUFS'):>11} {_db(peak, 'dBTP'):>10}")
     lines.append(f"cues spoken entirely over a still picture: {100 * over / max(cues, 1):.0f}% "
                  f"({TARGETS['cues over still']}); still {100 * still / max(length, 1e-9):.0f}% ({TARGETS['still']}); "
-                 f"longest still {max((m.longest for m in chapters), default=0.0):.1f} s ({TARGETS['longest']})")
+                 f"longest still {longest:.1f} s ({TARGETS['longest']})")
     if film is not None:
         lines.append(f"film loudness {_db(film.loudness, 'LUFS')} ({TARGETS['loudness']}), "
                      f"true peak {_db(film.true_peak, 'dBTP')} ({TARGETS['true peak']})")

@@ -40,7 +40,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pipeline.files import write_whole, written
-from publish.media import ProjectFiles, PublishError, Render, ffmpeg, fresh, probe
+from publish.media import ProjectFiles, PublishError, Render, ffmpeg, fresh, probe, side_by_side
 from scenes.chapters import find_chapters
 from scenes.numbers import visible
 
@@ -179,7 +179,7 @@ def make_slides(renders: list[Render], deck: Path, jobs: int | None = None) -> t
 
     numbers = {chapter.module: number for number, chapter in enumerate(find_chapters(), 1)}
     deck = deck.resolve()
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(renders) or 1))
+    jobs = side_by_side(jobs, len(renders))
     with ThreadPoolExecutor(max_workers=jobs) as pool, \
             tqdm(total=len(renders), desc=f"slides ({jobs} chapters side by side)", unit="chapter",
                  disable=None if jobs > 1 else True) as bar:

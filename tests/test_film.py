@@ -254,6 +254,8 @@ def test_the_short_cut_keeps_chapters_that_exist_in_play_order():
 @pytest.mark.parametrize("make, says", [
     (lambda path: path.write_text("seed = " + "[" * 20000 + "]" * 20000 + "\n"), "has a line of"),
     (lambda path: path.write_text("seed = " + "[\n" * 5000 + "]\n" * 5000), "nests brackets deeper than"),
+    # a string ending in an escaped backslash ends there: what follows it is counted
+    (lambda path: path.write_text('name = "a\\\\"\nseed = ' + "[\n" * 5000 + "]\n" * 5000), "nests brackets deeper than"),
     (lambda path: path.write_text("a = { b = " * 30 + "1" + " }" * 30 + "\n"), "nests brackets deeper than"),
     (lambda path: path.write_text("x" + ".y" * 100_000 + " = 1\n"), "is larger than"),
     (lambda path: path.write_text("x" + ".y" * 5_000 + " = 1\n"), "has a line of"),

@@ -98,7 +98,7 @@ class Narration:
 # ("1 of its 4 pictures", but "1 seed", "1 step", "1 time").
 COUNTED = ("blocks", "degrees", "grids", "minutes", "numbers", "pictures", "pixels", "prompts", "seeds", "steps",
            "stops", "times")
-_COUNTED_AFTER = re.compile(r"(\s+)(" + "|".join(COUNTED) + r")\b")
+_COUNTED_AFTER = re.compile(r"\A(\s+)(" + "|".join(COUNTED) + r")\b")  # right after the number
 
 
 def _fill(text: str, facts: Mapping[str, str]) -> str:
@@ -107,8 +107,7 @@ def _fill(text: str, facts: Mapping[str, str]) -> str:
     out = []
     for index, (literal, name, _, _) in enumerate(parts):
         if index and parts[index - 1][1] is not None and facts[parts[index - 1][1]] == "1":
-            literal = _COUNTED_AFTER.sub(lambda m: m.group(1) + m.group(2)[:-1], literal, count=1) \
-                if _COUNTED_AFTER.match(literal) else literal
+            literal = _COUNTED_AFTER.sub(lambda m: m.group(1) + m.group(2)[:-1], literal)
         out.append(literal + (as_markup(facts[name]) if name is not None else ""))
     return "".join(out)
 
