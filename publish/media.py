@@ -123,7 +123,8 @@ def probe(path: Path) -> Probe:
     result = subprocess.run([tool("ffprobe"), "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
                             capture_output=True, text=True)
     if result.returncode != 0:
-        raise PublishError(f"{path} is not a readable media file: {result.stderr.strip().splitlines()[-1:]}")
+        last = (result.stderr.strip().splitlines() or [f"ffprobe exit status {result.returncode}"])[-1]
+        raise PublishError(f"{path} is not a readable media file: {last}")
     data = json.loads(result.stdout)
     return Probe(data["format"]["format_name"], float(data["format"].get("duration", 0.0)), tuple(data["streams"]))
 

@@ -158,10 +158,13 @@ def table(chapters: Sequence[Measure], film: Measure | None) -> str:
 
 def report(renders_folder: Path, film: Path | None, modules: Sequence[str] | None = None,
            jobs: int | None = None) -> str:
-    """Measure the rendered chapters in ``renders_folder`` (and the joined film, when given and there)."""
+    """Measure the rendered chapters in ``renders_folder`` (and the joined film, when given)."""
     from publish.media import read_renders
 
+    if film is not None and not film.is_file():
+        raise PublishError(f"--film {film} is not a video file: name the joined film (`make video` makes media/film.mp4), "
+                           "or leave --film out")
     renders = read_renders(renders_folder, modules)
     chapters = measure_chapters(renders, jobs)
-    whole = measure_file(film, (), film.name, still=False) if film is not None and film.is_file() else None
+    whole = measure_file(film, (), film.name, still=False) if film is not None else None
     return table(chapters, whole)

@@ -48,3 +48,24 @@ def test_a_missing_render_is_one_line(tmp_path, capsys):
     assert loudness.main([str(tmp_path / "nope.mp4"), str(tmp_path / "out.mp4")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and not (tmp_path / "out.mp4").exists()
+
+
+
+@pytest.mark.parametrize("film, says", [("/dev/zero", "is not a video file"), ("missing.mp4", "is not a video file"),
+                                         ("not-a-video.mp4", "is not a readable media file: ")])
+def test_the_report_refuses_a_film_that_is_no_video_in_one_line(tmp_path, capsys, film, says):
+    from publish.__main__ import main
+
+    renders = tmp_path / "renders"
+    renders.mkdir()
+    _render(renders / "ch01_opening.mp4", "anullsrc=sample_rate=8000")
+    (renders / "ch01_opening.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHello.\n", encoding="utf-8")
+    (renders / "ch01_opening.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:01.000\nHello.\n", encoding="utf-8")
+    (renders / "ch01_opening.marks.json").write_text(
+        '{"schema": "latent-walk/marks/1", "scene": "Opening", "title": "t", "duration": 6.0, "blocks": '
+        '[{"name": "picture", "start": 0, "voice_end": 1, "end": 6, "text": "Hello."}]}\n', encoding="utf-8")
+    (tmp_path / "not-a-video.mp4").write_text("these are words, not a video\n", encoding="utf-8")
+    path = Path(film) if film.startswith("/") else tmp_path / film
+    assert main(["report", "--from", str(renders), "--film", str(path), "ch01_opening"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], lines
