@@ -52,9 +52,8 @@ def new_unet(seed: int = 0) -> UNet2DConditionModel:
 
 def plain_attention_for_training(unet: UNet2DConditionModel, device: torch.device) -> None:
     """On a CPU, attention as three explicit products (diffusers' ``AttnProcessor``) instead of PyTorch's fused
-    attention, whose backward pass is slow for small heads: the latent UNet's heads are 4 wide, and its training step
-    at batch 128 spent 61% of its time in that backward (0.60 s a step, 0.23 s with plain attention, bfloat16 on 2
-    cores); the pixel UNet's heads are 8 wide (1.0 s a step at batch 64, 0.59 s). Both trainings use it. The same
+    attention, whose backward pass is slow for small heads (the latent UNet's are 4 wide, the pixel UNet's 8): with
+    it, most of a training step went to that backward (docs/speed.md). Both trainings use it. The same
     arithmetic either way; the weights saved do not record it, so sampling is unchanged."""
     if device.type == "cpu":
         from diffusers.models.attention_processor import AttnProcessor

@@ -4,13 +4,12 @@ says which UNets come here: the latent twin's, small, stays in torch).
 PyTorch runs a UNet one operator at a time: each group norm, SiLU and addition reads and writes the whole activation
 again, and the convolutions change layout around them. For a UNet this small those steps cost more than the
 convolutions. OpenVINO compiles the same graph with the element-wise work fused into its neighbours and the weights
-held in its blocked bfloat16 layout. A batch-32 forward of the embedded model, on 2 cores with AMX: about 75 ms as
-``precision.bfloat16_unet``'s bfloat16 copy runs it; 52 ms through OpenVINO as first converted; 40-46 ms with the
-group norms written as poolings (``_group_norm_by_pooling``); 33-36 ms run as two halves side by side
-(``Engine.request``); 30-33 ms with the forward written out for the plugin (``_traceable``: each resnet's time
-embedding folded into its norm, SiLU by tanh, GEGLU as two products), and under guidance each picture's text-free
-levels run once for both texts (``_unet_forward``). Its two upsamplers, each a doubling and a 3 x 3 convolution, run
-as transposed convolutions (``_upsample_forward``): 10% fewer FLOPs, 7% less time on a 2-core AMD EPYC (conversion 4).
+held in its blocked bfloat16 layout, and this module writes the forward out so that the plugin fuses more: group
+norms as poolings (``_group_norm_by_pooling``); each resnet's time embedding folded into its norm, SiLU by tanh, GEGLU
+as two products (``_traceable``); under guidance, each picture's text-free levels run once for both texts
+(``_unet_forward``); the two upsamplers, each a doubling and a 3 x 3 convolution, as transposed convolutions with
+4/9 of the products (``_upsample_forward``); and each batch as two halves side by side (``Engine.request``). What
+each saves is measured in docs/speed.md.
 
 How a UNet gets here, once per UNet and its weights:
 

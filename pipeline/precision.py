@@ -8,8 +8,8 @@ everything else (the scheduler's steps, the recorded states) in float32. The toy
 CPU (``whole_unet_running``): the pixel model's compiled by OpenVINO with its element-wise work fused
 (``pipeline.openvino_unet``), or, for the latent twin and where OpenVINO cannot or ``LATENT_WALK_UNET=torch``, a copy
 of the UNet held in bfloat16 with its activations in channels-last order (``bfloat16_unet``). Either way no weight is
-cast again at every call and the convolutions skip their layout changes (a batch-32 forward on 2 cores with AMX:
-88.5 ms under autocast, about 75 ms as the torch copy, 30-33 ms through OpenVINO); captures name the way in their spec.
+cast again at every call and the convolutions skip their layout changes (docs/speed.md has the timings); captures
+name the way in their spec.
 
 A capture made in bfloat16 names it in its spec (``versions.precision``), so it is never read back as a float32
 capture, nor the other way; a spec without it was made in float32, as every capture before this option.

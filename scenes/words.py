@@ -57,8 +57,8 @@ def without_outlines(text: Text) -> Text:
     """``text`` without the parsed SVG outlines manim keeps on each glyph after drawing its points from them.
 
     Nothing reads them again (the Cairo renderer draws the points), but every copy of the words copied them too,
-    piece by piece: most of the time a fade or an ``.animate`` of words took (50 ms a copy of a short line,
-    against 6 ms without). The glyphs' points, and so every pixel, are the same.
+    piece by piece, and that copying was most of the time a fade or an ``.animate`` of words took. The glyphs'
+    points, and so every pixel, are the same.
     """
     for part in text.get_family():
         if getattr(part, "path_obj", None) is not None:
