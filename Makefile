@@ -84,7 +84,7 @@ CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
 CAPTURE_CHECKS := $(EXPERIMENTS:%=$(CAPTURES)/.%.checked)
 PIPELINE_CODE := $(wildcard pipeline/*.py pipeline/experiments/*.py)
 
-.PHONY: help setup lint test test-quick video film renders clips site slides present all report captures model latent-model judge colour-judge evaluate explorer explore bench bench-explore clean distclean
+.PHONY: help setup lint test test-quick video film renders clips site slides present all report captures model latent-model judge colour-judge evaluate explorer explore bench bench-waits bench-explore clean distclean
 
 help: ## list the targets; QUALITY=low|medium|high (default medium), FILM=file (default film.toml), LATENT_WALK_VOICE=piper|silent (default: the film's), JOBS=n (default: the cores)
 	@echo "latent-walk: make TARGET [QUALITY=low|medium|high] [FILM=film.toml] [LATENT_WALK_VOICE=piper|silent] [JOBS=n]"
@@ -261,9 +261,13 @@ explorer: $(SITE_DIR)/explore.html ## the explorer alone: the model live in the 
 explore: explorer ## serve the site on localhost (EXPLORE_PORT=8000) and print the explorer's address
 	$(PY) -m publish.explore serve --site $(SITE_DIR) --port $(EXPLORE_PORT)
 
-bench: $(STAMP_PIP) ## every speed figure as a ratio to its reference, in one run (run it on a quiet machine: about 6 minutes)
+bench: $(STAMP_PIP) ## every speed figure against its reference or target, in one run: the model's, then bench-waits (quiet machine: about 40 minutes)
 	@$(MAKE) --no-print-directory captures
 	$(PY) scripts/bench.py --captures $(CAPTURES)
+	$(PY) scripts/bench_waits.py
+
+bench-waits: $(STAMP_PIP) ## what people wait for, each against its target: the suite, your own film from nothing, its exports, a one-chapter change
+	$(PY) scripts/bench_waits.py
 
 bench-explore: explorer ## time the explorer in headless Chromium: model load, first picture, download size
 	$(PY) -m publish.explore_bench --site $(SITE_DIR)
