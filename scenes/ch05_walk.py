@@ -58,6 +58,8 @@ class TheWalk(NarratedScene):
     step_arrow_drop = 0.85  # how far under the pictures the "small step" arrow runs, clear of the readouts
     first_step_seconds = 1.6
     thumbnail_height = 0.9  # the finished picture pinned to the end of the path
+    ending_seconds = 1.2  # the walk's ending shown over its first guess
+    replay_seconds = 5.0  # the walk played once more at the end
 
     def tell(self) -> None:
         pictures_map = self.captures["map"]
@@ -109,14 +111,20 @@ class TheWalk(NarratedScene):
         guess_arrow = Arrow(seen_frame.get_right(), guess_frame.get_left(), buff=0.25, color=style.MODEL,
                             stroke_width=5)
         guess_word = words("guess", size=style.SMALL_SIZE, color=style.MODEL).next_to(guess_arrow, UP, buff=0.1)
+        ending = PixelPicture(self.arrays["final_picture"], height=self.big_height).move_to(guess_picture)
+        ending_label = words("where this walk will end", size=style.LABEL_SIZE, color=style.SIGNAL).move_to(guess_label)
         with self.narrate("guess"):
             self.play(FadeIn(unknown), FadeIn(guess_label), run_time=0.8)
             self.wait_until_bookmark("guess")
             self.play(GrowArrow(guess_arrow), FadeIn(guess_word), run_time=0.8)
             self.play(FadeOut(unknown), FadeIn(guess_picture), Create(guess_frame), run_time=1.0)
             self.wait_until_bookmark("away")
+            # where the walk will end, laid over the blur for a moment: the distance the readout gives
             guess_readout.refresh(force=True).next_to(guess_frame, DOWN, buff=0.2)
-            self.play(FadeIn(guess_readout, shift=0.1 * UP), run_time=0.6)
+            self.play(FadeIn(ending), FadeOut(guess_label), FadeIn(ending_label), FadeIn(guess_readout, shift=0.1 * UP),
+                      run_time=0.7)
+            self.wait(self.ending_seconds)
+            self.play(FadeOut(ending), FadeOut(ending_label), FadeIn(guess_label), run_time=0.7)
 
         # --- one small step, and a new guess
         seen_picture.add_updater(lambda m: m.show(self.seen_film.frame_at(self.position.get_value())))
@@ -192,14 +200,19 @@ class TheWalk(NarratedScene):
         end_label = VGroup(words("the finished", size=style.SMALL_SIZE, color=style.SIGNAL),
                            words("picture", size=style.SMALL_SIZE, color=style.SIGNAL)).arrange(DOWN, buff=0.08)
         pinned = self.pin_beside_end(the_map, Group(thumbnail, thumbnail_frame), end_label)
-        with self.narrate("end"):
+        with self.narrate("end") as tracker:
             self.wait_until_bookmark("end")
-            for mobject in (seen_picture, guess_picture, counter, seen_dot, guess_dot, seen_path, guess_path, pointer,
-                            noise_readout, guess_readout):
-                mobject.clear_updaters()
             self.play(FadeOut(pointer), FadeIn(the_map.dots[1]), FadeIn(pinned), run_time=1.0)
             self.wait_until_bookmark("layout")
-            self.play(Indicate(guess_path, color=style.HIGHLIGHT, scale_factor=1.0), run_time=1.5)
+            # The walk once more, quickly, from its noise: the guess has its shape within the first steps, and
+            # only sharpens after.
+            pointer.clear_updaters()
+            self.play(self.position.animate.set_value(0.0), run_time=0.5)
+            replay = max(min(self.replay_seconds, tracker.get_remaining_duration() - 0.2), 1 / config.frame_rate)
+            self.play(self.position.animate.set_value(float(steps)), rate_func=linear, run_time=replay)
+            for mobject in (seen_picture, guess_picture, counter, seen_dot, guess_dot, seen_path, guess_path,
+                            noise_readout, guess_readout):
+                mobject.clear_updaters()
 
     # --- the walk's clock
 

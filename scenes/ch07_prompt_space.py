@@ -19,6 +19,7 @@ from manim import (
     Group,
     Indicate,
     LaggedStart,
+    Line,
     Polygon,
     ReplacementTransform,
     VGroup,
@@ -64,6 +65,7 @@ class WherePromptPoints(NarratedScene):
     spaces_y = -0.35
     map_width, map_height = 6.3, 4.7
     map_y = -0.45
+    prompt_map_zoom = 1.15  # the map of prompts, while it is alone on screen
     thumbnail_height = 0.42  # each finished picture pinned where it lands on the map of pictures
     mean_height = 1.1
 
@@ -115,6 +117,16 @@ class WherePromptPoints(NarratedScene):
         prompt_map.move_to(np.array([-3.45, self.map_y, 0.0]))
         prompt_heading = words("the map of prompts", size=style.LABEL_SIZE).next_to(prompt_map.border, UP, buff=0.2)
         here = prompt_map.highlighted
+        # While only prompts are spoken of, their map is large and central; it makes room for the pictures' map later.
+        prompt_side = Group(prompt_map, prompt_heading)
+        prompt_home = prompt_side.get_center()
+        prompt_side.scale(self.prompt_map_zoom).move_to(np.array([0.0, self.map_y, 0.0]))
+        objects = [str(o) for o in self.arrays["atlas_object"]]
+        kin_before = [(i, prompt_map.dots[i].get_color(), prompt_map.dots[i].get_fill_opacity())
+                      for i, o in enumerate(objects) if o == objects[here] and i != here]
+        links = self.nearest_links(prompt_map, objects)
+        links_key = words("each prompt to its nearest: green, the same object; red, another", size=style.SMALL_SIZE,
+                          color=style.MUTED).next_to(prompt_map.border, DOWN, buff=0.12)
         with self.narrate("prompts"):
             self.play(FadeOut(Group(strip, strip_frame, strip_count, picture, picture_frame, picture_label,
                                     picture_count, not_equal)),
@@ -124,6 +136,15 @@ class WherePromptPoints(NarratedScene):
             self.wait_until_bookmark("atlas")
             self.play(LaggedStart(*(FadeIn(d) for d in prompt_map.dots), lag_ratio=0.01), FadeIn(prompt_map.labels),
                       run_time=1.5)
+            self.wait_until_bookmark("together")
+            # the prompts that name our prompt's object light up: one cluster
+            kin = [i for i, o in enumerate(objects) if o == objects[here] and i != here]
+            self.play(*(prompt_map.dots[i].animate.set_color(style.HIGHLIGHT).set_opacity(1.0).scale(1.4) for i in kin),
+                      run_time=0.8)
+            self.wait_until_bookmark("nearest")
+            self.play(*(prompt_map.dots[i].animate.set_color(colour).set_opacity(opacity).scale(1 / 1.4)
+                        for i, colour, opacity in kin_before),
+                      LaggedStart(*(Create(link) for link in links), lag_ratio=0.01), FadeIn(links_key), run_time=2.0)
             self.wait_until_bookmark("one")
             self.play(Indicate(prompt_map.dots[here], color=style.HIGHLIGHT, scale_factor=2.5),
                       Indicate(prompt_map.label_of[here], color=style.HIGHLIGHT), run_time=1.2)
@@ -144,6 +165,8 @@ class WherePromptPoints(NarratedScene):
         others_label = words("dots: other finished pictures of this film", size=style.SMALL_SIZE, color=style.MUTED)
         others_label.next_to(picture_map.border, DOWN, buff=0.15)
         with self.narrate("region"):
+            self.play(FadeOut(links), FadeOut(links_key), run_time=0.5)
+            self.play(prompt_side.animate.scale(1 / self.prompt_map_zoom).move_to(prompt_home), run_time=1.0)
             self.play(Create(picture_map.border), FadeIn(picture_heading), FadeIn(picture_map.dots),
                       FadeIn(others_label), run_time=0.8)
             self.wait_until_bookmark("region")
@@ -177,6 +200,21 @@ class WherePromptPoints(NarratedScene):
                       run_time=1.0)
             self.play(LaggedStart(*(Indicate(t, color=style.SIGNAL, scale_factor=1.6) for t in thumbnails[:6]),
                                   lag_ratio=0.3), run_time=2.0)
+
+    @staticmethod
+    def nearest_links(the_map: LabelledMap, objects: list[str]) -> VGroup:
+        """A line from each prompt's dot to its nearest other dot on the map (the map capture's
+        atlas_same_object_neighbour_on_map counts the same neighbours): green where both name one object."""
+        centres = np.array([dot.get_center() for dot in the_map.dots])
+        links = VGroup()
+        if len(centres) < 2:
+            return links
+        gaps = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=-1)
+        np.fill_diagonal(gaps, np.inf)
+        for i, j in enumerate(np.argmin(gaps, axis=1)):
+            colour = style.MODEL if objects[i] == objects[j] else style.NOISE
+            links.add(Line(centres[i], centres[j], color=colour, stroke_width=2.5))
+        return links
 
     # --- what the chapter reads
 

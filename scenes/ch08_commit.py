@@ -17,6 +17,7 @@ from manim import (
     BackgroundRectangle,
     Create,
     DashedLine,
+    Dot,
     FadeIn,
     FadeOut,
     Group,
@@ -35,7 +36,7 @@ from scenes.charts import LevelChart, Marker
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import Film, Frame, PictureColumns, PixelPicture
-from scenes.words import ChapterTitle, StepCounter, words
+from scenes.words import ChapterTitle, LiveText, StepCounter, words
 
 
 def layout_picture(pixels: np.ndarray, blocks: int) -> np.ndarray:
@@ -101,7 +102,7 @@ class WhenSeedMatters(NarratedScene):
 
         # --- a layout, and how far each guess's layout still is from its ending's
         blocks = int(self.facts["layout_blocks"].value)
-        example = 0
+        example = self.typical_seed()
         final = PixelPicture(self.arrays["finals"][example], height=self.layout_height)
         layout = PixelPicture(layout_picture(self.arrays["finals"][example], blocks), height=self.layout_height)
         Group(final, layout).arrange(DOWN, buff=0.75).move_to(np.array([-4.6, -0.55, 0.0]))
@@ -136,24 +137,64 @@ class WhenSeedMatters(NarratedScene):
         first_card = BackgroundRectangle(first_readout, color=style.BACKGROUND, fill_opacity=0.85, buff=0.05)
         commit_step = float(self.facts["commit_step"].value)
         marker = Marker(chart, commit_step, f"step {shown(self.facts['commit_step'])}")
-        with self.narrate("distance"):
+        # The typical seed walked again: its guess's layout (where the finished picture stood) beside the layout it
+        # ends with, and a dot on its own curve at the same step, so the distance is seen where it is measured.
+        own = np.clip(self.arrays["layout_distance"][:, example], 0.0, 1.0)
+        walked = ValueTracker(0.0)  # guess index
+        guess_layouts = Film(np.stack([layout_picture(g, blocks) for g in guesses[:, example]]), np.arange(1, steps + 1))
+        guess_layout = PixelPicture(guess_layouts.frame_at(0), height=self.layout_height).move_to(final)
+        guess_label = LiveText(lambda: f"its guess at step {int(round(walked.get_value())) + 1}, as layout",
+                               size=style.SMALL_SIZE, color=style.MODEL)
+        guess_label.next_to(final_frame, UP, buff=0.12)
+        ending_label = words("the layout it ends with", size=style.SMALL_SIZE, color=style.MUTED)
+        ending_label.move_to(layout_label)
+        own_curve = chart.curve(np.arange(1, steps + 1, dtype=float), own, style.HIGHLIGHT, stroke_width=2.5)
+        dot = Dot(chart.point(1, own[0]), radius=0.09, color=style.HIGHLIGHT)
+
+        def at_step(position: float) -> np.ndarray:
+            index = min(int(position), steps - 2) if steps > 1 else 0
+            share = position - index if steps > 1 else 0.0
+            height = own[index] + share * (own[min(index + 1, steps - 1)] - own[index])
+            return chart.point(position + 1, height)
+
+        def follow(mobject) -> None:
+            mobject.show(guess_layouts.frame_at(walked.get_value()))
+
+        with self.narrate("distance") as tracker:
             self.play(Create(chart.axes), FadeIn(chart.x_label, chart.y_label, chart.ticks), run_time=1.0)
             self.wait_until_bookmark("curves")
             self.play(LaggedStart(*(Create(c) for c in curves), lag_ratio=0.03), run_time=2.0)
             self.play(Create(typical), run_time=1.0)
             self.wait_until_bookmark("first")
-            self.play(FadeIn(first_card), FadeIn(first_readout, shift=0.1 * LEFT), run_time=0.6)
+            self.play(FadeOut(final), FadeIn(guess_layout), FadeOut(final_label), FadeIn(guess_label),
+                      FadeOut(layout_label), FadeIn(ending_label), Create(own_curve), FadeIn(dot, scale=0.5),
+                      FadeIn(first_card), FadeIn(first_readout, shift=0.1 * LEFT), run_time=0.8)
             self.wait_until_bookmark("threshold")
             self.play(Create(threshold_line), FadeIn(threshold_label), run_time=0.8)
+            # The walk to where it stays under the line, its guess's layout turning into its ending's.
+            guess_layout.add_updater(follow)
+            dot.add_updater(lambda m: m.move_to(at_step(walked.get_value())))
+            guess_label.add_updater(lambda m: m.refresh())
+            rest = max(tracker.get_remaining_duration(), 1 / config.frame_rate)
+            self.play(walked.animate.set_value(commit_step - 1), rate_func=linear, run_time=rest)
 
         spread = words(f"earliest step {shown(self.facts['commit_step_earliest'])}, latest {shown(self.facts['commit_step_latest'])}",
                        size=style.SMALL_SIZE, color=style.MUTED)
-        with self.narrate("commit"):
+        commit_steps = np.asarray(self.arrays["commit_steps"], dtype=float)
+        quick = curves[int(np.argmin(commit_steps))]
+        slow = curves[int(np.argmax(commit_steps))]
+        with self.narrate("commit") as tracker:
             self.wait_until_bookmark("commit")
             self.play(Create(marker.line), FadeIn(marker.label), run_time=0.8)
             self.wait_until_bookmark("spread")
             spread.next_to(chart.axes, DOWN, buff=0.7).align_to(chart.axes, RIGHT)
-            self.play(FadeIn(spread), run_time=0.6)
+            self.play(FadeIn(spread), quick.animate.set_stroke(color=style.SIGNAL, opacity=1.0, width=2.5),
+                      slow.animate.set_stroke(color=style.NOISE, opacity=1.0, width=2.5), run_time=0.8)
+            # and on to the end of the walk: after the line, its layout only fills in
+            rest = max(tracker.get_remaining_duration(), 1 / config.frame_rate)
+            self.play(walked.animate.set_value(steps - 1), rate_func=linear, run_time=rest)
+        for mobject in (guess_layout, dot, guess_label):
+            mobject.clear_updaters()
 
         # --- forks of one walk
         fork_steps = self.arrays["fork_steps"]
@@ -175,8 +216,9 @@ class WhenSeedMatters(NarratedScene):
                               size=style.SMALL_SIZE, color=style.MUTED)
         share_meaning.next_to(VGroup(*shares), DOWN, buff=0.3).set_x(0)
         with self.narrate("forks"):
-            self.play(FadeOut(Group(chart, *curves, typical, first_card, first_readout, threshold_line, threshold_label, marker, spread, final,
-                                    final_frame, final_label, layout, layout_frame, layout_label, prompt)),
+            self.play(FadeOut(Group(chart, *curves, typical, own_curve, dot, first_card, first_readout, threshold_line,
+                                    threshold_label, marker, spread, guess_layout, final_frame, guess_label, layout,
+                                    layout_frame, ending_label, prompt)),
                       run_time=0.8)
             self.wait_until_bookmark("walk")
             self.play(FadeIn(reference), Create(reference_frame), FadeIn(reference_label), run_time=0.8)
@@ -186,23 +228,60 @@ class WhenSeedMatters(NarratedScene):
 
         settled = int(np.searchsorted(fork_steps, float(self.facts["fork_settled_step"].value)))
         settled = min(settled, len(fork_steps) - 1)
+        # Each fork's ending against the unforked ending, pixel by pixel: bright where fresh noise changed it.
+        changes = [[self.changed_picture(picture, column) for picture, column in zip(self.fork_pictures(forks, i),
+                                                                                     self.arrays["fork_finals"][i])]
+                   for i in range(len(fork_steps))]
+        change_key = words("bright: what fresh\nnoise changed", size=style.SMALL_SIZE, color=style.MUTED)
+        change_key.next_to(reference_frame, DOWN, buff=0.35)
+
+        def show_changes(columns, seconds: float) -> None:
+            if columns:
+                self.play(LaggedStart(*(FadeIn(Group(*changes[i])) for i in columns), lag_ratio=0.3), run_time=seconds)
+
         with self.narrate("change"):
             self.wait_until_bookmark("first")
-            self.play(FadeIn(share_heading), FadeIn(shares[0]), FadeIn(share_meaning),
-                      Indicate(forks.columns[0], color=style.HIGHLIGHT, scale_factor=1.03), run_time=1.0)
+            self.play(FadeIn(share_heading), FadeIn(shares[0]), FadeIn(share_meaning), FadeIn(change_key),
+                      FadeIn(Group(*changes[0])), run_time=1.0)
             self.wait_until_bookmark("settled")
-            self.reveal(shares[1:settled + 1], 1.2)
+            show_changes(range(1, settled + 1), 1.2)
+            self.reveal(shares[1:settled + 1], 0.8)
             self.play(Indicate(forks.columns[settled], color=style.HIGHLIGHT, scale_factor=1.03), run_time=0.8)
             self.wait_until_bookmark("last")
-            self.reveal(shares[settled + 1:], 1.0)
+            show_changes(range(settled + 1, len(fork_steps)), 1.0)
+            self.reveal(shares[settled + 1:], 0.8)
 
         early_columns = forks.columns[:settled] if settled else forks.columns[:1]
         early = SurroundingRectangle(Group(*(column[1] for column in early_columns)), color=style.NOISE, buff=0.1)
         with self.narrate("end"):
             self.wait_until_bookmark("early")
-            self.play(Create(early), run_time=1.0)
+            # the endings again: the early forks' differ in layout, the later ones' only in details
+            self.play(Create(early), FadeOut(Group(*(c for column in changes for c in column))), FadeOut(change_key),
+                      run_time=1.0)
 
     # --- pieces of the chapter
+
+    def typical_seed(self) -> int:
+        """The seed the chapter follows: one that fixes its layout at the typical (median) step, and of those the
+        one whose distance curve runs closest to the typical curve."""
+        distance = np.clip(np.asarray(self.arrays["layout_distance"], dtype=float), 0.0, 1.0)
+        commit = np.asarray(self.arrays["commit_steps"], dtype=float)
+        gaps = np.abs(distance - np.median(distance, axis=1, keepdims=True)).mean(axis=0)
+        gaps = gaps + 10.0 * np.abs(commit - float(self.facts["commit_step"].value))
+        return int(np.argmin(gaps))
+
+    @staticmethod
+    def fork_pictures(forks: PictureColumns, index: int) -> list:
+        """The pictures of column ``index`` of the forks, top to bottom (each stack cell is a picture and its frame)."""
+        return [cell[0] for cell in forks.columns[index][1]]
+
+    def changed_picture(self, picture: PixelPicture, pixels: np.ndarray) -> PixelPicture:
+        """How far ``pixels`` lies from the unforked ending at each pixel, grey (doubled, so a change of half the
+        brightness range is white), in the place and size of ``picture``. For the eye only: no number is read from it."""
+        difference = np.abs(pixels.astype(np.float64) - self.arrays["fork_reference_final"].astype(np.float64))
+        grey = np.clip(2.0 * difference.mean(axis=-1), 0, 255).round().astype(np.uint8)
+        shown_picture = PixelPicture(np.repeat(grey[..., None], 3, axis=-1), height=picture.height)
+        return shown_picture.match_height(picture).move_to(picture)
 
     def reveal(self, items, seconds: float) -> None:
         """Fade in ``items`` one after another (a capture with few forks may have none left to show)."""

@@ -169,11 +169,25 @@ class Guidance(ReadsTheJudge, NarratedScene):
         judged = self.judge_tags(self.facts, scales, row, judge_y)
         sum_parts = Group(*pictures.values(), *frames.values(), *labels.values(), minus, equals, prompt, grey_note,
                           counter, change, bottom_line)
-        with self.narrate("up"):
+        # The row starts at each scale's first guess and walks to its finished picture, all scales at once.
+        row_films = [Film(walk, steps) for walk in self.arrays["predicted_clean_pictures"]]
+        walked = ValueTracker(0.0)
+        for picture, film in zip(row.pictures, row_films):
+            picture.show(film.frame_at(0))
+        row_counter = StepCounter(1, size=style.LABEL_SIZE).next_to(row.frames, UP, buff=0.3).align_to(row.frames, LEFT)
+        with self.narrate("up") as tracker:
             self.play(FadeOut(sum_parts), run_time=0.8)
             self.wait_until_bookmark("row")
             self.play(LaggedStart(*(FadeIn(row.cell(i), shift=0.15 * UP) for i in range(len(scales))),
-                                  lag_ratio=0.15), FadeIn(guidance_heading), run_time=1.5)
+                                  lag_ratio=0.15), FadeIn(guidance_heading), FadeIn(row_counter), run_time=1.5)
+            for picture, film in zip(row.pictures, row_films):
+                picture.add_updater(lambda m, film=film: m.show(film.frame_at(walked.get_value())))
+            row_counter.add_updater(lambda m: m.set_value(round(row_films[0].step_at(walked.get_value()))))
+            walk_time = max(min(self.walk_seconds, tracker.time_until_bookmark("zero") - 0.2), 1 / config.frame_rate)
+            self.play(walked.animate.set_value(row_films[0].last), run_time=walk_time, rate_func=linear)
+            for mobject in (*row.pictures, row_counter):
+                mobject.clear_updaters()
+            self.play(FadeOut(row_counter), run_time=0.4)
             self.wait_until_bookmark("zero")
             if off is not None:
                 self.play(row.frames[off].animate.set_color(style.NOISE),

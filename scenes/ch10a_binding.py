@@ -17,6 +17,7 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    AnimationGroup,
     Create,
     CurvedArrow,
     DashedLine,
@@ -169,7 +170,7 @@ class WhichColourGoesWhere(NarratedScene):
                               color=style.MUTED).next_to(guesses, UP, buff=0.35)
         with self.narrate("settle"):
             self.wait_until_bookmark("steps")
-            self.play(FadeOut(Group(*(part for part in chart if part in self.mobjects))), FadeIn(guess_heading),
+            self.play(FadeOut(Group(*self.shown_parts(chart))), FadeIn(guess_heading),
                       run_time=0.6)
             self.play(LaggedStart(*(FadeIn(Group(guesses.cell(i), reads[i])) for i in range(len(shown_steps))),
                                   lag_ratio=0.35), run_time=2.4)
@@ -183,10 +184,14 @@ class WhichColourGoesWhere(NarratedScene):
         compass = self.distance_bars().move_to(0.3 * DOWN)
         with self.narrate("compass"):
             self.play(FadeOut(Group(guesses, reads, settled, guess_heading, *marks)), run_time=0.6)
+            # Each distance grows as a bar from the left: first the yardstick (changing a colour), then the swap.
             self.wait_until_bookmark("compass")
-            self.play(FadeIn(compass.groups[0]), run_time=1.0)
+            self.play(FadeIn(compass.groups[0][0]), self.grow_bar(compass.groups[0][1][0]), run_time=1.2)
+            self.wait_until_bookmark("swapped")
+            self.play(self.grow_bar(compass.groups[0][1][1]), run_time=1.2)
             self.wait_until_bookmark("tokens")
-            self.play(FadeIn(compass.groups[1]), run_time=1.0)
+            self.play(FadeIn(compass.groups[1][0]), self.grow_bar(compass.groups[1][1][0]), run_time=1.0)
+            self.play(self.grow_bar(compass.groups[1][1][1]), run_time=1.4)
 
         # --- a prompt and its swapped twin from one seed, pair by pair
         pairs = self.twin_pairs()
@@ -211,6 +216,17 @@ class WhichColourGoesWhere(NarratedScene):
 
     def mobjects_without(self, *kept) -> list:
         return [m for m in self.mobjects if m not in kept]
+
+    @staticmethod
+    def grow_bar(bar_and_name: VGroup):
+        """A distance bar growing from its left edge, its words fading in beside it."""
+        bar, name = bar_and_name
+        return AnimationGroup(GrowFromEdge(bar, LEFT), FadeIn(name, shift=0.1 * RIGHT))
+
+    def shown_parts(self, group) -> list:
+        """What of the group is on screen: animations like GrowFromEdge add a group's members one by one."""
+        family = set(group.get_family())
+        return [m for m in self.mobjects if m in family]
 
     def colour_links(self, prompt: PromptBox, colours: list[str], objects: list[str]) -> VGroup:
         """An arc over the prompt from each colour word to the thing it names (placed by the words' share of the
@@ -410,14 +426,14 @@ class WhichColourGoesWhere(NarratedScene):
         """How far the swap moves the pooled vector and the token states, each against changing one colour."""
         f = self.facts
         shares = (f["pooled_swap_share_of_yardstick"], f["token_swap_share_of_yardstick"])
-        length = 6.0 / max(100.0, *(float(s.value) for s in shares))  # scene units per percent of the yardstick
+        length = 7.5 / max(100.0, *(float(s.value) for s in shares))  # scene units per percent of the yardstick
         groups = VGroup()
         for heading, share in zip(("the compass (pooled vector)", "the word-by-word vectors the model reads"), shares):
             bars = VGroup()
             for label, value, colour in (("changing a colour", 100.0, style.MUTED),
                                          (f"swapping the colour words: {shown(share)}", float(share.value),
                                           style.HIGHLIGHT)):
-                bar = Rectangle(width=max(0.03, length * value), height=0.42, stroke_width=0, fill_color=colour,
+                bar = Rectangle(width=max(0.03, length * value), height=0.5, stroke_width=0, fill_color=colour,
                                 fill_opacity=0.9)
                 name = words(label, size=style.SMALL_SIZE, color=colour).next_to(bar, RIGHT, buff=0.2)
                 bars.add(VGroup(bar, name))

@@ -28,13 +28,15 @@ from manim import (
     VGroup,
     Write,
     always_redraw,
+    config,
+    linear,
 )
 
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import CaptionedPicture, Frame, PictureRow, PixelPicture
-from scenes.words import ChapterTitle, ReadsTheJudge, words, words_on_baseline
+from scenes.pictures import CaptionedPicture, Frame, PictureRow, PixelPicture, ValueStrip, value_limit
+from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, words, words_on_baseline
 
 
 class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
@@ -53,6 +55,24 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
     diagram_room = 4.8
     longest_path = 6.0
     thumbnail_height = 1.15
+    mix_size = (1.6, 2.4)  # the mixed numbers, between the two ends
+    mix_y = 0.3
+    line_lift = 0.45  # the straight line, this far above the ends' bottom edges
+
+    @staticmethod
+    def fold_of(width: int) -> int:
+        """Columns to fold a vector of ``width`` numbers into: as many as divide it, up to 16."""
+        return next(f for f in (16, 12, 8, 6, 4, 3, 2, 1) if width % f == 0)
+
+    @staticmethod
+    def fraction_at(fractions: np.ndarray, position: float) -> float:
+        return float(np.interp(position, np.arange(len(fractions)), fractions))
+
+    @staticmethod
+    def mix_at(mixes: np.ndarray, position: float) -> np.ndarray:
+        index = min(int(position), len(mixes) - 2) if len(mixes) > 1 else 0
+        share = min(max(position - index, 0.0), 1.0) if len(mixes) > 1 else 0.0
+        return mixes[index] + share * (mixes[min(index + 1, len(mixes) - 1)] - mixes[index])
 
     def tell(self) -> None:
         end_a, end_b = str(self.facts["end_a"].value), str(self.facts["end_b"].value)
@@ -77,10 +97,31 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
                        stroke_width=style.CURVE_STROKE)
         row = self.row(straight, end_a, end_b, middle).move_to(self.straight_row_y * UP)
         row_name = self.row_name("straight path", row)
-        with self.narrate("path"):
-            self.play(Create(between), run_time=1.0)
+        # The walk along the straight line: the prompt's numbers mixed from one end's to the other's, as it goes.
+        mixes = np.asarray(self.arrays["lerp_pooled"], dtype=np.float64)
+        along = ValueTracker(0.0)  # a point's index on the path, possibly between two
+        mix_strip = ValueStrip(mixes[0], value_limit(mixes), width=self.mix_size[0], height=self.mix_size[1],
+                               fold=self.fold_of(mixes.shape[1])).move_to(self.mix_y * UP)
+        mix_frame = Frame(mix_strip, buff=0.03)
+        mix_label = LiveText(lambda: f"the mix: {100 * self.fraction_at(fractions, along.get_value()):.0f}% of the way",
+                             size=style.SMALL_SIZE, color=style.HIGHLIGHT)
+        mix_label.next_to(mix_frame, UP, buff=0.15)
+        between.shift((picture_a.frame.get_bottom()[1] + self.line_lift - between.get_y()) * UP)
+        walker = Dot(between.get_start(), radius=0.1, color=style.HIGHLIGHT)
+        with self.narrate("path") as tracker:
+            self.play(Create(between), FadeIn(walker), FadeIn(mix_strip), Create(mix_frame), FadeIn(mix_label),
+                      run_time=1.0)
+            mix_strip.add_updater(lambda m: m.show(self.mix_at(mixes, along.get_value())))
+            walker.add_updater(lambda m: m.move_to(between.point_from_proportion(
+                self.fraction_at(fractions, along.get_value()))))
+            mix_label.add_updater(lambda m: m.refresh())
+            seconds = max(tracker.time_until_bookmark("strip") - 0.2, 1 / config.frame_rate)
+            self.play(along.animate.set_value(len(mixes) - 1), rate_func=linear, run_time=min(seconds, 5.0))
+            for mobject in (mix_strip, walker, mix_label):
+                mobject.clear_updaters()
             self.wait_until_bookmark("strip")
-            self.play(FadeOut(between), FadeOut(picture_a.caption), FadeOut(picture_b.caption),
+            self.play(FadeOut(between), FadeOut(walker), FadeOut(mix_strip), FadeOut(mix_frame), FadeOut(mix_label),
+                      FadeOut(picture_a.caption), FadeOut(picture_b.caption),
                       Group(picture_a.picture, picture_a.frame).animate.move_to(row.pictures[0]).set(
                           height=row.frames[0].height),
                       Group(picture_b.picture, picture_b.frame).animate.move_to(row.pictures[-1]).set(

@@ -266,7 +266,17 @@ class ValueStrip(ImageMobject):
         self.set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])
         self.stretch_to_fit_height(height)
         self.stretch_to_fit_width(width)
-        self.values = values
+        self.values, self.limit, self.fold = values, float(limit), fold
+
+    def show(self, values: np.ndarray) -> ValueStrip:
+        """Replace the values (as many as before), keeping size, place, colour scale and the current opacity."""
+        values = np.asarray(values, dtype=np.float64).ravel()
+        if values.size != self.values.size:
+            raise ValueError(f"{values.size} values for a strip of {self.values.size}")
+        rgba = diverging_colours(values.reshape(self.fold, values.size // self.fold).T, self.limit)
+        rgba[:, :, 3] = self.pixel_array[:, :, 3]
+        self.pixel_array, self.values = rgba, values
+        return self
 
 
 class TokenStrip(Group):

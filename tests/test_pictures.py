@@ -21,7 +21,7 @@ from manim.utils.testing.frames_comparison import frames_comparison
 
 from scenes import style
 from scenes.charts import LabelledMap
-from scenes.pictures import PixelPicture, TokenStrip, ValueKey, diverging_colours, value_limit
+from scenes.pictures import PixelPicture, TokenStrip, ValueKey, ValueStrip, diverging_colours, value_limit
 
 __module_test__ = "pictures"
 CONTROL = Path(__file__).resolve().parent / "control_data" / __module_test__
@@ -135,6 +135,19 @@ def test_a_folded_strip_reads_down_then_across():
     assert np.array_equal(pixels[:, 1], diverging_colours(values[4:8], 6.0))
     with pytest.raises(ValueError, match="fold"):
         TokenStrip(["x"], values[None, :], fold=5)
+
+
+def test_a_strip_shows_new_values_in_place_on_its_own_colour_scale():
+    strip = ValueStrip(np.arange(12.0) - 6, 6.0, width=1.0, height=2.0, fold=3).move_to(2 * RIGHT)
+    strip.set_opacity(0.5)
+    alpha, centre, size = strip.pixel_array[0, 0, 3], strip.get_center().copy(), (strip.width, strip.height)
+    new = 6 - np.arange(12.0)
+    strip.show(new)
+    assert np.array_equal(strip.pixel_array[:, :, :3], diverging_colours(new.reshape(3, 4).T, 6.0)[:, :, :3])
+    assert strip.pixel_array[0, 0, 3] == alpha  # a fade in progress stays a fade
+    assert np.allclose(strip.get_center(), centre) and (strip.width, strip.height) == pytest.approx(size)
+    with pytest.raises(ValueError, match="values"):
+        strip.show(np.zeros(11))
 
 
 def test_a_long_prompt_shrinks_to_the_frame():
