@@ -181,7 +181,9 @@ class WhichColourGoesWhere(NarratedScene):
             self.play(FadeIn(settled, shift=0.1 * UP), *(Create(m) for m in marks), run_time=0.7)
 
         # --- the compass against the word-by-word vectors
-        compass = self.distance_bars().move_to(0.3 * DOWN)
+        compass = self.distance_bars()
+        pieces = self.piece_chart()
+        Group(compass.groups[0], pieces).arrange(DOWN, buff=0.7).move_to(0.35 * DOWN)
         with self.narrate("compass"):
             self.play(FadeOut(Group(guesses, reads, settled, guess_heading, *marks)), run_time=0.6)
             # Each distance grows as a bar from the left: first the yardstick (changing a colour), then the swap.
@@ -189,17 +191,19 @@ class WhichColourGoesWhere(NarratedScene):
             self.play(FadeIn(compass.groups[0][0]), self.grow_bar(compass.groups[0][1][0]), run_time=1.2)
             self.wait_until_bookmark("swapped")
             self.play(self.grow_bar(compass.groups[0][1][1]), run_time=1.2)
+            # word by word: under each word piece, how far changing a colour and swapping move its vector
             self.wait_until_bookmark("tokens")
-            self.play(FadeIn(compass.groups[1][0]), self.grow_bar(compass.groups[1][1][0]), run_time=1.0)
-            self.play(self.grow_bar(compass.groups[1][1][1]), run_time=1.4)
+            self.play(FadeIn(pieces.heading), FadeIn(pieces.labels), FadeIn(pieces.key), run_time=0.6)
+            self.play(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in pieces.yardstick), lag_ratio=0.1), run_time=1.2)
+            self.play(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in pieces.swap), lag_ratio=0.1), run_time=1.4)
 
         # --- a prompt and its swapped twin from one seed, pair by pair
         pairs = self.twin_pairs()
         shown_pairs = self.pair_pictures(pairs[:3]).move_to(1.05 * UP)
         squares = self.pair_squares(pairs).next_to(shown_pairs, DOWN, buff=0.5)
-        with self.narrate("closing"):
+        with self.narrate("closing") as tracker:
             self.wait_until_bookmark("answer")
-            self.play(Create(SurroundingRectangle(compass.groups[1], color=style.HIGHLIGHT, buff=0.15)),
+            self.play(Create(SurroundingRectangle(pieces, color=style.HIGHLIGHT, buff=0.15)),
                       run_time=0.8)
             self.wait_until_bookmark("pairs")
             self.play(FadeOut(Group(*self.mobjects_without(title))), run_time=0.6)
@@ -211,8 +215,14 @@ class WhichColourGoesWhere(NarratedScene):
                 self.play(LaggedStart(*(FadeIn(square, scale=0.5) for square in squares.cells), lag_ratio=0.02),
                           run_time=1.6)
             self.play(FadeIn(squares.caption, shift=0.1 * UP), run_time=0.6)
+            self.browse_pairs(pairs, shown_pairs, squares, tracker)
 
     # --- pieces of the chapter
+
+    pair_page_seconds = 2.2  # each page of three pairs, after the share is shown
+    piece_chart_height = 1.9  # the tallest bar of the word-by-word chart
+    piece_chart_width = 11.0
+    piece_pitch = 1.3
 
     def mobjects_without(self, *kept) -> list:
         return [m for m in self.mobjects if m not in kept]
@@ -308,6 +318,25 @@ class WhichColourGoesWhere(NarratedScene):
         if not shown_pairs.submobjects:
             return shown_pairs
         return shown_pairs.arrange(RIGHT, buff=0.6).scale_to_fit_width(min(shown_pairs.width, 12.8))
+
+    def browse_pairs(self, pairs, shown_pairs: Group, squares: VGroup, tracker) -> None:
+        """While the narration goes on, the next pairs in turn, three at a time, their squares outlined: the share is
+        made of pairs like these."""
+        if not pairs:
+            return
+        page = len(shown_pairs.submobjects)
+        place = shown_pairs.get_center()
+        outline = SurroundingRectangle(squares.cells[:page], color=style.INK, buff=0.05, stroke_width=2)
+        self.play(Create(outline), run_time=0.4)
+        for start in range(page, len(pairs), page):
+            if tracker.get_remaining_duration() < self.pair_page_seconds + 0.8:
+                break
+            following = self.pair_pictures(pairs[start:start + page]).move_to(place)
+            self.play(FadeOut(shown_pairs), FadeIn(following),
+                      outline.animate.become(SurroundingRectangle(squares.cells[start:start + page], color=style.INK,
+                                                                  buff=0.05, stroke_width=2)), run_time=0.6)
+            shown_pairs = following
+            self.wait(self.pair_page_seconds)
 
     def pair_squares(self, pairs) -> VGroup:
         """A square per pair, red where the swap changed nothing, green where both followed their words, and the
@@ -422,13 +451,42 @@ class WhichColourGoesWhere(NarratedScene):
                        color=style.INK if str(colour) else style.MUTED) for obj, colour in zip(objects, reading)]
         return VGroup(*lines).arrange(DOWN, buff=0.1)
 
+    def piece_chart(self) -> VGroup:
+        """Under each word piece of the prompt, two bars: how far its vector moves when one colour is changed
+        (grey) and when the colour words are swapped (yellow); the heading gives the mean the narration says."""
+        tokens = [str(t) for t in self.arrays["headline_tokens"]]
+        swap, yardstick = (np.asarray(row, dtype=float) for row in self.arrays["token_distance_per_piece"])
+        shown_tokens = [{"[CLS]": "start", "[SEP]": "end"}.get(t, t) for t in tokens]
+        unit = self.piece_chart_height / max(float(np.max(self.arrays["token_distance_per_piece"])), 1e-9)
+        pitch = min(self.piece_pitch, self.piece_chart_width / max(len(tokens), 1))
+        chart = VGroup()
+        chart.yardstick, chart.swap, chart.labels = VGroup(), VGroup(), VGroup()
+        for i, (token, grey, yellow) in enumerate(zip(shown_tokens, yardstick, swap)):
+            x = (i - (len(tokens) - 1) / 2) * pitch
+            for bars, value, colour, side in ((chart.yardstick, grey, style.MUTED, -1),
+                                              (chart.swap, yellow, style.HIGHLIGHT, 1)):
+                bar = Rectangle(width=0.3 * pitch, height=max(unit * value, 0.02), stroke_width=0,
+                                fill_color=colour, fill_opacity=0.9)
+                bars.add(bar.move_to(np.array([x + side * 0.17 * pitch, bar.height / 2, 0.0])))
+            chart.labels.add(words(token, size=style.SMALL_SIZE).move_to(np.array([x, -0.3, 0.0])))
+        chart.heading = words("the word-by-word vectors the model reads", size=style.LABEL_SIZE)
+        chart.heading.move_to(np.array([0.0, self.piece_chart_height + 0.45, 0.0]))
+        chart.key = VGroup(words("grey: changing a colour", size=style.SMALL_SIZE, color=style.MUTED),
+                           words(f"yellow: swapping the colour words (on average "
+                                 f"{shown(self.facts['token_swap_share_of_yardstick'])} as far)",
+                                 size=style.SMALL_SIZE, color=style.HIGHLIGHT))
+        chart.key.arrange(RIGHT, buff=0.6).next_to(chart.labels, DOWN, buff=0.25)
+        chart.add(chart.heading, chart.yardstick, chart.swap, chart.labels, chart.key)
+        return chart
+
     def distance_bars(self) -> VGroup:
-        """How far the swap moves the pooled vector and the token states, each against changing one colour."""
+        """How far the swap moves the pooled vector, against changing one colour (the word pieces' vectors have a
+        chart of their own: piece_chart)."""
         f = self.facts
-        shares = (f["pooled_swap_share_of_yardstick"], f["token_swap_share_of_yardstick"])
+        shares = (f["pooled_swap_share_of_yardstick"],)
         length = 7.5 / max(100.0, *(float(s.value) for s in shares))  # scene units per percent of the yardstick
         groups = VGroup()
-        for heading, share in zip(("the compass (pooled vector)", "the word-by-word vectors the model reads"), shares):
+        for heading, share in zip(("the compass (pooled vector)",), shares):
             bars = VGroup()
             for label, value, colour in (("changing a colour", 100.0, style.MUTED),
                                          (f"swapping the colour words: {shown(share)}", float(share.value),
