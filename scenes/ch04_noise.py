@@ -14,6 +14,7 @@ from manim import (
     RIGHT,
     UP,
     Arrow,
+    BackgroundRectangle,
     Create,
     CurvedArrow,
     DashedVMobject,
@@ -26,6 +27,7 @@ from manim import (
     LaggedStart,
     Line,
     Square,
+    SurroundingRectangle,
     ValueTracker,
     VGroup,
     Write,
@@ -54,6 +56,9 @@ class NoiseForwardBackward(NarratedScene):
     backward_seconds = 7.0
     strip_length = 6  # thumbnails in the closing film strip, evenly spaced through the film
     strip_height = 1.75
+    guesses_per_second = 3.0  # the toy pictures shown in turn where the way back ends
+    grid_columns = 8  # the test's candidate pictures
+    grid_cell = 0.62
 
     def tell(self) -> None:
         film = Film(self.arrays["frames"], self.arrays["timesteps"], levels={
@@ -139,9 +144,22 @@ class NoiseForwardBackward(NarratedScene):
         lost_readout = readout(shown(self.facts["signal_percent_at_lost_step"]),
                                chart.point(lost_step, film.level_at("picture", lost_position)),
                                direction=LEFT, color=style.SIGNAL, buff=0.3)
+        # the pictures the test chooses among, over the chart while they are spoken of: the original framed
+        candidates = self.candidate_grid().move_to(self.chart_center)
+        own = SurroundingRectangle(candidates.cells[0], color=style.SIGNAL, buff=0.05, stroke_width=4)
+        own_label = words("the closest: the original", size=style.SMALL_SIZE, color=style.SIGNAL)
+        own_label.next_to(candidates.cells, DOWN, buff=0.2)
+        card = BackgroundRectangle(Group(chart.axes, chart.x_label, chart.y_label, chart.ticks, picture_label, noise_label,
+                                         candidates, own_label), color=style.BACKGROUND, fill_opacity=1.0, buff=0.15)
         with self.narrate("test") as tracker:
             self.play(FadeOut(half_readout), run_time=0.5)
+            self.wait_until_bookmark("candidates")
+            self.play(FadeIn(card), LaggedStart(*(FadeIn(c, scale=0.6) for c in candidates.cells), lag_ratio=0.03),
+                      FadeIn(candidates.heading), run_time=1.4)
+            self.wait_until_bookmark("closest")
+            self.play(Create(own), FadeIn(own_label), run_time=0.8)
             self.wait_until_bookmark("test_curve")
+            self.play(FadeOut(Group(card, candidates, own, own_label)), run_time=0.6)
             self.play(Create(test_curve), FadeIn(test_label), run_time=1.5)
             self.play_film_to(lost_position, tracker.time_until_bookmark("lost"))
             self.play(Create(lost_marker.line), FadeIn(lost_marker.label), FadeIn(lost_readout), run_time=0.8)
@@ -170,7 +188,7 @@ class NoiseForwardBackward(NarratedScene):
         picture_dot.clear_updaters()
         noise_dot.clear_updaters()
         strip = self.film_strip()
-        with self.narrate("catch"):
+        with self.narrate("catch") as tracker:
             self.wait_until_bookmark("strip")
             self.play(
                 FadeOut(Group(chart.axes, chart.x_label, chart.y_label, chart.ticks, picture_curve, noise_curve,
@@ -192,6 +210,16 @@ class NoiseForwardBackward(NarratedScene):
             given = words("noise + a prompt", size=style.LABEL_SIZE, color=style.MODEL)
             given.next_to(strip.frames[-1], UP, buff=0.3)
             self.play(FadeIn(given, shift=0.2 * DOWN), strip.frames[-1].animate.set_color(style.MODEL), run_time=0.8)
+            # which picture lies at the end of the way back, nothing in the noise says: any of the toy pictures could
+            possible = self.arrays["candidates"]
+            turn = ValueTracker(0.0)
+            maybe = PixelPicture(possible[0], height=strip.pictures[0].height).move_to(strip.unknowns[0])
+            maybe.add_updater(lambda m: m.show(possible[int(turn.get_value()) % len(possible)]))
+            self.play(FadeOut(strip.unknowns[0][1]), FadeIn(maybe), run_time=0.4)
+            seconds = max(tracker.time_until_bookmark("learn") - 0.4, 1 / config.frame_rate)
+            self.play(turn.animate.set_value(seconds * self.guesses_per_second), rate_func=linear, run_time=seconds)
+            maybe.clear_updaters()
+            self.play(FadeOut(maybe), FadeIn(strip.unknowns[0][1]), run_time=0.4)
             self.wait_until_bookmark("learn")
             one_step = CurvedArrow(strip.frames[-1].get_top() + 0.1 * UP + 0.2 * LEFT,
                                    strip.unknowns[-1].get_top() + 0.1 * UP + 0.2 * RIGHT,
@@ -222,6 +250,18 @@ class NoiseForwardBackward(NarratedScene):
         follow(dot)
         dot.add_updater(follow)
         return dot
+
+    def candidate_grid(self) -> Group:
+        """The test's candidate pictures in a grid, index 0 (the picture itself) first, with a frame ready for it."""
+        pixels = self.arrays["candidates"]
+        columns = min(self.grid_columns, len(pixels))
+        cells = Group(*(Group(p := PixelPicture(c, height=self.grid_cell), Frame(p, buff=0.01)) for c in pixels))
+        cells.arrange_in_grid(cols=columns, buff=0.12)
+        heading = words(f"{len(pixels)} toy pictures, one of them the original", size=style.SMALL_SIZE,
+                        color=style.MUTED).next_to(cells, UP, buff=0.2)
+        grid = Group(heading, cells)
+        grid.cells, grid.heading = cells, heading
+        return grid
 
     def film_strip(self) -> VGroup:
         """Thumbnails of the film from the clean picture (left) to pure noise (right), steps under each,
