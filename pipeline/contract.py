@@ -30,13 +30,21 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.files import fsync_dir, sha256_of, sweep_leftovers, tmp_prefix, write_whole
+from pipeline.files import TooMuch, fsync_dir, read_json, sha256_of, sweep_leftovers, tmp_prefix, write_whole
 
 # 2: the checksum covers the manifest's own content (spec, facts, meanings) as well as the arrays
 SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
 POINTER_SUFFIX = ".current"
+# What a capture's files may be, read before anything is parsed: the film's largest manifest is about 30 KB, so a
+# manifest of megabytes or nested past a few levels is not one latent-walk wrote. An array's .npy entry is its data
+# (as its manifest's shape and dtype imply) plus a header of at most a few hundred bytes; all of them together at
+# most ARRAYS_BYTES once unpacked.
+MANIFEST_BYTES = 8 << 20
+MANIFEST_DEPTH = 32
+NPY_HEADER_ROOM = 64 << 10
+ARRAYS_BYTES = 16 << 30
 # Zip entries carry a timestamp; a fixed one makes the same arrays give the same file bytes.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -308,10 +316,12 @@ def read_capture(path_or_root: Path | str, name: str | None = None,
     manifest_file, arrays_file = path / MANIFEST, path / ARRAYS
 
     try:
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        manifest = read_json(manifest_file, MANIFEST_BYTES, MANIFEST_DEPTH)
     except FileNotFoundError:
         raise CaptureError(f"{manifest_file}: missing, so this is no capture; run: {redo}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except TooMuch as e:  # a pipe or a device, too large, too deep
+        raise CaptureError(f"{manifest_file}: {e}, so it is no manifest latent-walk wrote; run: {redo}") from None
+    except (OSError, ValueError) as e:  # not UTF-8, not JSON
         raise CaptureError(f"{manifest_file}: not valid JSON ({e}); run: {redo}".replace("\n", " ")) from None
     if not isinstance(manifest, dict):
         raise CaptureError(f"{manifest_file}: not a manifest (a JSON object); run: {redo}")
@@ -345,7 +355,10 @@ def read_capture(path_or_root: Path | str, name: str | None = None,
     index = manifest["arrays"]
     try:
         with np.load(arrays_file, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+            _check_entries(npz.zip, index, arrays_file, redo)
+            arrays = {key: npz[key] for key in index}  # only what the manifest names, each within its size
+    except CaptureError:
+        raise
     except Exception as e:  # zipfile, format and OS errors all mean the same thing here
         raise CaptureError(f"{arrays_file}: cannot be read as .npz ({type(e).__name__}: {e}); run: {redo}"
                            .replace("\n", " ")) from None
@@ -375,6 +388,33 @@ def read_capture(path_or_root: Path | str, name: str | None = None,
         meanings={k: index[k].get("meaning", "") for k in index},
         manifest=manifest,
     )
+
+
+def _check_entries(archive: zipfile.ZipFile, index: dict, arrays_file: Path, redo: str) -> None:
+    """Before any entry is unpacked: the archive holds exactly the arrays the manifest names, and each entry unpacks
+    to no more than its recorded shape and dtype imply (a zip can carry gigabytes of zeros in a few megabytes)."""
+    entries = {info.filename: info for info in archive.infolist()}
+    named = {f"{key}.npy" for key in index}
+    extra = sorted(set(entries) - named)
+    if extra:
+        raise CaptureError(f"{arrays_file}: holds {extra[0]!r}, which {MANIFEST} does not name (not an archive "
+                           f"latent-walk wrote); run: {redo}")
+    total = 0
+    for key, entry in index.items():
+        info = entries.get(f"{key}.npy")
+        if info is None:
+            raise CaptureError(f"{arrays_file}: array {key!r} listed in {MANIFEST} is missing; run: {redo}")
+        try:
+            shape, dtype = entry["shape"], np.dtype(entry["dtype"])
+            if not (isinstance(shape, list) and all(isinstance(n, int) and 0 <= n for n in shape)) or dtype.hasobject:
+                raise ValueError
+            expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        except (KeyError, TypeError, ValueError):
+            raise CaptureError(f"{MANIFEST}: array {key!r} has no plain shape and dtype; run: {redo}") from None
+        total += expected
+        if info.file_size > expected + NPY_HEADER_ROOM or total > ARRAYS_BYTES:
+            raise CaptureError(f"{arrays_file}: array {key!r} unpacks to {info.file_size:,} bytes, more than its "
+                               f"recorded shape {shape} {dtype.str} holds; run: {redo}")
 
 
 def load_cached(root: Path | str, name: str, spec: dict, expected_arrays: Iterable[str] = ()) -> Capture | None:

@@ -10,6 +10,7 @@ Standard library only, so that the scenes, the exports and the pipeline may all 
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tempfile
@@ -190,3 +191,39 @@ def check_toml_shape(text: str, max_depth: int = 16, max_line: int = 4000) -> No
         elif c in "]}":
             depth = max(0, depth - 1)
         i += 1
+
+
+def check_json_shape(text: str, max_depth: int = 64) -> None:
+    """Refuse JSON text nested deeper than ``max_depth`` (arrays and objects, outside strings) before it is parsed:
+    Python's parser recurses once a level, and a few kilobytes of brackets reach its limit."""
+    depth, inside, i, n = 0, False, 0, len(text)
+    while i < n:
+        c = text[i]
+        if inside:
+            if c == "\\":
+                i += 2
+                continue
+            if c == '"':
+                inside = False
+        elif c == '"':
+            inside = True
+        elif c in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise TooMuch(f"nests arrays or objects deeper than {max_depth}")
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+
+
+def read_json(path: Path | str, limit: int, max_depth: int = 64):
+    """The JSON value in a regular file of at most ``limit`` bytes, nested at most ``max_depth`` deep: the one way
+    the project reads a JSON file someone could have handed it (a capture's manifest, a chapter's marks, a clip's
+    manifest, a publish record, the explorer's explore.json). Raises OSError (no such file), TooMuch (not a regular
+    file, too large, too deep) or ValueError (not UTF-8, not JSON); TooMuch is a ValueError too."""
+    text = read_bounded(path, limit).decode("utf-8")
+    check_json_shape(text, max_depth)
+    try:
+        return json.loads(text)
+    except RecursionError:  # the scan above stops this first; kept so that no input can escape as a traceback
+        raise TooMuch(f"nests arrays or objects deeper than {max_depth}") from None

@@ -187,6 +187,18 @@ def _noise(shape, generator, device, dtype) -> torch.Tensor:
     return torch.randn(shape, generator=generator, dtype=torch.float32).to(device, dtype)
 
 
+def _restore_advice(model_dir: Path) -> str:
+    """What to do about a damaged model folder: the repository's own can be checked out again; another is the user's."""
+    try:
+        inside = model_dir.resolve().is_relative_to(REPO_ROOT.resolve())
+    except OSError:
+        inside = False
+    if inside and (REPO_ROOT / ".git").exists():
+        relative = model_dir.resolve().relative_to(REPO_ROOT.resolve())
+        return f"restore it with `git checkout -- {relative}` (from {REPO_ROOT}) or retrain with `make model`"
+    return "copy it again from where it came from, or train one with `python -m pipeline train --out FOLDER`"
+
+
 def load_pipeline(model_dir: Path | str | None = None, device: str = "cpu") -> ToyWorldPipeline:
     """The embedded model from its folder, with one clear error where the folder is missing or damaged."""
     model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
@@ -201,8 +213,7 @@ def load_pipeline(model_dir: Path | str | None = None, device: str = "cpu") -> T
                                                 low_cpu_mem_usage=False)
     except (OSError, ValueError, json.JSONDecodeError, RuntimeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"model folder {model_dir} is damaged ({first[:160]}): restore it with "
-                         f"`git checkout -- {model_dir}` or retrain with `make model`") from exc
+        raise UsageError(f"model folder {model_dir} is damaged ({first[:160]}): {_restore_advice(model_dir)}") from exc
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
 

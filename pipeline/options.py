@@ -20,6 +20,12 @@ MAX_STEPS = 1000  # a walk cannot take more steps than the schedule it was train
 MAX_GUIDANCE = 100.0  # far past any useful guidance, and far from where float32 overflows
 
 
+# Python's int() and float() also take Arabic-Indic and full-width digits and underscores ("1_0"); a number on the
+# command line is written in ASCII digits, as every other tool and the film file (TOML) take it.
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def _plain(value) -> str:
     return str(value) if isinstance(value, int) else f"{value:g}"
 
@@ -39,10 +45,9 @@ def whole(name: str, low: int | None = None, high: int | None = None) -> Callabl
     wanted = _range_text(low, high, "a whole number")
 
     def parse(text: str) -> int:
-        try:
-            value = int(str(text).strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be {wanted}; got {text!r}") from None
+        if not _WHOLE.fullmatch(str(text).strip()):
+            raise argparse.ArgumentTypeError(f"{name} must be {wanted} in the digits 0-9; got {text!r}")
+        value = int(str(text).strip())
         if (low is not None and value < low) or (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"{name} must be {wanted}; got {value}")
         return value
@@ -60,10 +65,9 @@ def number(name: str, low: float | None = None, high: float | None = None,
         wanted = _range_text(low, high, "a number")
 
     def parse(text: str) -> float:
-        try:
-            value = float(str(text).strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be {wanted}; got {text!r}") from None
+        if not _NUMBER.fullmatch(str(text).strip()):
+            raise argparse.ArgumentTypeError(f"{name} must be {wanted} in the digits 0-9; got {text!r}")
+        value = float(str(text).strip())
         if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high) \
                 or (above is not None and not value > above):
             raise argparse.ArgumentTypeError(f"{name} must be {wanted}; got {text}")
@@ -91,6 +95,8 @@ def folder_to_write(name: str) -> Callable[[str], Path]:
     """A folder to write into: it may not exist yet, but it must not be a file."""
 
     def parse(text: str) -> Path:
+        if not str(text).strip():
+            raise argparse.ArgumentTypeError(f"{name} is empty: give a folder (. for the current one)")
         path = Path(text)
         if path.exists() and not path.is_dir():
             raise argparse.ArgumentTypeError(f"{name} {path} is a file, not a folder")
@@ -107,6 +113,8 @@ def file_to_write(name: str, default: str) -> Callable[[str], Path]:
     (refused as the command line is read, not after minutes of work at the final write)."""
 
     def parse(text: str) -> Path:
+        if not str(text).strip():
+            raise argparse.ArgumentTypeError(f"{name} is empty: give a file (default {default})")
         path = Path(text)
         if path.is_dir():
             raise argparse.ArgumentTypeError(f"{name} {path} is a folder: give a file (default {default})")

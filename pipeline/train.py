@@ -138,6 +138,15 @@ def export_model(unet, out: Path, record: dict) -> None:
     install_folder(staging, out)
 
 
+def resume_advice(args) -> str:
+    """The command that picks up where this run stopped: `make model` for the Makefile's own folders, else this
+    command with the same folders."""
+    if Path(args.checkpoints).resolve() == (REPO_ROOT / "checkpoints").resolve() and \
+            Path(args.out).resolve() == DEFAULT_MODEL_DIR.resolve():
+        return "`make model`"
+    return f"`python -m pipeline train --checkpoints {args.checkpoints} --out {args.out}`"
+
+
 def train(args) -> dict:
     device = options.torch_device(args.device)
     # bfloat16 on a GPU, and on a CPU that does it natively (AMX, AVX-512 BF16); float32 on any other CPU, where
@@ -242,7 +251,7 @@ def train(args) -> dict:
     except KeyboardInterrupt:
         save(step)
         bar.close()
-        raise UsageError(f"training stopped at step {step}; `make model` resumes from {state_path}") from None
+        raise UsageError(f"training stopped at step {step}; {resume_advice(args)} resumes from {state_path}") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     bar.close()

@@ -15,18 +15,39 @@ from publish.media import PublishError
 DEFAULT_RENDERS = Path("media/chapters/medium-piper")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr and exit 2, as in every command of the project (the usage
+    stays behind --help); its subcommands' parsers are of this class too."""
+
+    def error(self, message: str):
+        sys.stderr.write(f"error: {message} (see: {self.prog} --help)\n")
+        sys.exit(2)
+
+
+def _given(option: str):
+    """A folder named on the command line: an empty name is refused (Path("") would be the current folder)."""
+
+    def parse(text: str) -> Path:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{option} is empty: give a folder")
+        return Path(text)
+
+    parse.__name__ = option
+    return parse
+
+
 def _command(commands, name: str, help: str, inputs: tuple[str, str, Path, str], out: Path) -> argparse.ArgumentParser:
     """One command: the chapters it works on, where its inputs are (option, destination, default, what) and its output."""
     option, dest, default, what = inputs
     command = commands.add_parser(name, help=help)
     command.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter modules (default: all, in play order)")
-    command.add_argument(option, dest=dest, type=Path, default=default, help=f"{what} (default: {default})")
-    command.add_argument("--out", type=Path, default=out, help=f"where it goes (default: {out})")
+    command.add_argument(option, dest=dest, type=_given(option), default=default, help=f"{what} (default: {default})")
+    command.add_argument("--out", type=_given("--out"), default=out, help=f"where it goes (default: {out})")
     return command
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m publish", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m publish", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="{clips,site,slides,report,present}")
     renders = ("--from", "renders", DEFAULT_RENDERS, "the rendered chapters")
     clips = _command(commands, "clips", "web clips of every chapter: MP4, WebM, poster, subtitles, preview", renders,

@@ -16,6 +16,7 @@ poster and preview, when the poster frame moved), so a second run with nothing n
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -24,8 +25,18 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pipeline.files import write_whole, written
-from publish.media import PublishError, Render, ffmpeg, fresh, probe, side_by_side, top_level_boxes
+from pipeline.files import read_json, write_whole, written
+from publish.media import (
+    JSON_BYTES,
+    JSON_DEPTH,
+    PublishError,
+    Render,
+    ffmpeg,
+    fresh,
+    probe,
+    side_by_side,
+    top_level_boxes,
+)
 
 CLIP_SCHEMA = "latent-walk/clip/1"
 PREVIEW_SECONDS = 6.0
@@ -118,11 +129,32 @@ def _subtitles(render: Render, kind: str, out: Path) -> None:
 
 
 def read_manifest(path: Path) -> dict | None:
+    """A clip's manifest as make_clip writes it, or None when it is missing, damaged or of another shape (then the
+    clip is made again, and the site asks for `make clips`): every field the site and the page read, of its type."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path, JSON_BYTES, JSON_DEPTH)
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("schema") == CLIP_SCHEMA else None
+    return data if _sound_manifest(data) else None
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+
+
+def _sound_manifest(data) -> bool:
+    if not isinstance(data, dict) or data.get("schema") != CLIP_SCHEMA:
+        return False
+    texts = all(isinstance(data.get(key), str) for key in ("module", "scene", "title", "summary"))
+    numbers = all(_number(data.get(key)) for key in ("duration", "poster_time")) and all(
+        isinstance(data.get(key), int) and not isinstance(data.get(key), bool) and data[key] >= 0
+        for key in ("width", "height"))
+    preview, files = data.get("preview"), data.get("files")
+    return (texts and numbers and isinstance(preview, dict) and _number(preview.get("start"))
+            and _number(preview.get("duration")) and isinstance(files, dict)
+            and all(isinstance(files.get(kind), dict) and isinstance(files[kind].get("bytes"), int)
+                    and files[kind].get("name") == ClipFiles(Path("."), data["module"]).path(kind).name
+                    for kind in KINDS))
 
 
 def make_clip(render: Render, folder: Path, show_bar: bool = True) -> tuple[dict, list[str]]:

@@ -22,8 +22,8 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.files import write_whole
-from publish.media import PublishError
+from pipeline.files import read_json, write_whole
+from publish.media import JSON_BYTES, JSON_DEPTH, PublishError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -243,9 +243,9 @@ def build(site: Path, node_modules: Path = NODE_MODULES) -> Path:
         raise PublishError(f"{folder}/ has no {', '.join(missing)}: export the model first with "
                            f"`python -m pipeline export-web --out {folder}` (make site and make explore do)")
     try:
-        config = json.loads((folder / "explore.json").read_text())
+        config = read_json(folder / "explore.json", JSON_BYTES, JSON_DEPTH)
         files = config["files"]
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise PublishError(f"{folder}/explore.json is damaged ({error}): export again with "
                            "`python -m pipeline export-web`") from None
     for name, entry in files.items():

@@ -14,8 +14,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pipeline.files import write_whole
+from pipeline.files import read_json, write_whole
 from scenes.chapters import MARKS_SCHEMA, find_chapters
+
+# The JSON files publish reads (a chapter's marks, a clip's manifest, explore.json) are a few kilobytes; a record of
+# the files publish wrote lists a name per file. Anything larger or nested deeper was not written by latent-walk.
+JSON_BYTES = 1 << 20
+RECORD_BYTES = 4 << 20
+JSON_DEPTH = 32
 
 
 class PublishError(Exception):
@@ -80,7 +86,7 @@ def read_renders(folder: Path, modules: Sequence[str] | None = None, make_target
         if missing:
             raise PublishError(f"{missing[0]} is missing: render the chapters first with `make {make_target}`")
         try:
-            marks = json.loads(paths["marks.json"].read_text(encoding="utf-8"))
+            marks = read_json(paths["marks.json"], JSON_BYTES, JSON_DEPTH)
             if marks.get("schema") != MARKS_SCHEMA:
                 raise ValueError(f"schema {marks.get('schema')!r}, expected {MARKS_SCHEMA!r}")
             blocks = tuple(Block(str(b["name"]), float(b["start"]), float(b["end"]), str(b["text"]))
@@ -206,7 +212,7 @@ class ProjectFiles:
     def recorded(self) -> set[str]:
         """The names the record holds (none when there is no record, or it is damaged)."""
         try:
-            data = json.loads(self.record.read_text(encoding="utf-8"))
+            data = read_json(self.record, RECORD_BYTES, JSON_DEPTH)
         except (OSError, ValueError):
             return set()
         if not isinstance(data, dict) or data.get("schema") != self.SCHEMA or not isinstance(data.get("files"), list):

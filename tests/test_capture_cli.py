@@ -52,7 +52,8 @@ def test_a_bad_model_folder_is_one_line_and_exit_2(tmp_path, capsys, kind, says)
     (["walk", "--steps", "0"], "steps must be a whole number from 1 to 1000; got 0"),
     (["walk", "--steps", "many"], "steps must be a whole number"),
     (["walk", "--guidance", "-1"], "guidance must be a number from 0 to 100; got -1"),
-    (["walk", "--guidance", "nan"], "guidance must be a number from 0 to 100; got nan"),
+    (["walk", "--guidance", "nan"], "guidance must be a number from 0 to 100 in the digits 0-9; got 'nan'"),
+    (["walk", "--guidance", "\u0662"], "guidance must be a number from 0 to 100 in the digits 0-9; got '\u0662'"),
     (["walk", "--prompt", " ".join(["red"] * 23)], "is 23 word pieces long; the encoder takes at most 22"),
     (["blend", "--prompt", "a red fish"], "blend needs a prompt naming two things, 'A and B'"),
     # --all checks the prompt against every experiment in capture order: binding comes before blend

@@ -166,6 +166,77 @@ def test_failed_rewrite_keeps_the_old_capture(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- refusals
 
 
+@pytest.mark.parametrize("text, match", [
+    ("[" * 20000 + "]" * 20000, "nests arrays or objects deeper than"),  # json.loads would raise RecursionError
+    ('{"a": ' * 40 + "1" + "}" * 40, "nests arrays or objects deeper than"),
+    ('{"name": "' + "x" * (9 << 20) + '"}', "larger than"),
+    ('{"brackets in a string": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"[[[["}', "has no schema_version"),
+])
+def test_a_manifest_too_large_or_too_deep_is_one_line_before_it_is_parsed(tmp_path, text, match):
+    path = _write(tmp_path)
+    (path / "manifest.json").write_text(text)
+    _refused(path, match)
+
+
+def test_a_manifest_that_is_a_pipe_is_refused_without_waiting(tmp_path):
+    path = _write(tmp_path)
+    (path / "manifest.json").unlink()
+    os.mkfifo(path / "manifest.json")
+    _refused(path, "not a regular file")  # a read would wait for a writer forever
+
+
+def test_a_damaged_manifest_is_rebuilt_like_any_damaged_capture(tmp_path, capsys):
+    path = _write(tmp_path)
+    (path / "manifest.json").write_text("[" * 5000)
+    assert load_cached(tmp_path, "demo", SPEC) is None and not path.exists()  # removed, so the caller recomputes
+    assert "nests arrays or objects deeper than" in capsys.readouterr().err
+
+
+def _add_entry(path, name, chunks, chunk=1 << 20):
+    """Append an entry of ``chunks`` MiB of zeros to the capture's arrays.npz and seal the checksums again."""
+    with zipfile.ZipFile(path / "arrays.npz", "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open(name, "w", force_zip64=True) as f:
+            zeros = bytes(chunk)
+            for _ in range(chunks):
+                f.write(zeros)
+    _fix_checksum(path)
+
+
+def test_an_entry_the_manifest_does_not_name_is_refused_unread(tmp_path):
+    path = _write(tmp_path)
+    _add_entry(path, "extra.npy", 1)
+    _refused(path, "holds 'extra.npy', which manifest.json does not name")
+
+
+def test_an_entry_larger_than_its_recorded_shape_is_refused_unread(tmp_path):
+    path = _write(tmp_path)
+    with zipfile.ZipFile(path / "arrays.npz", "w") as zf:  # "levels" recorded as 3 float64, stored as a million
+        for key, array in dict(_arrays(), levels=np.zeros(1_000_000)).items():
+            with zf.open(f"{key}.npy", "w") as f:
+                np.lib.format.write_array(f, array)
+    _fix_checksum(path)
+    _refused(path, "array 'levels' unpacks to 8,000,128 bytes, more than its recorded shape [3]")
+
+
+def test_a_gigabyte_of_zeros_in_the_archive_costs_no_memory(tmp_path):
+    """The probe's case: an extra entry of zeros that packs a gigabyte into a megabyte, checksums redone. Read in a
+    process held to 600 MB of address space beyond what it has at the start, so that unpacking it fails the test."""
+    path = _write(tmp_path)
+    _add_entry(path, "zeros.npy", 1024)
+    assert (path / "arrays.npz").stat().st_size < 8 << 20
+    script = (
+        "import resource, sys\n"
+        "from pipeline.contract import CaptureError, read_capture\n"
+        "import numpy\n"
+        "used = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (used + (600 << 20), used + (600 << 20)))\n"
+        f"try:\n    read_capture({str(path)!r})\nexcept CaptureError as e:\n    print(e)\n    sys.exit(3)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert "holds 'zeros.npy', which manifest.json does not name" in result.stdout
+
+
 def test_corrupt_npz_is_refused(tmp_path):
     path = _write(tmp_path)
     (path / "arrays.npz").write_bytes(b"not a zip file at all")

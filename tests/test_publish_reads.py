@@ -1,0 +1,102 @@
+"""What publish reads from files it did not just write is read bounded and checked for shape: a chapter's marks, a
+clip's manifest, the explorer's explore.json. A damaged or hostile one is one line (or, for a clip, made again)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from publish.clips import CLIP_SCHEMA, KINDS, ClipFiles, read_manifest
+from publish.media import PublishError, read_renders
+
+
+def _manifest(module: str = "ch01_opening") -> dict:
+    return {
+        "schema": CLIP_SCHEMA, "module": module, "scene": "Opening", "title": "What happens in between?",
+        "summary": "A prompt becomes a picture.", "duration": 68.2, "width": 1280, "height": 720, "poster_time": 12.5,
+        "preview": {"start": 3.0, "duration": 6.0},
+        "files": {kind: {"name": ClipFiles(Path("."), module).path(kind).name, "bytes": 1000} for kind in KINDS},
+    }
+
+
+def test_a_sound_clip_manifest_is_read(tmp_path):
+    path = tmp_path / "ch01_opening.json"
+    path.write_text(json.dumps(_manifest()))
+    assert read_manifest(path) == _manifest()
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m.update(files={}),
+    lambda m: m.update(width="wide"),
+    lambda m: m.update(duration="68 s"),
+    lambda m: m.update(duration=float("nan")),
+    lambda m: m.update(height=True),
+    lambda m: m.update(preview=[]),
+    lambda m: m["files"]["mp4"].update(name="../../elsewhere.mp4"),
+    lambda m: m["files"]["webm"].update(bytes="many"),
+    lambda m: m.pop("title"),
+    lambda m: m.update(schema="another"),
+], ids=["files-empty", "width-text", "duration-text", "duration-nan", "height-bool", "preview-list", "name-path",
+        "bytes-text", "no-title", "schema"])
+def test_a_clip_manifest_of_another_shape_counts_as_missing(tmp_path, change):
+    manifest = _manifest()
+    change(manifest)
+    path = tmp_path / "ch01_opening.json"
+    path.write_text(json.dumps(manifest))
+    assert read_manifest(path) is None
+
+
+@pytest.mark.parametrize("text", ["[" * 50000, json.dumps(_manifest()) + " " * (2 << 20)], ids=["deep", "large"])
+def test_a_clip_manifest_too_deep_or_too_large_counts_as_missing(tmp_path, text):
+    path = tmp_path / "ch01_opening.json"
+    path.write_text(text)
+    assert read_manifest(path) is None
+
+
+@pytest.mark.parametrize("text, said", [("[" * 50000, "nests arrays or objects deeper than 32"),
+                                        ('{"schema": ' + '"' + "x" * (2 << 20) + '"}', "larger than"),
+                                        ('{"schema": "latent-walk/marks/1", "blocks": 3}', "damaged")])
+def test_damaged_marks_are_one_line(tmp_path, text, said):
+    for ext in ("mp4", "vtt", "srt"):
+        (tmp_path / f"ch01_opening.{ext}").write_text("x")
+    (tmp_path / "ch01_opening.marks.json").write_text(text)
+    with pytest.raises(PublishError) as caught:
+        read_renders(tmp_path, ["ch01_opening"])
+    message = str(caught.value)
+    assert said in message and "\n" not in message and "render it again" in message
+
+
+@pytest.mark.parametrize("args, says", [
+    (["site", "--out", ""], "--out is empty: give a folder"),
+    (["clips", "--from", " "], "--from is empty: give a folder"),
+    (["clips", "--jobs", "x"], "must be a whole number"),
+    (["nothing"], "invalid choice: 'nothing'"),
+])
+def test_publish_answers_a_bad_argument_in_one_line(args, says):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "publish", *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and says in result.stderr
+
+
+def test_advice_for_a_damaged_model_folder_fits_where_it_is(tmp_path):
+    from pipeline.model import DEFAULT_MODEL_DIR, _restore_advice
+
+    assert "git checkout -- model/toyworld-diffusion" in _restore_advice(DEFAULT_MODEL_DIR)
+    elsewhere = _restore_advice(tmp_path / "my-model")
+    assert "git checkout" not in elsewhere and "copy it again" in elsewhere
+
+
+def test_advice_to_resume_training_names_the_folders_it_used(tmp_path):
+    from argparse import Namespace
+
+    from pipeline.model import DEFAULT_MODEL_DIR, REPO_ROOT
+    from pipeline.train import resume_advice
+
+    assert resume_advice(Namespace(checkpoints=REPO_ROOT / "checkpoints", out=DEFAULT_MODEL_DIR)) == "`make model`"
+    mine = resume_advice(Namespace(checkpoints=tmp_path / "ckpt", out=tmp_path / "model"))
+    assert "make model" not in mine and f"--checkpoints {tmp_path / 'ckpt'}" in mine and f"--out {tmp_path / 'model'}" in mine
