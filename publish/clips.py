@@ -29,6 +29,7 @@ from pipeline.files import read_json, write_whole, written
 from publish.media import (
     JSON_BYTES,
     JSON_DEPTH,
+    ProjectFiles,
     PublishError,
     Render,
     ffmpeg,
@@ -160,6 +161,9 @@ def _sound_manifest(data) -> bool:
 def make_clip(render: Render, folder: Path, show_bar: bool = True) -> tuple[dict, list[str]]:
     """Make whatever of one chapter's clip is missing or stale; return its manifest and the kinds it remade."""
     files = ClipFiles(folder, render.module)
+    own = ProjectFiles(folder)
+    names = [files.path(kind).name for kind in (*KINDS, "manifest")]
+    own.claim(names)  # none of them a file of someone else's
     old = read_manifest(files.path("manifest"))
     poster_moved = old is None or old.get("poster_time") != round(render.poster_time, 3)
     made = []
@@ -196,6 +200,7 @@ def make_clip(render: Render, folder: Path, show_bar: bool = True) -> tuple[dict
     }
     if made or old != manifest:
         write_whole(files.path("manifest"), json.dumps(manifest, indent=1) + "\n")
+        own.settle(names)
     return manifest, made
 
 

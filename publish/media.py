@@ -8,13 +8,14 @@ import os
 import shutil
 import stat
 import subprocess
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from pipeline.files import read_json, write_whole
+from pipeline.files import read_json, sha256_of, write_whole
 from scenes.chapters import MARKS_SCHEMA, find_chapters
 
 # The JSON files publish reads (a chapter's marks, a clip's manifest, explore.json) are a few kilobytes; a record of
@@ -186,22 +187,29 @@ def ffmpeg(args: Sequence[str], seconds: float, desc: str, show_bar: bool = True
 
 
 class ProjectFiles:
-    """What the project put into a folder, recorded in the folder (``.latent-walk-files.json``), so that clearing
-    out the old ones touches nothing else: a user's file, another export's, a folder or a link is never removed.
+    """What the project put into a folder, recorded in the folder (``.latent-walk-files.json``) with each file's
+    sha256 as written, so that the project never overwrites or removes a file it did not make, or one changed
+    since it made it: a user's file, another export's, a folder or a link is left alone, and the run stops in one
+    line saying which file is in the way.
 
-    A writer that fills ``folder`` with ``names`` (plain file names) calls ``claim(names)`` before it writes
-    them (so a run cut short still knows them), and ``keep_only(names)`` after: the files earlier runs
-    recorded and this one did not make are removed, if they are still plain files, and the record
-    becomes ``names``. Nothing is ever removed that the record does not name, and the record is only
-    ever written by this class, so a folder the project never wrote into is never cleared at all.
+    A writer that fills ``folder`` with ``names`` (plain file names) calls ``claim(names)`` before it writes them
+    (it refuses a name whose file is there but is not the project's as recorded, and records the names, so a run
+    cut short still knows them), ``settle(names)`` after (the record takes their hashes), and ``keep_only(names)``
+    to remove what earlier runs recorded and this one no longer makes (only if still as recorded). Records of
+    the first schema (names only) are read as the project's names of unknown hash, as that schema trusted them.
     """
 
     RECORD = ".latent-walk-files.json"
-    SCHEMA = "latent-walk/files/1"
+    SCHEMA = "latent-walk/files/2"
+    OLD_SCHEMA = "latent-walk/files/1"
+    _locks: dict[Path, threading.Lock] = {}
+    _locks_lock = threading.Lock()
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.record = self.folder / self.RECORD
+        with self._locks_lock:  # chapters are written side by side into one folder: one record writer at a time
+            self.lock = self._locks.setdefault(self.folder.resolve(), threading.Lock())
 
     @staticmethod
     def _plain(name: object) -> bool:
@@ -209,46 +217,88 @@ class ProjectFiles:
         return (isinstance(name, str) and bool(name) and name == Path(name).name and not name.startswith(".")
                 and "/" not in name and "\\" not in name and "\0" not in name)
 
-    def recorded(self) -> set[str]:
-        """The names the record holds (none when there is no record, or it is damaged)."""
+    def entries(self) -> dict[str, str | None]:
+        """The names the record holds with their hashes as written (None: not known); none when there is no
+        record, or it is damaged."""
         try:
             data = read_json(self.record, RECORD_BYTES, JSON_DEPTH)
         except (OSError, ValueError):
-            return set()
-        if not isinstance(data, dict) or data.get("schema") != self.SCHEMA or not isinstance(data.get("files"), list):
-            return set()
-        return {name for name in data["files"] if self._plain(name)}
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        files = data.get("files")
+        if data.get("schema") == self.OLD_SCHEMA and isinstance(files, list):
+            return {name: None for name in files if self._plain(name)}
+        if data.get("schema") != self.SCHEMA or not isinstance(files, dict):
+            return {}
+        return {name: digest if isinstance(digest, str) else None for name, digest in files.items()
+                if self._plain(name)}
 
-    def _write(self, names: Iterable[str]) -> None:
-        names = sorted(set(names))
-        bad = [name for name in names if not self._plain(name)]
+    def recorded(self) -> set[str]:
+        return set(self.entries())
+
+    def _write(self, entries: dict[str, str | None]) -> None:
+        bad = [name for name in entries if not self._plain(name)]
         if bad:
             raise ValueError(f"not plain file names: {bad}")
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_whole(self.record, json.dumps({"schema": self.SCHEMA, "files": names}, indent=1) + "\n")
+        write_whole(self.record, json.dumps({"schema": self.SCHEMA, "files": dict(sorted(entries.items()))},
+                                            indent=1) + "\n")
+
+    def _as_recorded(self, name: str, digest: str | None) -> bool:
+        """Whether the file ``name`` is still the project's: a plain file, and (where its hash is known) unchanged."""
+        path = self.folder / name
+        try:
+            if not stat.S_ISREG(path.lstat().st_mode):
+                return False
+        except FileNotFoundError:
+            return True
+        return digest is None or sha256_of(path) == digest
 
     def claim(self, names: Iterable[str]) -> None:
-        """Record ``names`` as the project's, beside what is recorded already, before writing them."""
+        """Before writing ``names``: refuse (PublishError, one line) where one is there and is not the project's as
+        recorded; then record them beside what is recorded already."""
         names = set(names)
-        known = self.recorded()
-        if not names <= known:
-            self._write(known | names)
+        with self.lock:
+            known = self.entries()
+            for name in sorted(names):
+                path = self.folder / name
+                if not (path.exists() or path.is_symlink()):
+                    continue
+                if name not in known:
+                    raise PublishError(f"{path} is in the way: latent-walk did not write it, and will not overwrite "
+                                       "it; move it away, or choose another --out")
+                if not self._as_recorded(name, known[name]):
+                    raise PublishError(f"{path} was changed since latent-walk wrote it (or is not a plain file); "
+                                       "move it away, or choose another --out")
+            if not names <= set(known):
+                self._write({**{name: None for name in names}, **known})
+
+    def settle(self, names: Iterable[str]) -> None:
+        """After writing ``names``: the record takes their hashes as they are now."""
+        with self.lock:
+            known = self.entries()
+            for name in names:
+                path = self.folder / name
+                if path.is_file() and not path.is_symlink():
+                    known[name] = sha256_of(path)
+            self._write(known)
 
     def keep_only(self, names: Iterable[str]) -> list[Path]:
-        """Remove the recorded files that are not ``names`` (plain files only; never a folder or a link), record
-        ``names``; returns what was removed."""
+        """Remove the recorded files that are not ``names`` (plain files still as recorded only; never a folder, a
+        link or a file changed since), record ``names``; returns what was removed."""
         names = set(names)
         removed = []
-        for name in sorted(self.recorded() - names):
-            path = self.folder / name
-            try:
-                if stat.S_ISREG(path.lstat().st_mode):
+        with self.lock:
+            known = self.entries()
+            for name in sorted(set(known) - names):
+                path = self.folder / name
+                if path.exists() and self._as_recorded(name, known[name]):
                     path.unlink()
                     removed.append(path)
-            except FileNotFoundError:
-                pass
-        if removed or self.recorded() != names:
-            self._write(names)
+            kept = {name: known.get(name) for name in names}
+            if removed or known != kept:
+                self._write(kept)
         return removed
 
 

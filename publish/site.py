@@ -207,6 +207,9 @@ def make_site(clips: Path, out: Path, modules: Sequence[str] | None = None) -> P
         raise PublishError(f"--out {out} is inside --clips {clips}: the page would be written among the clips it "
                            "is made from; choose a folder outside it (the default is media/site)")
     manifests = read_clips(clips, modules)
+    index = out / "index.html"
+    page_files = ProjectFiles(out)
+    page_files.claim([index.name])  # before anything is copied: a page of someone else's there stops the run now
     wanted = {name for manifest in manifests for name in
               [manifest["files"][kind]["name"] for kind in KINDS] + [ClipFiles(clips, manifest["module"]).path("manifest").name]}
     (out / "clips").mkdir(parents=True, exist_ok=True)
@@ -215,11 +218,12 @@ def make_site(clips: Path, out: Path, modules: Sequence[str] | None = None) -> P
         own.claim(wanted)
         for name in sorted(wanted):
             _link_or_copy(clips / name, out / "clips" / name)
+        own.settle(wanted)
         own.keep_only(wanted)
     colours = {name: getattr(style, name.upper()).to_hex() for name in
                ("background", "ink", "muted", "faint", "signal", "highlight")}
     subtitles = {m["module"]: (clips / m["files"]["vtt"]["name"]).read_text(encoding="utf-8") for m in manifests}
-    index = out / "index.html"
     explorer = (out / "explore.html").is_file()  # made beside it by python -m publish.explore (make site)
     write_whole(index, page(manifests, colours, subtitles, explorer))
+    page_files.settle([index.name])
     return index

@@ -98,7 +98,9 @@ def _cut_chapter(render: Render, folder: Path, show_bar: bool = True) -> list[Pa
     names = [slide_name(render, index) for index in range(len(cuts))]
     targets = [folder / name for name in names]
     # Recorded before they are written; the slides of blocks the chapter no longer has go, nothing else.
-    ProjectFiles(folder).keep_only(names)
+    own = ProjectFiles(folder)
+    own.claim(names)
+    own.keep_only(names)
     for index, ((start, end), target) in enumerate(zip(cuts, targets)):
         if fresh(target, render.video, render.marks):
             continue
@@ -109,6 +111,7 @@ def _cut_chapter(render: Render, folder: Path, show_bar: bool = True) -> list[Pa
                     "-map", "0:v:0", "-map", "0:a:0?", *SLIDE_VIDEO, "-map_metadata", "-1",
                     "-movflags", "+faststart", str(partial)],
                    end - start, f"{render.module} slide {index + 1}/{len(cuts)}", show_bar)
+    own.settle(names)
     return targets
 
 
@@ -132,8 +135,11 @@ def write_presentation(render: Render, number: int, deck: Path, show_bar: bool =
             slide[key] = Path(slide[key]).relative_to(deck.resolve() if Path(slide[key]).is_absolute() else deck).as_posix()
     target = configs / f"{render.scene}.json"
     text = json.dumps(data, indent=2) + "\n"
+    own = ProjectFiles(configs)
+    own.claim([target.name])
     if not target.is_file() or target.read_text(encoding="utf-8") != text:  # unchanged, so the HTML deck is reused
         write_whole(target, text)
+        own.settle([target.name])
     return target
 
 
@@ -179,6 +185,9 @@ def make_slides(renders: list[Render], deck: Path, jobs: int | None = None) -> t
 
     numbers = {chapter.module: number for number, chapter in enumerate(find_chapters(), 1)}
     deck = deck.resolve()
+    html_path = deck / DECK_NAME
+    deck_files = ProjectFiles(deck)
+    deck_files.claim([DECK_NAME])  # before minutes of cutting: a page of someone else's there stops the run now
     jobs = side_by_side(jobs, len(renders))
     with ThreadPoolExecutor(max_workers=jobs) as pool, \
             tqdm(total=len(renders), desc=f"slides ({jobs} chapters side by side)", unit="chapter",
@@ -189,7 +198,6 @@ def make_slides(renders: list[Render], deck: Path, jobs: int | None = None) -> t
             return presentation
 
         presentations = list(pool.map(cut, renders))
-    html_path = deck / DECK_NAME
     sources = [render.video for render in renders] + presentations + [Path(__file__)]  # this code makes the page
     if fresh(html_path, *sources):
         return presentations, html_path
@@ -217,6 +225,7 @@ def make_slides(renders: list[Render], deck: Path, jobs: int | None = None) -> t
                                  title="latent-walk: from noise to a picture", slide_number="c/t")
             with written(html_path) as partial:
                 converter.convert_to(partial)
+            deck_files.settle([DECK_NAME])
         finally:
             if previous is None:
                 os.environ.pop("XDG_CACHE_HOME", None)

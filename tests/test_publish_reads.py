@@ -100,3 +100,72 @@ def test_advice_to_resume_training_names_the_folders_it_used(tmp_path):
     assert resume_advice(Namespace(checkpoints=REPO_ROOT / "checkpoints", out=DEFAULT_MODEL_DIR)) == "`make model`"
     mine = resume_advice(Namespace(checkpoints=tmp_path / "ckpt", out=tmp_path / "model"))
     assert "make model" not in mine and f"--checkpoints {tmp_path / 'ckpt'}" in mine and f"--out {tmp_path / 'model'}" in mine
+
+
+# ----------------------------------------------------------------------------- outputs the project owns
+
+
+def _fake_clips(folder: Path, module: str = "ch01_opening") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind in KINDS:
+        (folder / ClipFiles(folder, module).path(kind).name).write_text("WEBVTT\n\n" if kind == "vtt" else kind)
+    (folder / f"{module}.json").write_text(json.dumps(_manifest(module)))
+    return folder
+
+
+def test_the_site_never_overwrites_a_page_or_a_clip_it_did_not_write(tmp_path):
+    from publish.site import make_site
+
+    clips = _fake_clips(tmp_path / "clips")
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("my own page")
+    with pytest.raises(PublishError, match=r"index.html is in the way: latent-walk did not write it"):
+        make_site(clips, out, ["ch01_opening"])
+    assert (out / "index.html").read_text() == "my own page"
+
+    (out / "index.html").unlink()
+    assert not (out / "clips").exists()  # refused before anything was copied
+    (out / "clips").mkdir()
+    (out / "clips" / "ch01_opening.vtt").write_text("my own subtitles")
+    with pytest.raises(PublishError, match=r"ch01_opening.vtt is in the way"):
+        make_site(clips, out, ["ch01_opening"])
+    assert (out / "clips" / "ch01_opening.vtt").read_text() == "my own subtitles"
+
+    (out / "clips" / "ch01_opening.vtt").unlink()
+    page = make_site(clips, out, ["ch01_opening"])  # its own files it writes again freely
+    assert make_site(clips, out, ["ch01_opening"]) == page and page.is_file()
+
+
+def test_a_file_changed_since_the_project_wrote_it_is_neither_overwritten_nor_removed(tmp_path):
+    from publish.media import ProjectFiles
+
+    own = ProjectFiles(tmp_path)
+    own.claim(["a.txt", "b.txt"])
+    (tmp_path / "a.txt").write_text("made")
+    (tmp_path / "b.txt").write_text("made")
+    own.settle(["a.txt", "b.txt"])
+    (tmp_path / "a.txt").write_text("edited by hand")
+    with pytest.raises(PublishError, match=r"a.txt was changed since latent-walk wrote it"):
+        own.claim(["a.txt"])
+    assert own.keep_only([]) == [tmp_path / "b.txt"]  # b, as written, goes; a, edited, stays
+    assert (tmp_path / "a.txt").read_text() == "edited by hand"
+
+
+def test_a_planted_record_naming_a_users_file_removes_nothing(tmp_path):
+    from publish.media import ProjectFiles
+
+    (tmp_path / "mine.txt").write_text("the user's")
+    (tmp_path / ProjectFiles.RECORD).write_text(json.dumps(
+        {"schema": ProjectFiles.SCHEMA, "files": {"mine.txt": "0" * 64}}))
+    assert ProjectFiles(tmp_path).keep_only([]) == []
+    assert (tmp_path / "mine.txt").read_text() == "the user's"
+
+
+def test_the_deck_never_overwrites_a_page_it_did_not_write(tmp_path):
+    from publish.slides import DECK_NAME, make_slides
+
+    (tmp_path / DECK_NAME).write_text("my own deck")
+    with pytest.raises(PublishError, match=rf"{DECK_NAME} is in the way"):
+        make_slides([], tmp_path)
+    assert (tmp_path / DECK_NAME).read_text() == "my own deck"
