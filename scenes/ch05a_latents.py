@@ -77,6 +77,14 @@ class PixelsAndLatents(NarratedScene):
     walk_xs = (-5.2, -2.35, 2.35, 5.2)
     grids_y = -2.15
     most_forward_frames = 9
+    twin_walk_seconds = 3.0  # the twin's latent walk in the code box, at least this long
+
+    @staticmethod
+    def latent_at(latents: np.ndarray, position: float) -> np.ndarray:
+        """The walk's latent at a (possibly in-between) step: the blend of its two neighbours."""
+        index = min(int(position), len(latents) - 2) if len(latents) > 1 else 0
+        share = min(max(position - index, 0.0), 1.0) if len(latents) > 1 else 0.0
+        return latents[index] + share * (latents[min(index + 1, len(latents) - 1)] - latents[index])
 
     def tell(self) -> None:
         facts, arrays = self.facts, self.arrays
@@ -109,7 +117,12 @@ class PixelsAndLatents(NarratedScene):
         code_label.next_to(code_box, DOWN, buff=0.2)
         twin_label = words("where the latent twin walks", size=style.SMALL_SIZE, color=style.MODEL)
         twin_label.next_to(code_box, UP, buff=0.2)
-        with self.narrate("opening"):
+        # The twin's own walk through its latent, step by step, inside the box while "a squeezed code" is spoken.
+        limit = value_limit(np.concatenate([arrays["source_latent"].ravel(), arrays["latent_seen"][-1].ravel()]))
+        twin_walk = np.asarray(arrays["latent_seen"], dtype=np.float32)
+        walking = LatentGrids(twin_walk[0], limit, cell=1.0, buff=0.1).move_to(code_box)
+        walked = ValueTracker(0.0)
+        with self.narrate("opening") as tracker:
             self.play(Write(title), run_time=1.5)
             self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
             self.wait_until_bookmark("pixels")
@@ -123,10 +136,13 @@ class PixelsAndLatents(NarratedScene):
                       count.animate.scale(0.8).next_to(np.array([-self.side_x, self.squeeze_y - 1.6, 0.0]), DOWN,
                                                        buff=0.1), run_time=1.2)
             self.wait_until_bookmark("code")
-            self.play(Create(code_box), FadeIn(code_label, shift=0.1 * UP), run_time=1.0)
+            self.play(Create(code_box), FadeIn(code_label, shift=0.1 * UP), FadeIn(walking), run_time=1.0)
+            walking.add_updater(lambda m: m.show(self.latent_at(twin_walk, walked.get_value())))
+            self.play(walked.animate.set_value(len(twin_walk) - 1), rate_func=linear,
+                      run_time=max(tracker.get_remaining_duration(), self.twin_walk_seconds))
+            walking.clear_updaters()
 
         # --- squeezed into a latent, and back
-        limit = value_limit(np.concatenate([arrays["source_latent"].ravel(), arrays["latent_seen"][-1].ravel()]))
         grids = LatentGrids(arrays["source_latent"], limit).move_to(np.array([0.0, self.squeeze_y, 0.0]))
         grids_label = words(f"{shown(facts['latent_channels'])} grids of {shown(facts['latent_side'])} x "
                             f"{shown(facts['latent_side'])} = {shown(facts['latent_numbers'])} numbers",
@@ -148,7 +164,7 @@ class PixelsAndLatents(NarratedScene):
             self.wait_until_bookmark("encoder")
             self.play(GrowArrow(encoder), FadeIn(encoder_word), run_time=0.8)
             self.wait_until_bookmark("latent")
-            self.play(FadeOut(VGroup(code_box, code_label, twin_label)),
+            self.play(FadeOut(VGroup(code_box, code_label, twin_label)), FadeOut(walking),
                       LaggedStart(*(FadeIn(part) for part in (*grids.grids, *grids.frames)), lag_ratio=0.1),
                       FadeIn(grids_label), run_time=1.2)
             self.play(FadeIn(squeeze_word, shift=0.1 * UP), run_time=0.6)

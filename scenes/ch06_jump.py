@@ -21,15 +21,17 @@ from manim import (
     LaggedStart,
     Line,
     SurroundingRectangle,
+    ValueTracker,
     VGroup,
     Write,
+    linear,
 )
 
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import Frame, PictureColumns, PixelPicture
-from scenes.words import ChapterTitle, ReadsTheJudge, words
+from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, words
 
 
 class WhyNotJump(ReadsTheJudge, NarratedScene):
@@ -44,6 +46,8 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
     finals_center = np.array([2.4, row_y, 0.0])  # the seeds' finished pictures, before they are averaged
     finals_columns = 8  # the seeds' finished pictures as rows of this many
     finals_cell = 0.72
+    finals_seconds = 2.5  # the finished pictures shown in turn beside the average, at least this long
+    finals_per_second = 2.5
     finals_buff = 0.08
     ladder_top = 2.15  # the top of the ladder's column labels, clear of the prompt above
     ladder_width = 11.5
@@ -85,7 +89,7 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
         final = PixelPicture(self.arrays["finals"][0], height=self.big_height).move_to(self.final_center)
         final_frame = Frame(final)
         final_label = words("one finished picture", size=style.LABEL_SIZE).next_to(final_frame, UP, buff=0.2)
-        with self.narrate("average"):
+        with self.narrate("average") as tracker:
             self.wait_until_bookmark("mean")
             # Every finished picture slides into the middle and fades, and the average is left.
             self.play(*(picture.animate.move_to(self.mean_center).set_opacity(0.0) for picture, _ in finals.cells),
@@ -100,6 +104,20 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
             far = self.distance_between(mean_frame, final_frame, f"{shown(self.facts['final_to_mean'])} apart",
                                         under="on average")
             self.play(Create(far.line), FadeIn(far.text), run_time=0.8)
+            # one finished picture after another, each with its own distance from the average
+            finals_now, distances = self.arrays["finals"], np.asarray(self.arrays["final_to_mean_distance"], dtype=float)
+            turn = ValueTracker(0.0)
+            this_one = LiveText(lambda: f"this one: {distances[int(turn.get_value()) % len(distances)]:.1f}%",
+                                size=style.SMALL_SIZE, color=style.MUTED)
+            this_one.next_to(final_frame, DOWN, buff=0.2)
+            final.add_updater(lambda m: m.show(finals_now[int(turn.get_value()) % len(finals_now)]))
+            this_one.add_updater(lambda m: m.refresh())
+            self.play(FadeIn(this_one), run_time=0.3)
+            seconds = max(tracker.get_remaining_duration(), self.finals_seconds)
+            self.play(turn.animate.set_value(min(len(finals_now) - 1, seconds * self.finals_per_second)),
+                      rate_func=linear, run_time=seconds)
+            final.clear_updaters()
+            this_one.clear_updaters()
 
         # --- a blur
         sharpness = [
@@ -116,6 +134,7 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
         # every finished picture once more, pouring into the first guess: it is their average
         pour = self.finals_grid(self.arrays["finals"], columns=16, cell=0.5).move_to(np.array([0.0, -2.55, 0.0]))
         with self.narrate("blur"):
+            self.play(FadeOut(this_one), run_time=0.4)
             self.wait_until_bookmark("fits")
             self.play(LaggedStart(*(FadeIn(cell) for cell in pour.cells), lag_ratio=0.02), run_time=0.9)
             self.play(*(picture.animate.move_to(self.guess_center).set_opacity(0.0) for picture, _ in pour.cells),
