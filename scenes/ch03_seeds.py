@@ -20,7 +20,9 @@ from manim import (
     GrowArrow,
     Indicate,
     LaggedStart,
+    MoveToTarget,
     SurroundingRectangle,
+    TransformFromCopy,
     VGroup,
     Write,
     config,
@@ -39,6 +41,9 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
     big_height = 4.4  # the first seed's noise, large
     big_center = np.array([1.7, -0.45, 0.0])
     seed_center = np.array([-4.3, -0.45, 0.0])
+    again_height = 3.1  # the noise beside the same seed's noise made again
+    shifted_center = np.array([0.7, -0.45, 0.0])
+    again_center = np.array([4.9, -0.45, 0.0])
     seeds_flicked = 6  # seeds the big picture runs through when "the seed changes"
     flick_seconds = 0.55
     row_length = 5  # seeds walked side by side
@@ -69,16 +74,36 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
         seed_arrow = Arrow(seed.get_right(), big_frame.get_left(), buff=0.35, color=style.MUTED, stroke_width=4)
         generator = words("random numbers", size=style.SMALL_SIZE, color=style.MUTED)
         generator.next_to(seed_arrow, UP, buff=0.12)
+        # the same seed's noise made again, beside it: the same, number for number
+        again = PixelPicture(noise[0], height=self.again_height).move_to(self.again_center)
+        again_frame = Frame(again, color=style.NOISE)
+        again_label = words(f"seed {int(seeds[0])}, made again", size=style.SMALL_SIZE, color=style.MUTED)
+        again_label.next_to(again_frame, DOWN, buff=0.2)
+        same_sign, other_sign = (words(sign, size=style.TITLE_SIZE, color=style.HIGHLIGHT) for sign in ("=", "\u2260"))
         with self.narrate("seed"):
             self.wait_until_bookmark("seed")
             self.play(FadeIn(seed, shift=0.2 * RIGHT), run_time=0.8)
             self.play(GrowArrow(seed_arrow), FadeIn(generator), run_time=0.8)
+            self.wait_until_bookmark("same")
+            big.generate_target().fit_in(self.again_height).move_to(self.shifted_center)
+            moved_frame = Frame(big.target, color=style.NOISE)
+            arrow_target = Arrow(seed.get_right(), moved_frame.get_left(), buff=0.35, color=style.MUTED, stroke_width=4)
+            self.play(MoveToTarget(big), big_frame.animate.become(moved_frame), seed_arrow.animate.become(arrow_target),
+                      generator.animate.next_to(arrow_target, UP, buff=0.12), run_time=0.8)
+            for sign in (same_sign, other_sign):
+                sign.move_to((moved_frame.get_right() + again_frame.get_left()) / 2)
+            self.play(TransformFromCopy(Group(big, big_frame), Group(again, again_frame)), FadeIn(again_label),
+                      FadeIn(same_sign), run_time=1.0)
             self.wait_until_bookmark("change")
-            # The seed runs through a few values and the noise with it; it ends on the first seed again.
+            # The seed runs through a few values and the noise with it, while the copy stays the first seed's; it
+            # ends on the first seed again, equal once more.
             flicked = list(range(1, min(self.seeds_flicked, len(seeds)))) + [0]
             for index in flicked:
                 seed.set_value(int(seeds[index]))
                 big.show(noise[index])
+                shown_sign, hidden_sign = (same_sign, other_sign) if index == 0 else (other_sign, same_sign)
+                self.remove(hidden_sign)
+                self.add(shown_sign)
                 self.wait(self.flick_seconds)
 
         # --- a row of seeds, one prompt, a row of pictures
@@ -98,7 +123,8 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
         prompt_label.move_to(np.array([(left_edge + self.frame_left()) / 2, arrows.get_y(), 0.0]))
         with self.narrate("row"):
             self.wait_until_bookmark("row")
-            self.play(FadeOut(seed), FadeOut(seed_arrow), FadeOut(generator),
+            self.play(FadeOut(seed), FadeOut(seed_arrow), FadeOut(generator), FadeOut(again), FadeOut(again_frame),
+                      FadeOut(again_label), FadeOut(same_sign),
                       big.animate.fit_in(self.row_height).move_to(noise_row.pictures[0]),
                       big_frame.animate.become(noise_row.frames[0]), run_time=1.2)
             self.remove(big, big_frame)

@@ -121,11 +121,27 @@ class Closing(NarratedScene):
             self.play(*(a.animate.set_color(style.MODEL) for a in strip.arrows), FadeOut(VGroup(*couriers)),
                       run_time=0.5)
 
+        # the guess each step makes, laid over the picture it was made from (the last picture makes none)
+        guesses = self.capture.arrays.get("predicted_clean_pictures")
+        overlays = Group()
+        if guesses is not None:
+            positions = np.linspace(0, len(walk.frames) - 1, self.strip_length).round().astype(int)
+            for p, shown_picture in zip(positions[:-1], strip.pictures[:-1]):
+                overlays.add(PixelPicture(guesses[min(p, len(guesses) - 1)], height=shown_picture.height)
+                             .move_to(shown_picture))
+        guess_word = words("its guesses", size=style.LABEL_SIZE, color=self.lessons[2][1])
+        guess_word.next_to(strip.frames[:-1], DOWN, buff=0.2)
         with self.narrate("steps") as tracker:
             self.wait_until_bookmark("steps")
             self.play(FadeIn(lessons.markers[2], scale=0.5), FadeIn(lessons.lines[2], shift=0.15 * RIGHT),
                       run_time=1.0)
+            if len(overlays):  # "at each one it guesses the finished picture"
+                self.play(LaggedStart(*(FadeIn(o) for o in overlays), lag_ratio=0.2), FadeOut(strip.step_labels),
+                          FadeOut(strip.source), FadeIn(guess_word), run_time=1.2)
             self.wait_until_bookmark("sweep")
+            if len(overlays):
+                self.play(FadeOut(overlays), FadeOut(guess_word), FadeIn(strip.step_labels), FadeIn(strip.source),
+                          run_time=0.6)
             # One step after another, in walking order.
             sweep = max(tracker.get_remaining_duration(), 1.5)
             self.play(LaggedStart(*(Indicate(a, color=self.lessons[2][1], scale_factor=1.3) for a in strip.arrows),
