@@ -16,12 +16,14 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Arrow,
     Create,
     Dot,
     FadeIn,
     FadeOut,
     FadeTransform,
     Group,
+    GrowArrow,
     LaggedStart,
     Line,
     ValueTracker,
@@ -53,6 +55,8 @@ class OneWordAtATime(NarratedScene):
     order_y = 1.25
     yardstick_height = 1.35
     yardstick_y = -2.45
+    most_height = 3.2  # the pictures before and after the word that changed most, at the end
+    most_y = -0.2
 
     def tell(self) -> None:
         places = self.captures["map"]
@@ -146,9 +150,29 @@ class OneWordAtATime(NarratedScene):
             self.play(FadeIn(yardstick), FadeIn(yardstick_note[0]), run_time=1.0)
             self.play(FadeIn(yardstick_note[1], shift=0.1 * UP), run_time=0.6)
 
+        # the word that changed the picture most: the picture before it and after it, side by side
+        biggest = int(self.facts["biggest_change_position"].value)
+        before_after = PictureRow([self.arrays["growth_finals"][biggest - 1], self.arrays["growth_finals"][biggest]],
+                                  [f"\u201c{growth[biggest - 1]}\u201d" if growth[biggest - 1] else "no words",
+                                   f"\u201c{growth[biggest]}\u201d"], height=self.most_height, buff=2.2,
+                                  max_width=12.0, label_size=style.LABEL_SIZE, label_color=style.INK)
+        before_after.move_to(self.most_y * UP)
+        plus = Arrow(before_after.frames[0].get_right(), before_after.frames[1].get_left(), buff=0.25,
+                     color=style.HIGHLIGHT, stroke_width=5)
+        plus_word = words(f"+ \u201c{self.facts['biggest_change_word'].value}\u201d", size=style.LABEL_SIZE,
+                          color=style.HIGHLIGHT).next_to(plus, UP, buff=0.15)
+        plus_change = words(f"changed {shown(self.facts['biggest_change'])}", size=style.SMALL_SIZE,
+                            color=style.HIGHLIGHT).next_to(plus, DOWN, buff=0.15)
         with self.narrate("closing"):
             self.wait_until_bookmark("which")
             self.play(orders.frames.animate.set_color(style.MODEL), run_time=0.8)
+            self.wait_until_bookmark("most")
+            self.play(FadeOut(Group(orders, captions, changes, original_note, yardstick, yardstick_note)),
+                      run_time=0.6)
+            self.play(FadeIn(before_after.cell(0)), run_time=0.5)
+            self.play(GrowArrow(plus), FadeIn(plus_word), FadeIn(before_after.cell(1), shift=0.2 * LEFT),
+                      run_time=0.9)
+            self.play(FadeIn(plus_change, shift=0.1 * UP), run_time=0.5)
 
     # --- pieces of the chapter
 
