@@ -132,6 +132,8 @@ class Compass(NarratedScene):
         walk_dot = prompt_map.dots[-1]
         walk_label = prompt_map.label_of[len(prompt_map.dots) - 1]
         atlas_dots = prompt_map.dots[:-1]
+        kinds = ["colour" if str(c) else "setting" if str(s) else "alone"
+                 for c, s in zip(self.arrays["atlas_colour"], self.arrays["atlas_setting"])]
         map_note = words(f"{shown(self.facts['atlas_count'])} prompts, flattened to two directions",
                          size=style.SMALL_SIZE, color=style.MUTED).next_to(prompt_map.border, DOWN, buff=0.15)
         pooled_column = Group(pooled, pooled_frame, pooled_name, pooled_note)
@@ -140,8 +142,13 @@ class Compass(NarratedScene):
             self.play(pooled_column.animate.scale(0.8).move_to(self.pooled_center), run_time=1.0)
             self.play(Create(prompt_map.border), run_time=0.6)
             self.play(FadeTransform(pooled_frame.copy(), walk_dot), FadeIn(walk_label), run_time=1.0)
-            self.wait_until_bookmark("many")
-            self.play(LaggedStart(*(FadeIn(d, scale=0.5) for d in atlas_dots), lag_ratio=0.02), run_time=2.0)
+            # the prompts arrive as they are named: the objects alone, then in every colour, then in every setting
+            for mark, kind in (("many", "alone"), ("coloured", "colour"), ("settings", "setting")):
+                self.wait_until_bookmark(mark)
+                arriving = [d for d, k in zip(atlas_dots, kinds) if k == kind]
+                if arriving:
+                    self.play(LaggedStart(*(FadeIn(d, scale=0.5) for d in arriving), lag_ratio=0.03), run_time=1.0)
+            self.wait_until_bookmark("flatten")
             self.play(FadeIn(map_note), run_time=0.6)
             self.wait_until_bookmark("together")
             self.play(LaggedStart(*(FadeIn(prompt_map.label_of[i]) for i in prompt_map.label_of
