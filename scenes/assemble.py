@@ -123,8 +123,10 @@ def join_video(clips: list[Clip], film: Path) -> None:
             "-f", "ffmetadata", "-i", str(work / "chapters.txt"),
             "-map", "0:v", "-map", "0:a?", "-map_metadata", "1", "-map_chapters", "1",
             "-c:v", "copy",
-            # async=1 fills each gap in the sound's timestamps with silence (and trims overlaps).
-            "-af", "aresample=async=1", "-c:a", "aac", "-b:a", "192k",
+            # async=1 fills each gap in the sound's timestamps with silence (and trims overlaps). The sound is the one
+            # thing encoded again, on one core while nothing else runs: AAC's fast coder takes two thirds of the
+            # default's time, and at 192 kbit/s a voice sounds the same.
+            "-af", "aresample=async=1", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k",
             "-movflags", "+faststart", str(partial),
         ]
         try:

@@ -218,18 +218,18 @@ def test_an_entry_larger_than_its_recorded_shape_is_refused_unread(tmp_path):
     _refused(path, "array 'levels' unpacks to 8,000,128 bytes, more than its recorded shape [3]")
 
 
-def test_a_gigabyte_of_zeros_in_the_archive_costs_no_memory(tmp_path):
-    """The probe's case: an extra entry of zeros that packs a gigabyte into a megabyte, checksums redone. Read in a
-    process held to 600 MB of address space beyond what it has at the start, so that unpacking it fails the test."""
+def test_half_a_gigabyte_of_zeros_in_the_archive_costs_no_memory(tmp_path):
+    """The probe's case: an extra entry of zeros that packs half a gigabyte into half a megabyte, checksums redone.
+    Read in a process held to 300 MB of address space beyond what it has at the start, so that unpacking it fails."""
     path = _write(tmp_path)
-    _add_entry(path, "zeros.npy", 1024)
-    assert (path / "arrays.npz").stat().st_size < 8 << 20
+    _add_entry(path, "zeros.npy", 512)
+    assert (path / "arrays.npz").stat().st_size < 4 << 20
     script = (
         "import resource, sys\n"
         "from pipeline.contract import CaptureError, read_capture\n"
         "import numpy\n"
         "used = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()\n"
-        "resource.setrlimit(resource.RLIMIT_AS, (used + (600 << 20), used + (600 << 20)))\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (used + (300 << 20), used + (300 << 20)))\n"
         f"try:\n    read_capture({str(path)!r})\nexcept CaptureError as e:\n    print(e)\n    sys.exit(3)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
