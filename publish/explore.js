@@ -39,6 +39,7 @@ function showMessage(words) {
   box.hidden = !words;
 }
 
+const STARTUP_LIMIT_MS = 60000;  // the runtime's start, after the download
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 // ----------------------------------------------------------------------------- loading
@@ -63,6 +64,18 @@ async function fetchBytes(name, label, total) {
   const bytes = new Uint8Array(got);
   let at = 0;
   for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.length; }
+  return bytes;
+}
+
+// A model file must be the one explore.json names, byte for byte, before the runtime is given it: a damaged or
+// substituted file would load and paint something else.
+async function checked(name, bytes, files) {
+  const expected = files[name] && files[name].sha256;
+  if (!expected) throw new Error(`explore.json names no checksum for ${name}: make the site again (make site)`);
+  if (bytes.length !== files[name].bytes || await core.sha256Hex(bytes) !== expected) {
+    throw new Error(`${name} is not the file explore.json names (${bytes.length} bytes, expected ` +
+      `${files[name].bytes}): it is damaged or was replaced; make the site again (make site) and reload`);
+  }
   return bytes;
 }
 
@@ -124,8 +137,9 @@ async function load() {
   drawState($("xt"), noiseFor(0, 0));  // the starting noise needs no model: torch's generator, here in the page
   const files = config.files;
   const wasm = await gunzip(await fetchBytes("ort/ort-wasm-simd-threaded.wasm.gz", "the runtime, ONNX Runtime Web"));
-  const encoderBytes = await fetchBytes("text_encoder.onnx", "the text encoder", files["text_encoder.onnx"].bytes);
-  const unetBytes = await fetchBytes("unet.onnx", "the image model", files["unet.onnx"].bytes);
+  const encoderBytes = await checked("text_encoder.onnx", await fetchBytes("text_encoder.onnx", "the text encoder",
+    files["text_encoder.onnx"].bytes), files);
+  const unetBytes = await checked("unet.onnx", await fetchBytes("unet.onnx", "the image model", files["unet.onnx"].bytes), files);
   page.downloadSeconds = (performance.now() - started) / 1000;
   say("Starting the models…");
   // two workers, one per half of guidance, where the machine has two cores; threads inside each only
@@ -139,7 +153,17 @@ async function load() {
     page.runners.push(new Runner("worker B"));
     ready.push(page.runners[1].init(wasm, { unet: unetBytes.buffer }, threads));
   }
-  await Promise.all(ready);
+  // A model file the runtime cannot start never settles: after a minute the page says so and what to do.
+  let stalled;
+  const timeout = new Promise((_, fail) => {
+    stalled = setTimeout(() => fail(new Error("the models did not start within a minute: reload the page; if it " +
+      "happens again, make the site again (make site)")), STARTUP_LIMIT_MS);
+  });
+  try {
+    await Promise.race([Promise.all(ready), timeout]);
+  } finally {
+    clearTimeout(stalled);
+  }
   page.unet = true;
   page.empty = await tokenStates("");
   page.loadSeconds = (performance.now() - started) / 1000;
@@ -285,6 +309,10 @@ function showNumbers(w) {
 
 function readSettings() {
   const prompt = $("prompt").value;
+  if (!prompt.trim()) return { error: "The prompt is empty: give some words, or try one of the examples." };
+  if (!/^\s*[0-9]+\s*$/.test($("seed").value)) {
+    return { error: `The seed must be a whole number from 0 to ${page.config.defaults.max_seed}, in the digits 0-9.` };
+  }
   const seed = Number($("seed").value);
   const steps = Number($("steps").value);
   const guidance = Number($("guidance").value);

@@ -31,6 +31,8 @@ TRICKY_PROMPTS = ["a red butterfly on grass", "A Red BUTTERFLY, on grass!", "caf
                   "tab\there\nnew", "🦋 butterfly", "ﬁsh", "zero\u200bwidth\u200djoin", "Ελληνικά ΣΑΣ", "x" * 120,
                   "snail's house-boat (big)", "", "  ", "über-große Häuser", "\u00a0nbsp\u3000ideo", "İstanbul",
                   "a\ufffdb\x00c\x07d", "don't"]
+# SHA-256's padding edges (55, 56, 64 bytes) and a few blocks of varied bytes
+HASHED = [b"", b"abc", bytes(55), bytes(56), bytes(64), bytes((i * 31 + 7) & 255 for i in range(5000))]
 LONG_PROMPT = " ".join(["a big red butterfly and a small blue snail"] * 3)
 
 NODE_SCRIPT = """
@@ -50,6 +52,8 @@ const [pa, pb, pc] = a.plane.noise.map((n) => Float32Array.from(n));
 out.plane = a.plane.points.map(([u, v]) => Array.from(core.planeNoise(pa, pb, pc, u, v)));
 out.rgba = a.rgba.map((s) => Array.from(core.toRGBA(Float32Array.from(s), 32)));
 out.distance = core.pictureDistance(Uint8ClampedArray.from(a.distance[0]), Uint8ClampedArray.from(a.distance[1]));
+out.sha256 = await Promise.all(a.hashed.map(async (b) => [core.sha256Plain(Uint8Array.from(b)),
+                                                             await core.sha256Hex(Uint8Array.from(b))]));
 console.log(JSON.stringify(out));
 """
 
@@ -122,6 +126,7 @@ def node_results(config, exported, tmp_path_factory):
         "vocab": str(exported / "vocab.txt"), "config": config, "prompts": TRICKY_PROMPTS, "long": LONG_PROMPT,
         "steps": list(range(1, 101)) + [250, 1000], "ddim": ddim, "guide": guide,
         "plane": {"noise": [c.tolist() for c in corners], "points": [[0, 0], [1 / 3, 0], [2 / 3, 1 / 3], [0, 1], [1, 1]]},
+        "hashed": [list(b) for b in HASHED],
         "rgba": [s.tolist() for s in states], "distance": [np.pad(pictures[0], ((0, 0), (0, 0), (0, 1)), constant_values=255).ravel().tolist(),
                                                            np.pad(pictures[1], ((0, 0), (0, 0), (0, 1)), constant_values=255).ravel().tolist()],
     }
@@ -199,6 +204,13 @@ def test_the_page_shows_pictures_and_distances_as_the_film(node_results):
     for rgba, picture in zip(out["rgba"], extra["pictures"]):
         assert (np.array(rgba, np.uint8).reshape(32, 32, 4)[..., :3] == picture).all()
     assert out["distance"] == pytest.approx(float(picture_distance(extra["pictures"][0], extra["pictures"][1])), abs=1e-9)
+
+
+def test_the_page_hashes_what_it_downloads_as_python_does(node_results):
+    import hashlib
+
+    out, _, _ = node_results
+    assert out["sha256"] == [[hashlib.sha256(b).hexdigest()] * 2 for b in HASHED]
 
 
 # ----------------------------------------------------------------------------- the page in a browser
@@ -335,3 +347,43 @@ def test_building_without_an_export_or_into_a_file_is_one_line(tmp_path):
                                 text=True, timeout=60)
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), (args, result.stderr)
+
+
+@pytest.mark.browser
+def test_a_blank_prompt_or_an_empty_seed_is_a_message_not_a_walk(browser_session):
+    page = browser_session
+    for prompt, seed, says in (("   ", "0", "The prompt is empty"), ("a snail", "", "The seed must be a whole number")):
+        page.page.fill("#prompt", prompt)
+        page.page.fill("#seed", seed)
+        page.page.click("#walk")
+        page.page.wait_for_function("([says]) => !document.querySelector('#message').hidden && "
+                                    "document.querySelector('#message').textContent.includes(says)", arg=[says])
+        assert page.page.evaluate("document.body.dataset.state") != "walking"
+    assert page.walk("a snail", seed=3, steps=2) == "done"
+    assert not page.page.is_visible("#message")
+    assert page.console_errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("damage", ["flipped", "truncated"])
+def test_a_damaged_model_file_is_a_message_with_what_to_do(browser_session, site, tmp_path, damage):
+    damaged = tmp_path / "site"
+    shutil.copytree(site, damaged, copy_function=os.link)
+    unet = damaged / "explore" / "unet.onnx"
+    data = bytearray(unet.read_bytes())
+    unet.unlink()  # a link to the export: write a new file, not through the link
+    if damage == "flipped":
+        data[len(data) // 2: len(data) // 2 + 16] = bytes(255 - b for b in data[len(data) // 2: len(data) // 2 + 16])
+    else:
+        data = data[: len(data) // 3]
+    unet.write_bytes(bytes(data))
+    tab = browser_session.page.context.browser.new_page()
+    try:
+        with serve(damaged) as url:
+            tab.goto(url + "explore.html")
+            tab.wait_for_function("document.body.dataset.state === 'failed'", timeout=120_000)
+            message = tab.text_content("#message")
+        assert "unet.onnx is not the file explore.json names" in message and "make site" in message
+        assert tab.is_disabled("#walk")
+    finally:
+        tab.close()
