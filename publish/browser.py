@@ -86,6 +86,31 @@ def serve(folder: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+# axe-core (npm, a development dependency in package.json), the accessibility rules the pages are held to.
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+PHONE_WIDTH = 390  # CSS pixels: a phone held upright
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's violations on the page as it stands, one line each (rule, impact, where)."""
+    if not AXE.is_file():
+        return [f"axe-core is not installed ({AXE} is missing): run `make setup`"]
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run()).violations.map((v) => "
+                          "[v.id, v.impact, v.nodes.map((n) => n.target.join(' ')).slice(0, 3)])")
+    return [f"accessibility: {rule} ({impact}) at {', '.join(where)}" for rule, impact, where in found]
+
+
+def overflow_problems(page, width: int = PHONE_WIDTH) -> list[str]:
+    """What runs off the right edge of a ``width``-pixel screen (the page is set to that width first)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    over = page.evaluate("""(width) => [...document.querySelectorAll('body *')]
+        .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > width + 1)
+        .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''))""",
+                         width)
+    return [f"at {width} px wide, runs off the right edge: {', '.join(over[:8])}"] if over else []
+
+
 @dataclass
 class PageReport:
     """What the browser saw: console errors, each video's probe, and the problems found against what was expected."""
@@ -118,6 +143,7 @@ def check_page(url: str, expected: dict[str, float], screenshot: Path | None = N
             if screenshot is not None:
                 page.evaluate("() => window.scrollTo(0, 0)")
                 page.screenshot(path=str(screenshot), full_page=False)
+            report.problems += accessibility_problems(page) + overflow_problems(page)
         finally:
             browser.close()
     report.problems += [f"console: {text}" for text in report.console_errors]

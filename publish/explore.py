@@ -131,7 +131,7 @@ def page(colours: dict[str, str], config: dict) -> str:
   .wide {{ grid-column: 1 / -1; }}
   input, button {{ font: inherit; color: var(--ink); background: #05060a; border: 1px solid var(--faint); padding: .3rem .5rem; }}
   input[type=number] {{ width: 8.5rem; font-family: "CMU Typewriter Text", ui-monospace, monospace; }}
-  input[type=range] {{ width: 100%; accent-color: var(--mark); }}
+  input[type=range] {{ box-sizing: border-box; width: 100%; accent-color: var(--mark); }}
   button {{ cursor: pointer; background: var(--faint); border: 0; }}
   button.primary {{ background: var(--model); color: var(--bg); font-weight: bold; padding: .35rem 1.4rem; }}
   button:disabled {{ opacity: .5; cursor: wait; }}
@@ -158,6 +158,17 @@ def page(colours: dict[str, str], config: dict) -> str:
              font: 13px/1.4 "CMU Typewriter Text", ui-monospace, monospace; }}
   a {{ color: var(--signal); }}
   code {{ font-family: "CMU Typewriter Text", ui-monospace, monospace; }}
+  #prompt {{ box-sizing: border-box; width: 100%; min-width: 0; }}
+  /* a phone (390 px): the controls two to a row, the pictures as wide as the screen allows */
+  @media (max-width: 640px) {{
+    main {{ padding: 1rem .8rem 2rem; }}
+    form {{ grid-template-columns: 1fr 1fr; }}
+    label {{ min-width: 0; }}
+    input[type=number] {{ box-sizing: border-box; width: 100%; }}
+    canvas.big, #pad {{ width: min(256px, 100%); height: auto; aspect-ratio: 1; }}
+    .views figure {{ flex: 1 1 100%; }}
+    figcaption {{ max-width: none; }}
+  }}
 </style>
 </head>
 <body data-state="loading">
@@ -205,7 +216,7 @@ def page(colours: dict[str, str], config: dict) -> str:
     <dt>time from the click to the finished picture</dt><dd id="n-time">–</dd>
   </dl>
   <p class="hint">Distances are RMS brightness differences in percent of full brightness, as in the film.</p>
-  <div id="growth" hidden aria-label="the prompt grown one word at a time"></div>
+  <div id="growth" hidden role="region" aria-label="the prompt grown one word at a time"></div>
   <details class="embed">
     <summary>Embed the explorer in an article</summary>
     <p>Copy <code>{PAGE}</code> and the folder <code>{FOLDER}/</code> ({(models_mb):.0f} MB of model files, 3.7 MB of runtime)

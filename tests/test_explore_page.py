@@ -387,3 +387,19 @@ def test_a_damaged_model_file_is_a_message_with_what_to_do(browser_session, site
         assert tab.is_disabled("#walk")
     finally:
         tab.close()
+
+
+@pytest.mark.browser
+def test_the_explorer_meets_axe_and_fits_a_phone(browser_session):
+    from publish.browser import PHONE_WIDTH, accessibility_problems, overflow_problems
+
+    assert accessibility_problems(browser_session.page) == []
+    phone = browser_session.page.context.browser.new_page(viewport={"width": PHONE_WIDTH, "height": 900})
+    try:
+        phone.goto(browser_session.page.url)
+        phone.wait_for_function("document.body.dataset.state === 'ready'", timeout=120_000)
+        assert overflow_problems(phone) == []
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+        assert accessibility_problems(phone) == []
+    finally:
+        phone.close()
