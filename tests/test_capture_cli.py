@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,24 @@ def test_no_traceback_reaches_the_terminal(tmp_path):
     assert result.returncode == 2
     assert result.stderr == f"error: model folder {tmp_path / 'nope'} does not exist\n"
     assert result.stdout == ""
+
+
+def test_a_model_folder_that_is_a_loop_of_links_is_one_line(tmp_path):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    result = subprocess.run([sys.executable, "-m", "pipeline", "capture", "walk", "--model", str(loop),
+                             "--out", str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "cannot be followed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_encoder_setting_naming_another_folder_is_one_line_before_any_work(tmp_path):
+    elsewhere = tmp_path / "not-an-encoder"
+    elsewhere.mkdir()
+    (elsewhere / "notes.txt").write_text("x")
+    result = subprocess.run([sys.executable, "-m", "pipeline", "capture", "walk", "--out", str(tmp_path / "out")],
+                            cwd=REPO, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "LATENT_WALK_ENCODER": str(elsewhere)})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr[-500:]
+    assert "is not the text encoder's folder" in result.stderr and "unset it" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -258,7 +258,10 @@ def open_model(folder: Path | str | None = None) -> Model:
     from pipeline.model import DEFAULT_MODEL_DIR
 
     folder = Path(folder) if folder is not None else DEFAULT_MODEL_DIR
-    key = str(folder.resolve())
+    try:
+        key = str(folder.resolve())
+    except (RuntimeError, OSError) as exc:  # a loop of symbolic links
+        raise UsageError(f"model folder {folder} cannot be followed ({exc}): give a model folder") from None
     if key in _OPEN:
         return _OPEN[key]
     index = _read_index(folder)
