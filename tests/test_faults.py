@@ -261,3 +261,18 @@ def test_a_render_killed_at_any_moment_leaves_no_clip_taken_as_whole(walk_captur
     finished = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert whole(clip)
+
+
+def test_a_chapter_whose_capture_pointer_names_no_capture_is_one_line(tmp_path):
+    """The renderer's own report of an exception is a boxed traceback of a hundred lines; a chapter that cannot read
+    what it reads says so in one line, exit 2, before anything is drawn."""
+    (tmp_path / "captures").mkdir()
+    (tmp_path / "captures" / "walk.current").write_text("walk-000000000000\n")
+    result = subprocess.run([sys.executable, "-m", "manim", "render", "--config_file", "manim.cfg", "-ql",
+                             "--media_dir", str(tmp_path), "--progress_bar", "none", "scenes/ch05_walk.py", "TheWalk"],
+                            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "LATENT_WALK_VOICE": "silent"})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"error: TheWalk: {tmp_path}/captures/walk.current: names walk-000000000000, "
+                                          "which is missing; run: python -m pipeline capture walk --force"]
+    assert not (tmp_path / "videos").exists() or not list((tmp_path / "videos").rglob("*.mp4"))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,14 +138,19 @@ class NarratedScene(DrawsOnlyWhatMoves, VoiceoverScene):
         # Where each block's animations end (the scene's clock when its `narrate` closes).
         self.block_ends: dict[str, float] = {}
         self._block_name: str | None = None
-        self.about = self.chapter()
-        self.title = self.about.title
-        self.captures = {name: self._read(name) for name in self.about.reads}
-        self.capture = self.captures[self.about.capture]
-        self.facts, self.arrays = self.capture.facts, self.capture.arrays
-        self.narration: Narration = load_narration(self.about.narration)
-        self.narration_text = self.narration.filled(narration_facts(self.captures, self.about.capture),
-                                                    narration_flags(self.captures, self.about.capture))
+        try:
+            self.about = self.chapter()
+            self.title = self.about.title
+            self.captures = {name: self._read(name) for name in self.about.reads}
+            self.capture = self.captures[self.about.capture]
+            self.facts, self.arrays = self.capture.facts, self.capture.arrays
+            self.narration: Narration = load_narration(self.about.narration)
+            self.narration_text = self.narration.filled(narration_facts(self.captures, self.about.capture),
+                                                        narration_flags(self.captures, self.about.capture))
+        except (CaptureError, NarrationError) as error:
+            # what the chapter reads before it draws anything: one line and exit 2, not the renderer's boxed traceback
+            sys.stderr.write(f"error: {type(self).__name__}: {error}\n")
+            raise SystemExit(2) from None
 
     def _read(self, name: str) -> Capture:
         capture = read_capture(captures_root(), name=name)
