@@ -30,7 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.files import TooMuch, fsync_dir, read_json, sha256_of, sweep_leftovers, tmp_prefix, write_whole
+from pipeline.files import (
+    TMP_PREFIX,
+    TooMuch,
+    fsync_dir,
+    process_alive,
+    read_json,
+    sha256_of,
+    sweep_leftovers,
+    tmp_prefix,
+    write_whole,
+)
 
 # 2: the checksum covers the manifest's own content (spec, facts, meanings) as well as the arrays
 SCHEMA_VERSION = 2
@@ -183,6 +193,32 @@ def _versions(extra: dict[str, str] | None) -> dict[str, str]:
     return versions
 
 
+def recover_replaced(root: Path | str, name: str) -> list[Path]:
+    """Put back the captures of ``name`` that a writer killed mid-replacement had moved aside: ``write_capture``
+    renames the old folder to ``.tmp-<pid>-<folder>.<random>.old`` before renaming the new one into place, so a kill
+    between the two renames leaves the old one, whole, under that name and nothing under its own. Only a dead
+    writer's, and only where nothing has taken the name since; returns the folders put back."""
+    root = Path(root)
+    restored = []
+    try:
+        entries = list(root.glob(f"{TMP_PREFIX}*-{name}-*.old"))
+    except OSError:
+        return restored
+    for entry in entries:
+        pid, _, rest = entry.name[len(TMP_PREFIX):].partition("-")
+        folder = rest.split(".", 1)[0]  # <name>-<spec hash>: no dots in it
+        if not pid.isdigit() or int(pid) == os.getpid() or process_alive(int(pid)) or not entry.is_dir():
+            continue
+        final = root / folder
+        if not final.exists():
+            try:
+                os.rename(entry, final)
+                restored.append(final)
+            except OSError:
+                continue
+    return restored
+
+
 def write_capture(root: Path | str, name: str, spec: dict, arrays: dict[str, np.ndarray],
                   meanings: dict[str, str], facts: dict[str, Fact],
                   versions: dict[str, str] | None = None) -> Path:
@@ -204,7 +240,9 @@ def write_capture(root: Path | str, name: str, spec: dict, arrays: dict[str, np.
     _refuse_non_finite(name, arrays, facts)
     final = root / f"{name}-{spec_hash(spec)}"
     root.mkdir(parents=True, exist_ok=True)
-    # what writers of this capture that were killed left behind (a live writer's work is left alone)
+    # what writers of this capture that were killed left behind (a live writer's work is left alone); a capture a
+    # killed --force had moved aside goes back to its name first, so the only whole copy is never swept
+    recover_replaced(root, name)
     sweep_leftovers(root, f"{name}-*")
     sweep_leftovers(root, pointer_path(root, name).name)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=tmp_prefix(final.name)))
@@ -425,6 +463,10 @@ def load_cached(root: Path | str, name: str, spec: dict, expected_arrays: Iterab
     becomes the current capture of ``name``: it is what the caller asked for.
     """
     path = capture_path(root, name, spec)
+    recover_replaced(root, name)  # a writer killed between --force's two renames: its old copy goes back first
+    if Path(root).is_dir():  # and what killed writers left is swept, cached run or not
+        sweep_leftovers(root, f"{name}-*")
+        sweep_leftovers(root, pointer_path(root, name).name)
     if not path.exists():
         return None
     try:

@@ -28,7 +28,7 @@ def tmp_prefix(stem: str) -> str:
     return f"{TMP_PREFIX}{os.getpid()}-{stem}."
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -52,7 +52,7 @@ def sweep_leftovers(folder: Path | str, stem: str) -> list[Path]:
         return removed
     for entry in entries:
         pid = entry.name[len(TMP_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        if not pid.isdigit() or int(pid) == os.getpid() or process_alive(int(pid)):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)

@@ -374,3 +374,50 @@ def test_load_cached_refuses_a_folder_whose_spec_is_not_its_name(tmp_path, capsy
     _rewrite_manifest(path, lambda m: m.update(spec=dict(SPEC, seed=99)))
     assert load_cached(tmp_path, "demo", SPEC) is None
     assert "damaged capture" in capsys.readouterr().err
+
+
+def _dead_pid() -> int:
+    """A process id no process has now: a child that has exited and been reaped."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_kill_between_forces_two_renames_loses_no_capture(tmp_path):
+    """--force moves the old capture aside, then renames the new one into place; killed between the two, the old one
+    is whole under a temporary name and the pointer names a folder that is gone. The next run puts it back (a cached
+    run reads it; a writing run replaces it), and sweeps the new one's unfinished folder, never the only whole copy."""
+    from pipeline.files import TMP_PREFIX
+
+    path = _write(tmp_path)
+    pid = _dead_pid()
+    aside = tmp_path / f"{TMP_PREFIX}{pid}-{path.name}.k3j9.old"
+    os.rename(path, aside)
+    unfinished = tmp_path / f"{TMP_PREFIX}{pid}-{path.name}.k3j9"
+    unfinished.mkdir()
+    (unfinished / "arrays.npz").write_bytes(b"half")
+    with pytest.raises(CaptureError, match="which is missing"):
+        read_capture(tmp_path, name="demo")  # what a reader sees right after the kill
+    capture = load_cached(tmp_path, "demo", SPEC, ["picture", "levels"])
+    assert capture is not None and capture.path == path  # put back, read back: nothing recomputed
+    assert not aside.exists() and not unfinished.exists()
+    assert read_capture(tmp_path, name="demo").spec == SPEC
+
+
+def test_a_replaced_capture_of_a_live_writer_is_left_alone(tmp_path):
+    from pipeline.files import TMP_PREFIX
+
+    path = _write(tmp_path)
+    aside = tmp_path / f"{TMP_PREFIX}{os.getppid()}-{path.name}.live.old"  # our parent: alive
+    os.rename(path, aside)
+    assert contract.recover_replaced(tmp_path, "demo") == [] and aside.exists() and not path.exists()
+
+
+def test_a_cached_run_sweeps_what_killed_writers_left(tmp_path):
+    from pipeline.files import TMP_PREFIX
+
+    path = _write(tmp_path)
+    leftover = tmp_path / f"{TMP_PREFIX}{_dead_pid()}-demo.current.x1"
+    leftover.write_text("half a pointer")
+    assert load_cached(tmp_path, "demo", SPEC) is not None
+    assert not leftover.exists() and path.exists()

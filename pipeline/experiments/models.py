@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,10 +234,15 @@ def _load(folder: Path, pipeline_class: str):
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # its loading bar on stderr would break the one-line errors
-    # ... and so would the libraries' own warnings while a folder loads (a missing optional package, a file
-    # they looked for): what matters is said in our one line
+    # ... and so would the libraries' own warnings and errors while a folder loads (a missing optional package, a
+    # file they looked for: diffusers logs "An error occurred while trying to fetch" at error level before it
+    # raises): what matters is said in our one line
     transformers_logging.set_verbosity_error()
     diffusers_logging.set_verbosity_error()
+    quiet = logging.CRITICAL + 1
+    before = diffusers_logging.get_verbosity(), transformers_logging.get_verbosity()
+    diffusers_logging.set_verbosity(quiet)
+    transformers_logging.set_verbosity(quiet)
     try:
         # safetensors only: a pickle .bin can run code when loaded, so a folder with only those is refused
         # the class model_index.json names, already checked against the families the recorder follows
@@ -244,6 +250,9 @@ def _load(folder: Path, pipeline_class: str):
     except Exception as e:  # diffusers raises many kinds for a damaged folder; all mean "cannot load it"
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UsageError(f"model folder {folder} cannot be loaded ({reason[:200]})") from None
+    finally:
+        diffusers_logging.set_verbosity(before[0])
+        transformers_logging.set_verbosity(before[1])
     if type(pipe).__name__ not in DIFFUSERS_PIPELINES:
         raise UsageError(f"{folder} loads as a {type(pipe).__name__}, which capture does not support; "
                          f"it records {', '.join(SUPPORTED)}")
