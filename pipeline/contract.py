@@ -31,10 +31,9 @@ from typing import Any
 import numpy as np
 
 from pipeline.files import (
-    TMP_PREFIX,
     TooMuch,
+    dead_writers_leftovers,
     fsync_dir,
-    process_alive,
     read_json,
     sha256_of,
     sweep_leftovers,
@@ -200,16 +199,10 @@ def recover_replaced(root: Path | str, name: str) -> list[Path]:
     writer's, and only where nothing has taken the name since; returns the folders put back."""
     root = Path(root)
     restored = []
-    try:
-        entries = list(root.glob(f"{TMP_PREFIX}*-{name}-*.old"))
-    except OSError:
-        return restored
-    for entry in entries:
-        pid, _, rest = entry.name[len(TMP_PREFIX):].partition("-")
-        folder = rest.split(".", 1)[0]  # <name>-<spec hash>: no dots in it
-        if not pid.isdigit() or int(pid) == os.getpid() or process_alive(int(pid)) or not entry.is_dir():
+    for entry, rest in dead_writers_leftovers(root, f"{name}-*.old"):
+        if not entry.is_dir():
             continue
-        final = root / folder
+        final = root / rest.split(".", 1)[0]  # <name>-<spec hash>: no dots in it
         if not final.exists():
             try:
                 os.rename(entry, final)

@@ -28,7 +28,7 @@ def tmp_prefix(stem: str) -> str:
     return f"{TMP_PREFIX}{os.getpid()}-{stem}."
 
 
-def process_alive(pid: int) -> bool:
+def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -38,6 +38,21 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def dead_writers_leftovers(folder: Path | str, pattern: str) -> list[tuple[Path, str]]:
+    """The entries of ``folder`` named ``.tmp-<pid>-<pattern>`` (a glob) whose writer's process is gone, each with
+    its name after the process id: what writers killed mid-write left (a live writer's work is not listed)."""
+    try:
+        entries = list(Path(folder).glob(f"{TMP_PREFIX}*-{pattern}"))
+    except OSError:
+        return []
+    dead = []
+    for entry in entries:
+        pid, _, rest = entry.name[len(TMP_PREFIX):].partition("-")
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            dead.append((entry, rest))
+    return dead
+
+
 def sweep_leftovers(folder: Path | str, stem: str) -> list[Path]:
     """Remove what writers that no longer run left in ``folder`` (killed mid-write) for names matching the
     glob ``stem``: only entries named ``.tmp-<pid>-<stem>.*``, which nothing but this module makes, and whose
@@ -45,15 +60,7 @@ def sweep_leftovers(folder: Path | str, stem: str) -> list[Path]:
     import shutil
 
     removed = []
-    folder = Path(folder)
-    try:
-        entries = list(folder.glob(f"{TMP_PREFIX}*-{stem}.*"))
-    except OSError:
-        return removed
-    for entry in entries:
-        pid = entry.name[len(TMP_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or process_alive(int(pid)):
-            continue
+    for entry, _ in dead_writers_leftovers(folder, f"{stem}.*"):
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         else:
@@ -158,13 +165,11 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
         os.close(fd)
 
 
-def check_toml_shape(text: str, max_depth: int = 16, max_line: int = 4000) -> None:
-    """Refuse TOML text that Python's parser would recurse or grow on without bound, before it is parsed: brackets
-    and braces nested deeper than ``max_depth`` (outside strings and comments), or a line longer than
-    ``max_line`` characters (where a key of thousands of dotted parts would hide)."""
-    longest = max((len(line) for line in text.splitlines()), default=0)
-    if longest > max_line:
-        raise TooMuch(f"has a line of {longest:,} characters (at most {max_line:,})")
+def _check_nesting(text: str, max_depth: int, nested: str) -> None:
+    """Refuse text whose brackets and braces nest deeper than ``max_depth`` outside strings and comments, counted
+    before a recursive parser meets them. Strings and comments as TOML has them (basic strings "..." with backslash
+    escapes, literal strings '...', both also tripled; # to the end of the line); JSON's strings are TOML's basic
+    strings, and a quote or # anywhere else stops json's parser before any bracket after it, so one scan serves both."""
     depth, quote, i, n = 0, "", 0, len(text)
     while i < n:
         c = text[i]
@@ -187,33 +192,26 @@ def check_toml_shape(text: str, max_depth: int = 16, max_line: int = 4000) -> No
         elif c in "[{":
             depth += 1
             if depth > max_depth:
-                raise TooMuch(f"nests brackets deeper than {max_depth}")
+                raise TooMuch(f"nests {nested} deeper than {max_depth}")
         elif c in "]}":
             depth = max(0, depth - 1)
         i += 1
+
+
+def check_toml_shape(text: str, max_depth: int = 16, max_line: int = 4000) -> None:
+    """Refuse TOML text that Python's parser would recurse or grow on without bound, before it is parsed: brackets
+    and braces nested deeper than ``max_depth`` (outside strings and comments), or a line longer than
+    ``max_line`` characters (where a key of thousands of dotted parts would hide)."""
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    if longest > max_line:
+        raise TooMuch(f"has a line of {longest:,} characters (at most {max_line:,})")
+    _check_nesting(text, max_depth, "brackets")
 
 
 def check_json_shape(text: str, max_depth: int = 64) -> None:
     """Refuse JSON text nested deeper than ``max_depth`` (arrays and objects, outside strings) before it is parsed:
     Python's parser recurses once a level, and a few kilobytes of brackets reach its limit."""
-    depth, inside, i, n = 0, False, 0, len(text)
-    while i < n:
-        c = text[i]
-        if inside:
-            if c == "\\":
-                i += 2
-                continue
-            if c == '"':
-                inside = False
-        elif c == '"':
-            inside = True
-        elif c in "[{":
-            depth += 1
-            if depth > max_depth:
-                raise TooMuch(f"nests arrays or objects deeper than {max_depth}")
-        elif c in "]}":
-            depth = max(0, depth - 1)
-        i += 1
+    _check_nesting(text, max_depth, "arrays or objects")
 
 
 def read_json(path: Path | str, limit: int, max_depth: int = 64):

@@ -79,13 +79,6 @@ class PixelsAndLatents(NarratedScene):
     most_forward_frames = 9
     twin_walk_seconds = 3.0  # the twin's latent walk in the code box, at least this long
 
-    @staticmethod
-    def latent_at(latents: np.ndarray, position: float) -> np.ndarray:
-        """The walk's latent at a (possibly in-between) step: the blend of its two neighbours."""
-        index = min(int(position), len(latents) - 2) if len(latents) > 1 else 0
-        share = min(max(position - index, 0.0), 1.0) if len(latents) > 1 else 0.0
-        return latents[index] + share * (latents[min(index + 1, len(latents) - 1)] - latents[index])
-
     def tell(self) -> None:
         facts, arrays = self.facts, self.arrays
         source = arrays["source_picture"]
@@ -119,8 +112,8 @@ class PixelsAndLatents(NarratedScene):
         twin_label.next_to(code_box, UP, buff=0.2)
         # The twin's own walk through its latent, step by step, inside the box while "a squeezed code" is spoken.
         limit = value_limit(np.concatenate([arrays["source_latent"].ravel(), arrays["latent_seen"][-1].ravel()]))
-        twin_walk = np.asarray(arrays["latent_seen"], dtype=np.float32)
-        walking = LatentGrids(twin_walk[0], limit, cell=1.0, buff=0.1).move_to(code_box)
+        twin_walk = Film(np.asarray(arrays["latent_seen"], dtype=np.float32), np.arange(len(arrays["latent_seen"])))
+        walking = LatentGrids(twin_walk.frame_at(0), limit, cell=1.0, buff=0.1).move_to(code_box)
         walked = ValueTracker(0.0)
         with self.narrate("opening") as tracker:
             self.play(Write(title), run_time=1.5)
@@ -137,8 +130,8 @@ class PixelsAndLatents(NarratedScene):
                                                        buff=0.1), run_time=1.2)
             self.wait_until_bookmark("code")
             self.play(Create(code_box), FadeIn(code_label, shift=0.1 * UP), FadeIn(walking), run_time=1.0)
-            walking.add_updater(lambda m: m.show(self.latent_at(twin_walk, walked.get_value())))
-            self.play(walked.animate.set_value(len(twin_walk) - 1), rate_func=linear,
+            walking.add_updater(lambda m: m.show(twin_walk.frame_at(walked.get_value())))
+            self.play(walked.animate.set_value(twin_walk.last), rate_func=linear,
                       run_time=max(tracker.get_remaining_duration(), self.twin_walk_seconds))
             walking.clear_updaters()
 

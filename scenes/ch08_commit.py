@@ -152,10 +152,7 @@ class WhenSeedMatters(NarratedScene):
         dot = Dot(chart.point(1, own[0]), radius=0.09, color=style.HIGHLIGHT)
 
         def at_step(position: float) -> np.ndarray:
-            index = min(int(position), steps - 2) if steps > 1 else 0
-            share = position - index if steps > 1 else 0.0
-            height = own[index] + share * (own[min(index + 1, steps - 1)] - own[index])
-            return chart.point(position + 1, height)
+            return chart.point(position + 1, float(np.interp(position, np.arange(steps), own)))
 
         def follow(mobject) -> None:
             mobject.show(guess_layouts.frame_at(walked.get_value()))

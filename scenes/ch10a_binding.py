@@ -183,14 +183,14 @@ class WhichColourGoesWhere(NarratedScene):
         # --- the compass against the word-by-word vectors
         compass = self.distance_bars()
         pieces = self.piece_chart()
-        Group(compass.groups[0], pieces).arrange(DOWN, buff=0.7).move_to(0.35 * DOWN)
+        Group(compass, pieces).arrange(DOWN, buff=0.7).move_to(0.35 * DOWN)
         with self.narrate("compass"):
             self.play(FadeOut(Group(guesses, reads, settled, guess_heading, *marks)), run_time=0.6)
             # Each distance grows as a bar from the left: first the yardstick (changing a colour), then the swap.
             self.wait_until_bookmark("compass")
-            self.play(FadeIn(compass.groups[0][0]), self.grow_bar(compass.groups[0][1][0]), run_time=1.2)
+            self.play(FadeIn(compass[0]), self.grow_bar(compass[1][0]), run_time=1.2)
             self.wait_until_bookmark("swapped")
-            self.play(self.grow_bar(compass.groups[0][1][1]), run_time=1.2)
+            self.play(self.grow_bar(compass[1][1]), run_time=1.2)
             # word by word: under each word piece, how far changing a colour and swapping move its vector
             self.wait_until_bookmark("tokens")
             self.play(FadeIn(pieces.heading), FadeIn(pieces.labels), FadeIn(pieces.key), run_time=0.6)
@@ -480,24 +480,16 @@ class WhichColourGoesWhere(NarratedScene):
         return chart
 
     def distance_bars(self) -> VGroup:
-        """How far the swap moves the pooled vector, against changing one colour (the word pieces' vectors have a
-        chart of their own: piece_chart)."""
-        f = self.facts
-        shares = (f["pooled_swap_share_of_yardstick"],)
-        length = 7.5 / max(100.0, *(float(s.value) for s in shares))  # scene units per percent of the yardstick
-        groups = VGroup()
-        for heading, share in zip(("the compass (pooled vector)",), shares):
-            bars = VGroup()
-            for label, value, colour in (("changing a colour", 100.0, style.MUTED),
-                                         (f"swapping the colour words: {shown(share)}", float(share.value),
-                                          style.HIGHLIGHT)):
-                bar = Rectangle(width=max(0.03, length * value), height=0.5, stroke_width=0, fill_color=colour,
-                                fill_opacity=0.9)
-                name = words(label, size=style.SMALL_SIZE, color=colour).next_to(bar, RIGHT, buff=0.2)
-                bars.add(VGroup(bar, name))
-            bars.arrange(DOWN, buff=0.18, aligned_edge=LEFT)
-            title = words(heading, size=style.LABEL_SIZE).next_to(bars, UP, buff=0.2).align_to(bars, LEFT)
-            groups.add(VGroup(title, bars))
-        groups.arrange(DOWN, buff=0.8, aligned_edge=LEFT)
-        groups.groups = groups
-        return groups
+        """How far the swap moves the pooled vector, against changing one colour: the heading, then the two bars with
+        their words (the word pieces' vectors have a chart of their own: piece_chart)."""
+        share = self.facts["pooled_swap_share_of_yardstick"]
+        length = 7.5 / max(100.0, float(share.value))  # scene units per percent of the yardstick
+        bars = VGroup()
+        for label, value, colour in (("changing a colour", 100.0, style.MUTED),
+                                     (f"swapping the colour words: {shown(share)}", float(share.value), style.HIGHLIGHT)):
+            bar = Rectangle(width=max(0.03, length * value), height=0.5, stroke_width=0, fill_color=colour,
+                            fill_opacity=0.9)
+            bars.add(VGroup(bar, words(label, size=style.SMALL_SIZE, color=colour).next_to(bar, RIGHT, buff=0.2)))
+        bars.arrange(DOWN, buff=0.18, aligned_edge=LEFT)
+        title = words("the compass (pooled vector)", size=style.LABEL_SIZE).next_to(bars, UP, buff=0.2)
+        return VGroup(title.align_to(bars, LEFT), bars)

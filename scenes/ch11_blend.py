@@ -35,7 +35,7 @@ from manim import (
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import CaptionedPicture, Frame, PictureRow, PixelPicture, ValueStrip, value_limit
+from scenes.pictures import CaptionedPicture, Film, Frame, PictureRow, PixelPicture, ValueStrip, value_limit
 from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, words, words_on_baseline
 
 
@@ -64,16 +64,6 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         """Columns to fold a vector of ``width`` numbers into: as many as divide it, up to 16."""
         return next(f for f in (16, 12, 8, 6, 4, 3, 2, 1) if width % f == 0)
 
-    @staticmethod
-    def fraction_at(fractions: np.ndarray, position: float) -> float:
-        return float(np.interp(position, np.arange(len(fractions)), fractions))
-
-    @staticmethod
-    def mix_at(mixes: np.ndarray, position: float) -> np.ndarray:
-        index = min(int(position), len(mixes) - 2) if len(mixes) > 1 else 0
-        share = min(max(position - index, 0.0), 1.0) if len(mixes) > 1 else 0.0
-        return mixes[index] + share * (mixes[min(index + 1, len(mixes) - 1)] - mixes[index])
-
     def tell(self) -> None:
         end_a, end_b = str(self.facts["end_a"].value), str(self.facts["end_b"].value)
         straight, arc = self.arrays["lerp_finals"], self.arrays["slerp_finals"]
@@ -99,11 +89,12 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         row_name = self.row_name("straight path", row)
         # The walk along the straight line: the prompt's numbers mixed from one end's to the other's, as it goes.
         mixes = np.asarray(self.arrays["lerp_pooled"], dtype=np.float64)
+        path = Film(mixes, fractions)  # each point's numbers, and how far along the path it is
         along = ValueTracker(0.0)  # a point's index on the path, possibly between two
         mix_strip = ValueStrip(mixes[0], value_limit(mixes), width=self.mix_size[0], height=self.mix_size[1],
                                fold=self.fold_of(mixes.shape[1])).move_to(self.mix_y * UP)
         mix_frame = Frame(mix_strip, buff=0.03)
-        mix_label = LiveText(lambda: f"the mix: {100 * self.fraction_at(fractions, along.get_value()):.0f}% of the way",
+        mix_label = LiveText(lambda: f"the mix: {100 * path.step_at(along.get_value()):.0f}% of the way",
                              size=style.SMALL_SIZE, color=style.HIGHLIGHT)
         mix_label.next_to(mix_frame, UP, buff=0.15)
         between.shift((picture_a.frame.get_bottom()[1] + self.line_lift - between.get_y()) * UP)
@@ -111,12 +102,11 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         with self.narrate("path") as tracker:
             self.play(Create(between), FadeIn(walker), FadeIn(mix_strip), Create(mix_frame), FadeIn(mix_label),
                       run_time=1.0)
-            mix_strip.add_updater(lambda m: m.show(self.mix_at(mixes, along.get_value())))
-            walker.add_updater(lambda m: m.move_to(between.point_from_proportion(
-                self.fraction_at(fractions, along.get_value()))))
+            mix_strip.add_updater(lambda m: m.show(path.frame_at(along.get_value())))
+            walker.add_updater(lambda m: m.move_to(between.point_from_proportion(path.step_at(along.get_value()))))
             mix_label.add_updater(lambda m: m.refresh())
             seconds = max(tracker.time_until_bookmark("strip") - 0.2, 1 / config.frame_rate)
-            self.play(along.animate.set_value(len(mixes) - 1), rate_func=linear, run_time=min(seconds, 5.0))
+            self.play(along.animate.set_value(path.last), rate_func=linear, run_time=min(seconds, 5.0))
             for mobject in (mix_strip, walker, mix_label):
                 mobject.clear_updaters()
             self.wait_until_bookmark("strip")

@@ -190,11 +190,12 @@ class Film:
         return index, position - index
 
     def frame_at(self, position: float) -> np.ndarray:
+        """The frame at ``position``; between two, their blend (rounded for pictures, as is for numbers)."""
         index, t = self._between(position)
         if t == 0 or self.last == 0:
             return self.frames[index]
         mixed = (1 - t) * self.frames[index].astype(np.float32) + t * self.frames[index + 1].astype(np.float32)
-        return np.round(mixed).astype(np.uint8)
+        return np.round(mixed).astype(np.uint8) if self.frames.dtype == np.uint8 else mixed
 
     def step_at(self, position: float) -> float:
         return float(np.interp(np.clip(position, 0, self.last), np.arange(len(self.timesteps)), self.timesteps))
