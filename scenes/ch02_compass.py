@@ -14,25 +14,34 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    ArcBetweenPoints,
+    Arrow,
     Create,
+    DashedLine,
     FadeIn,
     FadeOut,
     FadeTransform,
     Flash,
     Group,
+    GrowArrow,
+    GrowFromCenter,
+    GrowFromEdge,
     Indicate,
     LaggedStart,
+    Rectangle,
     Transform,
+    ValueTracker,
     VGroup,
     Write,
     config,
+    linear,
 )
 
 from scenes import style
 from scenes.charts import LabelledMap, object_colour_of
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Frame, TokenStrip, ValueKey, ValueStrip, value_limit
+from scenes.pictures import Frame, PixelPicture, TokenStrip, ValueKey, ValueStrip, value_limit
 from scenes.words import ChapterTitle, PromptBox, words
 
 
@@ -67,7 +76,9 @@ class Compass(NarratedScene):
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
             self.wait_until_bookmark("prompt")
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(prompt), run_time=1.0)
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), Create(prompt.box), run_time=1.0)
+            # the prompt is written out while the narration says what must become of it
+            self.play_along(Write(prompt.text), most=3.0)
 
         # --- tokens
         strip = TokenStrip([self.token_name(t) for t in tokens], states, height=self.strip_height,
@@ -77,10 +88,10 @@ class Compass(NarratedScene):
         marker_labels = [label for token, label in zip(tokens, strip.labels) if token in self.marker_names]
         with self.narrate("tokens"):
             self.wait_until_bookmark("cut")
-            self.play(self.letters_to_tokens(prompt.text, word_labels), FadeOut(prompt.box), run_time=1.4)
+            self.play_along(self.letters_to_tokens(prompt.text, word_labels), FadeOut(prompt.box), most=3.0)
             self.wait_until_bookmark("markers")
-            self.play(LaggedStart(*(FadeIn(m, scale=1.3) for m in marker_labels), lag_ratio=0.3),
-                      *(m.animate.set_color(style.MUTED) for m in marker_labels), run_time=1.0)
+            self.play_along(LaggedStart(*(FadeIn(m, scale=1.6) for m in marker_labels), lag_ratio=0.5),
+                            *(m.animate.set_color(style.MUTED) for m in marker_labels), most=2.5)
 
         # --- every token a vector of numbers
         # At the bottom, below the numbers that will be written under one column.
@@ -92,17 +103,43 @@ class Compass(NarratedScene):
         callout = VGroup(values, count).arrange(DOWN, buff=0.12)
         # Under the token's column, as if its numbers were read off the strip.
         callout.next_to(strip.frames[focus], DOWN, buff=0.25)
+        # Each token's list is written out number by number (the cells fill from the first), then the colours are
+        # told apart: the numbers below zero alone, then those above zero alone, then all of them again.
+        written = ValueTracker(0.0)
+        sign = ValueTracker(0.0)  # -1: only the numbers below zero; +1: only those above; 0: all
+
+        def shown_values(row: np.ndarray) -> np.ndarray:
+            values = np.where(np.arange(row.size) < written.get_value() * row.size, row, 0.0)
+            if sign.get_value() < -0.5:
+                return np.minimum(values, 0.0)
+            if sign.get_value() > 0.5:
+                return np.maximum(values, 0.0)
+            return values
+
+        for s, row in zip(strip.strips, states):
+            s.show(shown_values(row))
+            s.add_updater(lambda m, row=row: m.show(shown_values(row)))
+        links = self.context_links(strip.labels)
         with self.narrate("vectors"):
             self.wait_until_bookmark("vectors")
-            self.play(LaggedStart(*(FadeIn(Group(s, f)) for s, f in zip(strip.strips, strip.frames)),
-                                  lag_ratio=0.12), run_time=1.6)
+            self.add(*strip.strips)
+            self.play(FadeIn(strip.frames), run_time=0.6)
+            self.play_along(written.animate.set_value(1.0), rate_func=linear)
             self.wait_until_bookmark("colours")
-            self.play(FadeIn(key, shift=0.15 * UP), run_time=0.8)
+            self.play(FadeIn(key.bar), FadeIn(key.frame), FadeIn(key.negative, shift=0.15 * UP),
+                      sign.animate.set_value(-1.0), run_time=0.8)
+            self.wait_until_bookmark("above")
+            self.play(FadeIn(key.positive, shift=0.15 * UP), sign.animate.set_value(1.0), run_time=0.8)
+            self.play_along(sign.animate.set_value(0.0), least=0.3, most=1.0)
+            for s in strip.strips:
+                s.clear_updaters()
             self.wait_until_bookmark("numbers")
             self.play(Indicate(strip.frames[focus], color=style.HIGHLIGHT, scale_factor=1.05),
                       FadeIn(callout, shift=0.1 * RIGHT), run_time=1.0)
             self.wait_until_bookmark("context")
-            self.play(Indicate(strip.labels, color=style.HIGHLIGHT, scale_factor=1.1), run_time=1.2)
+            # every word reads every other: the links between the tokens are drawn while that is said
+            self.play_along(LaggedStart(*(Create(link) for link in links), lag_ratio=0.15),
+                            Indicate(strip.labels, color=style.HIGHLIGHT, scale_factor=1.1), most=3.5)
 
         # --- one pooled vector
         pooled_values = walk.arrays["pooled"]
@@ -114,18 +151,26 @@ class Compass(NarratedScene):
         pooled_note = words("average, scaled to length one", size=style.SMALL_SIZE, color=style.MUTED)
         pooled_note.next_to(pooled_frame, DOWN, buff=0.2)
         centre = pooled.get_center()
+        needle = Arrow(pooled_frame.get_right(), pooled_frame.get_right() + 2.2 * RIGHT, buff=0.15,
+                       color=style.HIGHLIGHT, stroke_width=6)
         with self.narrate("pooled"):
-            self.play(FadeOut(callout), FadeOut(key), run_time=0.5)
+            self.play(FadeOut(callout), FadeOut(key), FadeOut(links), run_time=0.5)
+            # the image model listens to every column: each lights up in turn
+            self.play_along(LaggedStart(*(Indicate(VGroup(strip.frames[i], strip.labels[i]), color=style.HIGHLIGHT, scale_factor=1.08)
+                                          for i in range(len(tokens))), lag_ratio=0.35), most=4.0)
             self.wait_until_bookmark("average")
-            self.play(*(Group(s, f).animate.move_to(centre).set_opacity(0.25)
-                        for s, f in zip(strip.strips, strip.frames)),
-                      FadeOut(strip.labels, shift=0.3 * UP), run_time=1.4)
+            self.play_along(*(Group(s, f).animate.move_to(centre).set_opacity(0.25)
+                              for s, f in zip(strip.strips, strip.frames)),
+                            FadeOut(strip.labels, shift=0.3 * UP), least=1.4, most=2.4, leave=1.2)
             self.play(FadeIn(pooled), FadeIn(pooled_frame), FadeOut(Group(*strip.strips, strip.frames)),
                       run_time=0.8)
             self.wait_until_bookmark("one")
-            self.play(FadeIn(pooled_name, shift=0.15 * DOWN), FadeIn(pooled_note, shift=0.15 * UP), run_time=0.8)
+            self.play_along(FadeIn(pooled_name, shift=0.15 * DOWN), FadeIn(pooled_note, shift=0.15 * UP),
+                            most=2.0)
             self.wait_until_bookmark("compass")
-            self.play(Indicate(pooled_frame, color=style.HIGHLIGHT, scale_factor=1.05), run_time=1.0)
+            # the compass: one direction, pointing where the walk should go
+            self.play_along(Indicate(pooled_frame, color=style.HIGHLIGHT, scale_factor=1.05), GrowArrow(needle),
+                            most=2.0)
 
         # --- a map of many prompts
         prompt_map = self.prompt_map(self.arrays, prompt_text)
@@ -137,22 +182,28 @@ class Compass(NarratedScene):
         map_note = words(f"{shown(self.facts['atlas_count'])} prompts, flattened to two directions",
                          size=style.SMALL_SIZE, color=style.MUTED).next_to(prompt_map.border, DOWN, buff=0.15)
         pooled_column = Group(pooled, pooled_frame, pooled_name, pooled_note)
+        directions, kept = self.map_directions(prompt_map)
         with self.narrate("map"):
             self.wait_until_bookmark("map")
-            self.play(pooled_column.animate.scale(0.8).move_to(self.pooled_center), run_time=1.0)
+            self.play(pooled_column.animate.scale(0.8).move_to(self.pooled_center), FadeOut(needle), run_time=1.0)
             self.play(Create(prompt_map.border), run_time=0.6)
             self.play(FadeTransform(pooled_frame.copy(), walk_dot), FadeIn(walk_label), run_time=1.0)
             # the prompts arrive as they are named: the objects alone, then in every colour, then in every setting
             for mark, kind in (("many", "alone"), ("coloured", "colour"), ("settings", "setting")):
                 self.wait_until_bookmark(mark)
                 arriving = [d for d, k in zip(atlas_dots, kinds) if k == kind]
-                if arriving:
-                    self.play(LaggedStart(*(FadeIn(d, scale=0.5) for d in arriving), lag_ratio=0.03), run_time=1.0)
+                if arriving:  # each prompt's dot grows in where it lands, while the kind is named
+                    self.play_along(LaggedStart(*(GrowFromCenter(d) for d in arriving), lag_ratio=0.05),
+                                    least=1.0, most=3.0, leave=0.3)
             self.wait_until_bookmark("flatten")
-            self.play(FadeIn(map_note), run_time=0.6)
+            # the two directions the prompts differ most in, across the map, and the share of their spread kept
+            self.play_along(Create(directions), FadeIn(map_note), most=3.0)
+            self.wait_until_bookmark("keeps")
+            self.play_along(FadeIn(kept.track), GrowFromEdge(kept.bar, LEFT), FadeIn(kept.label), most=2.5)
             self.wait_until_bookmark("together")
-            self.play(LaggedStart(*(FadeIn(prompt_map.label_of[i]) for i in prompt_map.label_of
-                                    if i != len(prompt_map.dots) - 1), lag_ratio=0.15), run_time=1.6)
+            self.play_along(FadeOut(kept), FadeOut(directions),
+                            LaggedStart(*(FadeIn(prompt_map.label_of[i], scale=1.4) for i in prompt_map.label_of
+                                          if i != len(prompt_map.dots) - 1), lag_ratio=0.15), most=4.0)
 
         # --- measured, not just seen
         readouts = self.readouts(self.facts, prompt_map)
@@ -160,26 +211,80 @@ class Compass(NarratedScene):
         first_object = objects[0]
         other_object = next((o for o in objects if o != first_object), first_object)
         same_cluster = VGroup(*(d for d, o in zip(atlas_dots, objects) if o == first_object))
+        clusters = [VGroup(*(d for d, o in zip(atlas_dots, objects) if o == name)) for name in dict.fromkeys(objects)]
         other_cluster = VGroup(*(d for d, o in zip(atlas_dots, objects) if o == other_object))
         with self.narrate("measured"):
             self.play(FadeOut(pooled_note), FadeOut(pooled_name), Group(pooled, pooled_frame).animate.set_opacity(0),
                       run_time=0.6)
             self.remove(pooled, pooled_frame)
             self.wait_until_bookmark("neighbour")
-            self.play(FadeIn(readouts.neighbour, shift=0.1 * UP), run_time=0.8)
+            # object by object, the prompts whose nearest neighbours share their object light up together
+            self.play_along(FadeIn(readouts.neighbour, shift=0.1 * UP),
+                            LaggedStart(*(Indicate(cluster, color=style.HIGHLIGHT, scale_factor=1.6)
+                                          for cluster in clusters), lag_ratio=0.4), most=4.0)
             self.wait_until_bookmark("alike")
-            self.play(FadeIn(readouts.alike_title, shift=0.1 * UP), FadeIn(readouts.same, shift=0.1 * UP),
-                      Indicate(same_cluster, color=style.HIGHLIGHT, scale_factor=1.3), run_time=1.0)
+            self.play_along(FadeIn(readouts.alike_title, shift=0.1 * UP),
+                            FadeIn(readouts.same, shift=0.1 * UP),
+                            Indicate(same_cluster, color=style.HIGHLIGHT, scale_factor=1.6), most=2.5)
             self.wait_until_bookmark("unlike")
-            self.play(FadeIn(readouts.other, shift=0.1 * UP),
-                      Indicate(VGroup(same_cluster, other_cluster), color=style.HIGHLIGHT, scale_factor=1.3),
-                      run_time=1.0)
+            self.play_along(FadeIn(readouts.other, shift=0.1 * UP),
+                            Indicate(VGroup(same_cluster, other_cluster), color=style.HIGHLIGHT, scale_factor=1.6),
+                            most=2.5)
 
+        # a prompt is a direction: an arrow from the middle of the map to it, and to its nearest neighbours
+        middle = prompt_map.to_scene(np.asarray(self.arrays["atlas_xy"], dtype=float).mean(axis=0))
+        own_arrow = Arrow(middle, walk_dot.get_center(), buff=0.05, color=style.HIGHLIGHT, stroke_width=5)
+        nearby = np.argsort(np.linalg.norm(self.arrays["atlas_xy"] - np.asarray(self.arrays["walk_prompt_xy"]).reshape(1, 2),
+                                           axis=1))[:3]
+        near_arrows = VGroup(*(Arrow(middle, atlas_dots[i].get_center(), buff=0.05, color=style.MUTED, stroke_width=3)
+                               for i in nearby))
+        start = self.captures["walk"].arrays["trajectory_pictures"][0]
+        start_noise = PixelPicture(start, height=3.2).move_to(self.map_center)
+        start_frame = Frame(start_noise, color=style.NOISE)
+        start_name = words("a place to start?", size=style.LABEL_SIZE, color=style.NOISE)
+        start_name.next_to(start_frame, DOWN, buff=0.2)
+        everything = Group(*(m for m in self.mobjects if m is not title))
         with self.narrate("closing"):
+            self.play_along(GrowArrow(own_arrow), Flash(walk_dot, color=style.HIGHLIGHT, flash_radius=0.35),
+                            most=2.0)
             self.wait_until_bookmark("points")
-            self.play(Flash(walk_dot, color=style.HIGHLIGHT, flash_radius=0.35), run_time=1.0)
+            self.play_along(LaggedStart(*(GrowArrow(a) for a in near_arrows), lag_ratio=0.3), most=2.5)
+            self.wait_until_bookmark("start")
+            self.play(FadeOut(everything), FadeOut(own_arrow), FadeOut(near_arrows), run_time=0.8)
+            self.play_along(FadeIn(start_noise, scale=0.6), Create(start_frame), FadeIn(start_name), most=2.0)
 
     # --- pieces of the chapter
+
+    @staticmethod
+    def context_links(labels: VGroup) -> VGroup:
+        """Arcs above the tokens' labels, one between every pair: each token's numbers are read with every other's."""
+        links = VGroup()
+        for i in range(len(labels)):
+            for j in range(i + 1, len(labels)):
+                start, end = labels[i].get_top() + 0.1 * UP, labels[j].get_top() + 0.1 * UP
+                links.add(ArcBetweenPoints(start, end, angle=-0.8, color=style.HIGHLIGHT,
+                                           stroke_width=2, stroke_opacity=0.7))
+        return links
+
+    def map_directions(self, prompt_map: LabelledMap) -> tuple[VGroup, VGroup]:
+        """The map's two directions as lines across it, and a bar of the share of the prompts' spread they keep."""
+        border = prompt_map.border
+        middle = border.get_center()
+        across = DashedLine(border.get_left(), border.get_right(), color=style.MUTED, stroke_width=2)
+        up = DashedLine(border.get_bottom(), border.get_top(), color=style.MUTED, stroke_width=2)
+        directions = VGroup(across, up).move_to(middle)
+        total = float(self.facts["prompt_map_variance"].value) / 100.0
+        track = Rectangle(width=3.0, height=0.22, color=style.FAINT, stroke_width=style.FRAME_STROKE)
+        bar = Rectangle(width=max(3.0 * min(total, 1.0), 0.02), height=0.22, stroke_width=0,
+                        fill_color=style.HIGHLIGHT, fill_opacity=0.9)
+        label = words(f"{shown(self.facts['prompt_map_variance'])} of the spread kept", size=style.SMALL_SIZE,
+                      color=style.INK)
+        track.next_to(border, UP, buff=0.2).align_to(border, RIGHT).shift(0.2 * LEFT)
+        bar.align_to(track, LEFT).set_y(track.get_y())
+        label.next_to(track, LEFT, buff=0.2)
+        kept = VGroup(track, bar, label)
+        kept.track, kept.bar, kept.label = track, bar, label
+        return directions, kept
 
     def token_name(self, token: str) -> str:
         """A token as the film writes it: markers named, and the tokenizer's word-piece signs dropped."""

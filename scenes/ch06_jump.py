@@ -12,6 +12,7 @@ from manim import (
     DOWN,
     LEFT,
     ORIGIN,
+    RIGHT,
     UP,
     Create,
     FadeIn,
@@ -20,17 +21,19 @@ from manim import (
     Indicate,
     LaggedStart,
     Line,
+    ReplacementTransform,
     SurroundingRectangle,
     ValueTracker,
     VGroup,
     Write,
+    config,
     linear,
 )
 
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Frame, PictureColumns, PixelPicture
+from scenes.pictures import Film, Frame, PictureColumns, PixelPicture
 from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, words
 
 
@@ -70,7 +73,7 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
             self.play(FadeIn(prompt, shift=0.15 * DOWN), FadeIn(guess), Create(guess_frame), FadeIn(guess_label),
                       run_time=1.0)
             self.wait_until_bookmark("jump")
-            self.play(Indicate(guess_frame, color=style.HIGHLIGHT, scale_factor=1.05), run_time=1.0)
+            self.play_along(Indicate(guess_frame, color=style.HIGHLIGHT, scale_factor=1.05), least=1.0, most=2.0)
 
         # --- many finished pictures
         finals = self.finals_grid(self.arrays["finals"])
@@ -78,8 +81,8 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
         finals_label.next_to(finals, UP, buff=0.2)
         with self.narrate("finals"):
             self.wait_until_bookmark("walks")
-            self.play(LaggedStart(*(FadeIn(cell) for cell in finals.cells), lag_ratio=0.04), FadeIn(finals_label),
-                      run_time=2.5)
+            self.play_along(LaggedStart(*(FadeIn(cell, scale=0.6) for cell in finals.cells), lag_ratio=0.06),
+                            FadeIn(finals_label), least=2.5, most=6.0)
 
         # --- their average
         mean = PixelPicture(self.arrays["mean_of_finals_picture"], height=self.big_height).move_to(self.mean_center)
@@ -98,7 +101,7 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
             self.remove(*finals.cells)
             self.wait_until_bookmark("compare")
             near = self.distance_between(guess_frame, mean_frame, f"{shown(self.facts['first_guess_to_mean'])} apart")
-            self.play(Create(near.line), FadeIn(near.text), run_time=0.8)
+            self.play_along(Create(near.line), FadeIn(near.text), least=0.8, most=2.0)
             self.wait_until_bookmark("single")
             self.play(FadeIn(final), Create(final_frame), FadeIn(final_label), run_time=0.8)
             far = self.distance_between(mean_frame, final_frame, f"{shown(self.facts['final_to_mean'])} apart",
@@ -141,12 +144,18 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
                       *(frame.animate.move_to(self.guess_center).set_stroke(opacity=0.0) for _, frame in pour.cells),
                       Indicate(guess_frame, color=style.HIGHLIGHT, scale_factor=1.04), run_time=1.6)
             self.remove(*pour.cells)
+            # the camera goes close: into the blur of the first guess, then across to a finished picture's edges
+            camera = self.camera.frame
             self.wait_until_bookmark("blur")
             self.play(FadeIn(sharpness[0]), FadeIn(sharpness[1]), run_time=0.8)
+            self.play_along(camera.animate.set(width=0.5 * config.frame_width).move_to(
+                Group(guess, sharpness[0])), least=1.0, most=2.5)
             self.wait_until_bookmark("sharp")
             self.play(FadeIn(sharpness[2]), run_time=0.6)
+            self.play_along(camera.animate.move_to(Group(final, sharpness[2])), least=1.0, most=2.5)
             self.wait_until_bookmark("measure")
-            self.play(FadeIn(meaning), run_time=0.6)
+            self.play(camera.animate.set(width=config.frame_width).move_to(ORIGIN), run_time=1.0)
+            self.play_along(FadeIn(meaning), least=0.6, most=1.5)
 
         # --- walks of a few to many steps
         ladder = self.ladder(self.arrays["ladder_steps"], self.arrays["ladder_finals"], self.arrays["ladder_sharpness_mean"])
@@ -154,22 +163,46 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
             self.play(FadeOut(Group(guess, guess_frame, guess_label, mean, mean_frame, mean_label, final, final_frame,
                                     final_label, near, far, *sharpness, meaning)), run_time=0.8)
             self.wait_until_bookmark("ladder")
-            self.play(LaggedStart(*(FadeIn(column) for column in ladder.columns), lag_ratio=0.25), run_time=2.5)
+            self.play_along(LaggedStart(*(FadeIn(column, shift=0.3 * RIGHT) for column in ladder.columns),
+                                        lag_ratio=0.3), least=2.5, most=4.0)
             self.wait_until_bookmark("one")
-            self.play(FadeIn(ladder.scores[0]), Indicate(ladder.columns[0], color=style.HIGHLIGHT, scale_factor=1.03),
-                      run_time=1.0)
+            one_box = SurroundingRectangle(ladder.columns[0], color=style.HIGHLIGHT, buff=0.08)
+            two_box = SurroundingRectangle(ladder.columns[1], color=style.HIGHLIGHT, buff=0.08)
+            self.play_along(FadeIn(ladder.scores[0]), Create(one_box), least=1.0, most=2.0)
             self.wait_until_bookmark("two")
-            self.play(FadeIn(ladder.scores[1]), Indicate(ladder.columns[1], color=style.HIGHLIGHT, scale_factor=1.03),
-                      run_time=1.0)
+            # two steps beside the longest walks: edges, but not yet where those end
+            self.play(FadeIn(ladder.scores[1]), ReplacementTransform(one_box, two_box), run_time=1.0)
+            longest_box = SurroundingRectangle(ladder.columns[-1], color=style.MODEL, buff=0.08)
+            self.play_along(Create(longest_box), least=1.0, most=2.5)
             self.wait_until_bookmark("clean")
-            self.play(LaggedStart(*(FadeIn(score) for score in ladder.scores[2:]), lag_ratio=0.3), run_time=1.5)
+            self.play_along(FadeOut(two_box), FadeOut(longest_box), LaggedStart(*(FadeIn(score, shift=0.2 * UP) for score in ladder.scores[2:]),
+                                                          lag_ratio=0.4), least=1.5, most=4.0)
 
         jump_box = SurroundingRectangle(ladder.columns[0], color=style.NOISE, buff=0.1)
-        walk_box = SurroundingRectangle(Group(*ladder.columns[2:]), color=style.MODEL, buff=0.1)
+        # the walk's own guess at every step, sharper each time: the layout first, then the details
+        walk = self.captures["walk"].arrays
+        guesses = Film(walk["predicted_clean_pictures"], np.arange(1, len(walk["predicted_clean_pictures"]) + 1))
+        sharpening = PixelPicture(guesses.frame_at(0), height=4.2).move_to(self.mean_center + 0.3 * DOWN)
+        sharpening_frame = Frame(sharpening, color=style.MODEL)
+        sharpening_label = words(f"each step's guess for \u201c{self.captures['walk'].facts['prompt'].value}\u201d",
+                                 size=style.LABEL_SIZE, color=style.MODEL)
+        sharpening_label.next_to(sharpening_frame, UP, buff=0.2)
+        step = ValueTracker(0.0)
+        counter = LiveText(lambda: f"step {round(guesses.step_at(step.get_value()))} of {guesses.last + 1}",
+                           size=style.SMALL_SIZE, color=style.MUTED)
+        counter.next_to(sharpening_frame, DOWN, buff=0.2)
         with self.narrate("end"):
-            self.play(Create(jump_box), run_time=0.8)
+            self.play_along(Create(jump_box), least=0.8, most=2.0)
             self.wait_until_bookmark("steps")
-            self.play(FadeOut(jump_box), Create(walk_box), run_time=1.0)
+            self.play(FadeOut(Group(jump_box, ladder, *ladder.scores, prompt)), FadeIn(sharpening), Create(sharpening_frame),
+                      FadeIn(sharpening_label), FadeIn(counter), run_time=0.8)
+            sharpening.add_updater(lambda m: m.show(guesses.frame_at(step.get_value())))
+            counter.add_updater(lambda m: m.refresh())
+            # slow where the guess changes most, early: the layout first, then the details
+            self.play_along(step.animate.set_value(guesses.last), rate_func=lambda t: t * t, least=2.0, most=8.0,
+                            leave=0.3)
+            sharpening.clear_updaters()
+            counter.clear_updaters()
 
     # --- pieces of the chapter
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 from manim import (
     DOWN,
+    LEFT,
+    ORIGIN,
+    RIGHT,
     UP,
     BackgroundRectangle,
     Create,
@@ -17,13 +20,17 @@ from manim import (
     FadeIn,
     FadeOut,
     Group,
+    GrowFromCenter,
+    GrowFromEdge,
     Indicate,
     LaggedStart,
     Line,
     Polygon,
+    Rectangle,
     ReplacementTransform,
     VGroup,
     Write,
+    config,
 )
 
 from pipeline.contract import Capture
@@ -96,21 +103,32 @@ class WherePromptPoints(NarratedScene):
             self.play(Write(title), run_time=1.5)
             self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
             self.wait_until_bookmark("prompt")
-            self.play(FadeIn(typed, shift=0.2 * UP), run_time=0.8)
+            self.play_along(Write(typed), least=0.8, most=2.5)
             self.wait_until_bookmark("vector")
-            self.play(ReplacementTransform(typed, strip_label), FadeIn(strip), Create(strip_frame), run_time=1.0)
+            self.play_along(ReplacementTransform(typed, strip_label), FadeIn(strip, shift=0.5 * DOWN),
+                            Create(strip_frame), least=1.0, most=2.0)
             self.wait_until_bookmark("count")
-            self.play(FadeIn(strip_count, shift=0.1 * UP), run_time=0.6)
+            self.play_along(FadeIn(strip_count, shift=0.1 * UP), least=0.6, most=1.5)
 
         not_equal = words("\u2260", size=style.TITLE_SIZE * 1.4, color=style.HIGHLIGHT)
         not_equal.move_to((strip_frame.get_right() + picture_frame.get_left()) / 2)
+        # the two lists' lengths side by side, to scale: 384 numbers against 3072
+        lengths = self.list_lengths(strip_frame, picture_frame)
+        camera = self.camera.frame
         with self.narrate("spaces"):
             self.wait_until_bookmark("picture")
-            self.play(FadeIn(picture), Create(picture_frame), FadeIn(picture_label), run_time=1.0)
+            self.play_along(FadeIn(picture, scale=0.7), Create(picture_frame), FadeIn(picture_label), least=1.0,
+                            most=1.8)
             self.wait_until_bookmark("count")
+            # the camera goes into the picture's corner: every pixel is three numbers, its red, green and blue
             self.play(FadeIn(picture_count, shift=0.1 * UP), run_time=0.6)
+            self.play_along(camera.animate.set(width=0.3 * config.frame_width).move_to(
+                picture.get_corner(UP + LEFT) + np.array([0.9, -0.5, 0.0])), least=1.0, most=3.0)
             self.wait_until_bookmark("different")
-            self.play(FadeIn(not_equal, scale=0.6), run_time=0.8)
+            self.play(camera.animate.set(width=config.frame_width).move_to(ORIGIN), FadeIn(not_equal, scale=0.6),
+                      run_time=1.2)
+            self.play_along(*(GrowFromEdge(bar, LEFT) for bar in lengths.bars), FadeIn(lengths.labels),
+                            least=1.0, most=3.0)
 
         # --- the map of prompts: the prompt is one point
         prompt_map = self.prompt_map(self.arrays, prompt)
@@ -129,13 +147,13 @@ class WherePromptPoints(NarratedScene):
                           color=style.MUTED).next_to(prompt_map.border, DOWN, buff=0.12)
         with self.narrate("prompts"):
             self.play(FadeOut(Group(strip, strip_frame, strip_count, picture, picture_frame, picture_label,
-                                    picture_count, not_equal)),
+                                    picture_count, not_equal, lengths)),
                       strip_label.animate.move_to(prompt_heading).set_opacity(0), run_time=0.8)
             self.remove(strip_label)
             self.play(Create(prompt_map.border), FadeIn(prompt_heading), run_time=0.8)
             self.wait_until_bookmark("atlas")
-            self.play(LaggedStart(*(FadeIn(d) for d in prompt_map.dots), lag_ratio=0.01), FadeIn(prompt_map.labels),
-                      run_time=1.5)
+            self.play_along(LaggedStart(*(GrowFromCenter(d) for d in prompt_map.dots), lag_ratio=0.02),
+                            FadeIn(prompt_map.labels), least=1.5, most=3.5)
             self.wait_until_bookmark("together")
             # the prompts that name our prompt's object light up: one cluster
             kin = [i for i, o in enumerate(objects) if o == objects[here] and i != here]
@@ -146,8 +164,8 @@ class WherePromptPoints(NarratedScene):
                         for i, colour, opacity in kin_before),
                       LaggedStart(*(Create(link) for link in links), lag_ratio=0.01), FadeIn(links_key), run_time=2.0)
             self.wait_until_bookmark("one")
-            self.play(Indicate(prompt_map.dots[here], color=style.HIGHLIGHT, scale_factor=2.5),
-                      Indicate(prompt_map.label_of[here], color=style.HIGHLIGHT), run_time=1.2)
+            self.play_along(Indicate(prompt_map.dots[here], color=style.HIGHLIGHT, scale_factor=2.5),
+                            Indicate(prompt_map.label_of[here], color=style.HIGHLIGHT), least=1.2, most=2.5)
 
         # --- the map of pictures: the same prompt is a whole region
         finals = jump.arrays["finals"]
@@ -173,7 +191,7 @@ class WherePromptPoints(NarratedScene):
             self.play(LaggedStart(*(FadeIn(t, scale=0.5) for t in thumbnails), lag_ratio=0.05), FadeIn(region_label),
                       FadeOut(others_label), run_time=2.5)
             self.wait_until_bookmark("outline")
-            self.play(Create(outline), run_time=1.2)
+            self.play_along(Create(outline), least=1.2, most=3.0)
 
         # --- the middle of the region
         mean = PixelPicture(jump.arrays["mean_of_finals_picture"], height=self.mean_height)
@@ -192,14 +210,35 @@ class WherePromptPoints(NarratedScene):
             mean_card = BackgroundRectangle(mean_label, color=style.BACKGROUND, fill_opacity=0.9, buff=0.06)
             self.play(FadeIn(mean_card), FadeIn(mean_label), run_time=0.5)
             self.wait_until_bookmark("blur")
+            # close to the average, where the blur shows
             self.play(FadeIn(sharpness, shift=0.1 * UP), run_time=0.6)
+            self.play_along(camera.animate.set(width=0.35 * config.frame_width).move_to(mean_group), least=1.0,
+                            most=3.0)
 
         with self.narrate("end"):
+            self.play_along(camera.animate.set(width=config.frame_width).move_to(ORIGIN), least=1.0, most=2.5)
             self.wait_until_bookmark("seed")
             self.play(FadeOut(mean_group), FadeOut(mean_label), FadeOut(mean_card), *(fade for t in thumbnails for fade in fade_to(t, 1.0)),
                       run_time=1.0)
             self.play(LaggedStart(*(Indicate(t, color=style.SIGNAL, scale_factor=1.6) for t in thumbnails[:6]),
                                   lag_ratio=0.3), run_time=2.0)
+
+    def list_lengths(self, strip_frame, picture_frame) -> VGroup:
+        """Two bars along the bottom, one per list, their lengths in proportion to how many numbers each holds."""
+        counts = [float(self.facts[name].value) for name in ("prompt_numbers", "picture_numbers")]
+        longest = 10.0 / max(max(counts), 1.0)
+        bars, labels = VGroup(), VGroup()
+        for index, (count, colour, name) in enumerate(zip(counts, (style.MODEL, style.SIGNAL),
+                                                          ("prompt_numbers", "picture_numbers"))):
+            bar = Rectangle(width=max(count * longest, 0.05), height=0.2, stroke_width=0, fill_color=colour,
+                            fill_opacity=0.9)
+            bar.move_to(np.array([-5.6, -3.0 - 0.42 * index, 0.0]), aligned_edge=LEFT)
+            bars.add(bar)
+            labels.add(words(shown(self.facts[name]), size=style.SMALL_SIZE, color=colour).next_to(bar, RIGHT,
+                                                                                                    buff=0.15))
+        lengths = VGroup(bars, labels)
+        lengths.bars, lengths.labels = bars, labels
+        return lengths
 
     @staticmethod
     def nearest_links(the_map: LabelledMap, objects: list[str]) -> VGroup:

@@ -15,11 +15,14 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Create,
     FadeIn,
     FadeOut,
+    FadeTransform,
     Group,
     Indicate,
     LaggedStart,
+    SurroundingRectangle,
     ValueTracker,
     VGroup,
     Write,
@@ -91,21 +94,25 @@ class Guidance(ReadsTheJudge, NarratedScene):
             self.play(Write(title), run_time=1.2)
             self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.6)
             self.wait_until_bookmark("two")
-            self.play(FadeIn(two, shift=0.2 * UP), run_time=0.8)
+            self.play_along(FadeIn(two, shift=0.2 * UP), least=0.8, most=1.5)
 
         with self.narrate("two_guesses"):
             self.wait_until_bookmark("with")
-            self.play(FadeOut(two), FadeIn(pictures["with"]), FadeIn(frames["with"]), FadeIn(labels["with"]),
-                      FadeIn(prompt), FadeIn(counter), run_time=0.8)
+            self.play_along(FadeOut(two), FadeIn(pictures["with"], scale=0.7), FadeIn(frames["with"]),
+                            FadeIn(labels["with"]), FadeIn(prompt), FadeIn(counter), least=0.8, most=2.0)
             self.wait_until_bookmark("without")
-            self.play(FadeIn(pictures["without"]), FadeIn(frames["without"]), FadeIn(labels["without"]),
-                      run_time=0.8)
+            self.play_along(FadeIn(pictures["without"], scale=0.7), FadeIn(frames["without"]),
+                            FadeIn(labels["without"]), least=0.8, most=2.0)
             self.wait_until_bookmark("difference")
+            # one guess taken from the other: both slide into the place of what is left
             self.play(FadeIn(minus), FadeIn(equals), run_time=0.5)
-            self.play(FadeIn(pictures["difference"]), FadeIn(frames["difference"]),
-                      FadeIn(labels["difference"]), run_time=0.8)
+            taken = [pictures[name].copy() for name in ("with", "without")]
+            self.play_along(*(FadeTransform(t, pictures["difference"]) for t in taken), FadeIn(frames["difference"]),
+                            FadeIn(labels["difference"]), least=0.8, most=2.5)
+            self.remove(*taken)
+            self.add(pictures["difference"])
             self.wait_until_bookmark("grey")
-            self.play(FadeIn(grey_note), run_time=0.5)
+            self.play_along(FadeIn(grey_note), least=0.5, most=1.5)
 
         # --- the step the walk takes: without + scale x difference
         scale = shown(self.facts["shown_scale"])
@@ -118,9 +125,13 @@ class Guidance(ReadsTheJudge, NarratedScene):
         bottom_line.to_edge(DOWN, buff=0.3)
         with self.narrate("guided"):
             self.wait_until_bookmark("scale")
-            self.play(FadeIn(rule[0]), FadeIn(rule[1], shift=0.15 * UP), run_time=0.9)
+            self.play_along(Write(rule[0]), FadeIn(rule[1], shift=0.15 * UP), least=0.9, most=2.5)
             self.wait_until_bookmark("guided")
-            self.play(FadeIn(guided), FadeIn(guided_frame), run_time=0.8)
+            # the guess without the prompt and the stretched difference make the guess the walk follows
+            parts = [pictures[name].copy() for name in ("without", "difference")]
+            self.play_along(*(FadeTransform(t, guided) for t in parts), FadeIn(guided_frame), least=0.8, most=2.0)
+            self.remove(*parts)
+            self.add(guided)
 
         # --- the whole walk: the difference fades as the picture settles
         change = LiveText(lambda: f"changes the guess by {self.size_at(size, position.get_value()):.1f}%",
@@ -135,12 +146,13 @@ class Guidance(ReadsTheJudge, NarratedScene):
         last = films["with"].last
         with self.narrate("steps") as tracker:
             self.wait_until_bookmark("first")
-            self.play(FadeIn(change), run_time=0.6)
+            self.play_along(FadeIn(change), Indicate(frames["difference"], color=style.HIGHLIGHT), least=0.6,
+                            most=2.0)
             self.wait_until_bookmark("play")
             walk_time = max(min(self.walk_seconds, tracker.time_until_bookmark("last") - 0.2), 1 / config.frame_rate)
             self.play(position.animate.set_value(last), run_time=walk_time, rate_func=linear)
             self.wait_until_bookmark("last")
-            self.play(Indicate(change, color=style.HIGHLIGHT, scale_factor=1.15), run_time=0.8)
+            self.play_along(Indicate(change, color=style.HIGHLIGHT, scale_factor=1.15), least=0.8, most=2.0)
         for mobject in (*pictures.values(), guided, counter, change):
             mobject.clear_updaters()
 
@@ -201,13 +213,20 @@ class Guidance(ReadsTheJudge, NarratedScene):
             if rest:
                 self.play(LaggedStart(*(FadeIn(t) for t in rest), lag_ratio=0.2), run_time=0.8)
             self.wait_until_bookmark("more")
-            self.play(LaggedStart(*(FadeIn(s, shift=0.1 * DOWN) for s in saturation), lag_ratio=0.2),
-                      FadeIn(colour_heading), FadeIn(saturation_key), run_time=1.6)
+            self.play_along(LaggedStart(*(FadeIn(s, shift=0.1 * DOWN) for s in saturation), lag_ratio=0.3),
+                            FadeIn(colour_heading), FadeIn(saturation_key), least=1.6, most=4.0)
 
+        # the knob turned up: a mark travels along the row from no guidance to the most
+        turned = ValueTracker(0.0)
+        centres = np.array([row.frames[i].get_center() for i in range(len(scales))])
+        knob = SurroundingRectangle(row.frames[0], color=style.HIGHLIGHT, buff=0.08, stroke_width=4)
+        knob.add_updater(lambda m: m.move_to(np.array([np.interp(turned.get_value(), np.arange(len(centres)),
+                                                                   centres[:, k]) for k in range(3)])))
         with self.narrate("closing"):
             self.wait_until_bookmark("knob")
-            self.play(LaggedStart(*(Indicate(row.cell(i), scale_factor=1.06, color=style.HIGHLIGHT)
-                                    for i in range(len(scales))), lag_ratio=0.25), run_time=2.0)
+            self.play(Create(knob), run_time=0.6)
+            self.play_along(turned.animate.set_value(len(scales) - 1), least=1.5, most=6.0, leave=0.3)
+            knob.clear_updaters()
 
     # --- pieces of the chapter
 

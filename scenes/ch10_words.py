@@ -14,6 +14,7 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    ORIGIN,
     RIGHT,
     UP,
     Arrow,
@@ -24,11 +25,13 @@ from manim import (
     FadeTransform,
     Group,
     GrowArrow,
+    GrowFromCenter,
     LaggedStart,
     Line,
     ValueTracker,
     VGroup,
     Write,
+    config,
     linear,
 )
 
@@ -82,13 +85,13 @@ class OneWordAtATime(NarratedScene):
             self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(prompt.box), FadeIn(prompt.cursor),
                       run_time=0.8)
             self.wait_until_bookmark("empty")
-            self.play(FadeIn(picture), FadeIn(frame), FadeIn(readout), run_time=1.0)
+            self.play_along(FadeIn(picture, scale=0.7), Create(frame), FadeIn(readout), most=2.5)
             self.wait_until_bookmark("map")
-            self.play(Create(prompt_map.border), FadeIn(map_name),
-                      LaggedStart(*(FadeIn(d, scale=0.5) for d in prompt_map.dots), lag_ratio=0.01),
-                      FadeIn(prompt_map.labels), run_time=1.6)
+            self.play_along(Create(prompt_map.border), FadeIn(map_name),
+                            LaggedStart(*(GrowFromCenter(d) for d in prompt_map.dots), lag_ratio=0.02),
+                            FadeIn(prompt_map.labels), least=1.6, most=4.0)
             self.wait_until_bookmark("dot")
-            self.play(FadeIn(here, scale=0.5), run_time=0.6)
+            self.play_along(FadeIn(here, scale=4.0), least=0.6, most=1.5)
 
         # --- one word at a time
         trail = VGroup()
@@ -107,11 +110,16 @@ class OneWordAtATime(NarratedScene):
                             stroke_width=3, stroke_opacity=0.8)
                 trail.add(step)
                 new_readout = self.readout(self.arrays, count).move_to(readout, aligned_edge=UP)
+                # the words before the next one the narration waits for share the time until it
+                waits = [k for k in range(count + 1, len(growth)) if arrive.get(k) in spoken_marks
+                         or any(said_after.get(m, k) < k for m in spoken_marks)]
+                sharing = (waits[0] if waits else len(growth)) - count
+                seconds = min(max((self.time_to_next_words() - 0.4) / sharing, self.morph_seconds), 3.0)
                 self.play(FadeIn(prompt.words[count - 1], shift=0.1 * UP),
                           prompt.cursor.animate.next_to(prompt.words[count - 1], RIGHT, buff=0.08).set_y(
                               prompt.cursor.get_y()),
                           position.animate.set_value(count), Create(step), here.animate.move_to(trail_points[count]),
-                          FadeTransform(readout, new_readout), run_time=self.morph_seconds, rate_func=linear)
+                          FadeTransform(readout, new_readout), run_time=seconds, rate_func=linear)
                 readout = new_readout
             self.add(here)  # over the trail
         picture.clear_updaters()
@@ -142,13 +150,32 @@ class OneWordAtATime(NarratedScene):
             self.wait_until_bookmark("orders")
             self.play(FadeOut(growth_parts), run_time=0.6)
             self.play(FadeIn(orders.cell(0)), FadeIn(captions[0]), FadeIn(original_note), run_time=0.6)
-            self.play(LaggedStart(*(FadeIn(Group(orders.cell(i), captions[i])) for i in range(1, len(captions))),
-                                  lag_ratio=0.3), run_time=1.5)
+            self.play_along(LaggedStart(*(FadeIn(Group(orders.cell(i), captions[i]), shift=0.3 * LEFT)
+                                          for i in range(1, len(captions))), lag_ratio=0.4), least=1.5, most=3.5)
             self.wait_until_bookmark("changes")
+            # each reordering flickers between the picture as typed and its own: the change it made, seen
+            typed = self.arrays["growth_finals"][-1].astype(np.float32)
+            flicker = ValueTracker(0.0)
+            for cell, own in zip(orders.pictures[1:], self.arrays["variant_finals"]):
+                cell.add_updater(lambda m, own=own.astype(np.float32): m.show(np.round(
+                    typed + (0.5 + 0.5 * np.cos(np.pi * flicker.get_value())) * (own - typed)).astype(np.uint8)))
             self.play(LaggedStart(*(FadeIn(c, shift=0.1 * DOWN) for c in changes), lag_ratio=0.3), run_time=1.2)
+            # the camera goes close to the reordering that changed the picture most, flickering against the picture
+            # as typed, to see how little that is
+            camera = self.camera.frame
+            variant_change = np.asarray(self.arrays["variant_change"], dtype=float)
+            if len(variant_change):
+                most = 1 + int(np.argmax(variant_change))
+                closest = Group(orders.cell(most), captions[most], changes[most - 1])
+                self.play(camera.animate.set(width=max(closest.width + 1.2, 0.4 * config.frame_width)).move_to(
+                    closest), run_time=1.2)
+            self.play_along(flicker.animate.set_value(4.0), rate_func=linear, least=1.0, most=6.0)
+            for cell in orders.pictures[1:]:
+                cell.clear_updaters()
             self.wait_until_bookmark("seeds")
+            self.play(camera.animate.set(width=config.frame_width).move_to(ORIGIN), run_time=0.8)
             self.play(FadeIn(yardstick), FadeIn(yardstick_note[0]), run_time=1.0)
-            self.play(FadeIn(yardstick_note[1], shift=0.1 * UP), run_time=0.6)
+            self.play_along(FadeIn(yardstick_note[1], shift=0.1 * UP), least=0.6, most=2.0)
 
         # the word that changed the picture most: the picture before it and after it, side by side
         biggest = int(self.facts["biggest_change_position"].value)
@@ -165,14 +192,14 @@ class OneWordAtATime(NarratedScene):
                             color=style.HIGHLIGHT).next_to(plus, DOWN, buff=0.15)
         with self.narrate("closing"):
             self.wait_until_bookmark("which")
-            self.play(orders.frames.animate.set_color(style.MODEL), run_time=0.8)
+            self.play_along(orders.frames.animate.set_color(style.MODEL), most=1.5)
             self.wait_until_bookmark("most")
             self.play(FadeOut(Group(orders, captions, changes, original_note, yardstick, yardstick_note)),
                       run_time=0.6)
             self.play(FadeIn(before_after.cell(0)), run_time=0.5)
             self.play(GrowArrow(plus), FadeIn(plus_word), FadeIn(before_after.cell(1), shift=0.2 * LEFT),
                       run_time=0.9)
-            self.play(FadeIn(plus_change, shift=0.1 * UP), run_time=0.5)
+            self.play_along(FadeIn(plus_change, shift=0.1 * UP), least=0.5, most=1.5)
 
     # --- pieces of the chapter
 

@@ -17,7 +17,7 @@ Inside a box every shape that can touch it is drawn in the original order; outsi
 ``still`` is what manim would have drawn there. ``tests/test_redraw.py`` checks frame by frame that a render with it
 equals one without it. Pictures are composited only inside their own box, not over the whole screen. Where the
 boxes would cover most of the screen, or the scene uses z-indices or foreground mobjects (which change manim's
-order), the frame is drawn manim's way.
+order), or the camera moves, the frame is drawn manim's way.
 """
 
 from __future__ import annotations
@@ -156,6 +156,9 @@ class RegionRedraw:
                 m.z_index != 0 for m in scene.get_mobject_family_members()):
             return
         animated = _animated(animations)
+        frame = getattr(self.camera, "frame", None)  # a moving camera's frame: while it moves, everything moves
+        if frame is not None and _moves(frame, animated):
+            return
         first = next((i for i, m in enumerate(scene.mobjects) if _moves(m, animated)), None)
         if first is None:
             return

@@ -6,6 +6,7 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    ORIGIN,
     RIGHT,
     UP,
     Dot,
@@ -13,8 +14,8 @@ from manim import (
     FadeOut,
     ImageMobject,
     Line,
+    MovingCameraScene,
     Polygon,
-    Scene,
     Square,
     Text,
     ValueTracker,
@@ -27,9 +28,10 @@ from scenes.redraw import DrawsOnlyWhatMoves
 from scenes.words import LiveText
 
 
-class _Busy(DrawsOnlyWhatMoves, Scene):
+class _Busy(DrawsOnlyWhatMoves, MovingCameraScene):
     """Still shapes above and below moving ones, overlapping and apart, half-transparent, stroked with sharp corners,
-    a picture, a trail whose segments grow, words rebuilt as they change, a fade in and a fade out."""
+    a picture, a trail whose segments grow, words rebuilt as they change, a fade in and a fade out; then the
+    camera goes into the picture, things move while it stays there, and it comes back."""
 
     def construct(self) -> None:
         where = ValueTracker(0.0)
@@ -57,6 +59,9 @@ class _Busy(DrawsOnlyWhatMoves, Scene):
         self.play(where.animate.set_value(1.0), run_time=1.5, rate_func=linear)
         self.play(FadeOut(label), FadeIn(Text("in", font_size=20).move_to(2 * UP + 3 * RIGHT)), run_time=0.5)
         self.play(where.animate.set_value(0.3), veil.animate.shift(UP), run_time=0.5)
+        self.play(self.camera.frame.animate.scale(0.5).move_to(picture), run_time=0.5)
+        self.play(where.animate.set_value(0.8), veil.animate.shift(DOWN), run_time=0.5)
+        self.play(self.camera.frame.animate.scale(2.0).move_to(ORIGIN), run_time=0.3)
 
 
 def _frames(draw_regions: bool, tmp_path) -> tuple[list[np.ndarray], _Busy]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from manim import config, logger
+from manim import MovingCameraScene, config, logger
 from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
@@ -105,9 +105,10 @@ def subtitles_folder() -> Path:
     return Path(config.media_dir) / "subtitles"
 
 
-class NarratedScene(DrawsOnlyWhatMoves, VoiceoverScene):
+class NarratedScene(DrawsOnlyWhatMoves, VoiceoverScene, MovingCameraScene):
     """A VoiceoverScene that reads its chapter's captures and narration, speaks it, and writes its subtitles. Each
-    frame redraws only the boxes around what moves (the same pixels as manim's way: scenes/redraw.py)."""
+    frame redraws only the boxes around what moves (the same pixels as manim's way: scenes/redraw.py). Its camera
+    can move (``self.camera.frame.animate``) to go where the idea is: into a picture, out to a whole map."""
 
     # Seconds the last picture stays on screen after the last words, before the chapter cuts.
     closing_hold = 1.0
@@ -195,6 +196,26 @@ class NarratedScene(DrawsOnlyWhatMoves, VoiceoverScene):
             segments=list(tracker.data["segments"]),
         ))
         return tracker
+
+    def time_to_next_words(self) -> float:
+        """Seconds from now to the narration's next bookmark in the block being spoken, or to the end of its voice."""
+        tracker = self.current_tracker
+        now = float(self.renderer.time)
+        if tracker is None:
+            return 0.0
+        # a bookmark just reached lies up to a frame ahead of the clock (waits end on whole frames): not the next one
+        ahead = [t for t in getattr(tracker, "bookmark_times", {}).values() if t > now + 1.5 / config.frame_rate]
+        return max((min(ahead) if ahead else tracker.end_t) - now, 0.0)
+
+    def play_along(self, *animations, least: float = 0.8, most: float = 5.0, leave: float = 0.5, **kwargs) -> float:
+        """Play ``animations`` at the pace of the words: they last until ``leave`` seconds before the narration's next
+        bookmark (or the end of the block's voice), at least ``least`` and at most ``most`` seconds. The picture then
+        moves while the sentence about it is spoken, instead of moving for a moment and holding still. Returns the
+        run time played."""
+        run_time = min(max(self.time_to_next_words() - leave, least), most)
+
+        self.play(*animations, run_time=run_time, **kwargs)
+        return run_time
 
     def finish(self) -> None:
         """Hold the last picture for ``closing_hold`` seconds: the chapter's end."""
