@@ -274,14 +274,17 @@ class Compass(NarratedScene):
         up = DashedLine(border.get_bottom(), border.get_top(), color=style.MUTED, stroke_width=2)
         directions = VGroup(across, up).move_to(middle)
         total = float(self.facts["prompt_map_variance"].value) / 100.0
-        track = Rectangle(width=3.0, height=0.22, color=style.FAINT, stroke_width=style.FRAME_STROKE)
-        bar = Rectangle(width=max(3.0 * min(total, 1.0), 0.02), height=0.22, stroke_width=0,
+        track = Rectangle(width=2.4, height=0.22, color=style.FAINT, stroke_width=style.FRAME_STROKE)
+        bar = Rectangle(width=max(2.4 * min(total, 1.0), 0.02), height=0.22, stroke_width=0,
                         fill_color=style.HIGHLIGHT, fill_opacity=0.9)
         label = words(f"{shown(self.facts['prompt_map_variance'])} of the spread kept", size=style.SMALL_SIZE,
                       color=style.INK)
-        track.next_to(border, UP, buff=0.2).align_to(border, RIGHT).shift(0.2 * LEFT)
+        # in the column left of the map, under the prompt's own vector
+        track.move_to(np.array([self.pooled_center[0], -3.2, 0.0]))
         bar.align_to(track, LEFT).set_y(track.get_y())
-        label.next_to(track, LEFT, buff=0.2)
+        label.next_to(track, UP, buff=0.15)
+        if label.width > 2.9:
+            label.width = 2.9
         kept = VGroup(track, bar, label)
         kept.track, kept.bar, kept.label = track, bar, label
         return directions, kept
