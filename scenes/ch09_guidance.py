@@ -218,10 +218,9 @@ class Guidance(ReadsTheJudge, NarratedScene):
 
         # the knob turned up: a mark travels along the row from no guidance to the most
         turned = ValueTracker(0.0)
-        centres = np.array([row.frames[i].get_center() for i in range(len(scales))])
+        centres = Film(np.array([row.frames[i].get_center() for i in range(len(scales))]), np.arange(len(scales)))
         knob = SurroundingRectangle(row.frames[0], color=style.HIGHLIGHT, buff=0.08, stroke_width=4)
-        knob.add_updater(lambda m: m.move_to(np.array([np.interp(turned.get_value(), np.arange(len(centres)),
-                                                                   centres[:, k]) for k in range(3)])))
+        knob.add_updater(lambda m: m.move_to(centres.frame_at(turned.get_value())))
         with self.narrate("closing"):
             self.wait_until_bookmark("knob")
             self.play(Create(knob), run_time=0.6)
