@@ -145,16 +145,14 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
                       Indicate(guess_frame, color=style.HIGHLIGHT, scale_factor=1.04), run_time=1.6)
             self.remove(*pour.cells)
             # the camera goes close: into the blur of the first guess, then across to a finished picture's edges
-            camera = self.camera.frame
             self.wait_until_bookmark("blur")
             self.play(FadeIn(sharpness[0]), FadeIn(sharpness[1]), run_time=0.8)
-            self.play_along(camera.animate.set(width=0.5 * config.frame_width).move_to(
-                Group(guess, sharpness[0])), least=1.0, most=2.5)
+            self.play_along(self.look_at(Group(guess, sharpness[0]), 0.5 * config.frame_width), least=1.0, most=2.5)
             self.wait_until_bookmark("sharp")
             self.play(FadeIn(sharpness[2]), run_time=0.6)
-            self.play_along(camera.animate.move_to(Group(final, sharpness[2])), least=1.0, most=2.5)
+            self.play_along(self.camera.frame.animate.move_to(Group(final, sharpness[2])), least=1.0, most=2.5)
             self.wait_until_bookmark("measure")
-            self.play(camera.animate.set(width=config.frame_width).move_to(ORIGIN), run_time=1.0)
+            self.play(self.camera_home(), run_time=1.0)
             self.play_along(FadeIn(meaning), least=0.6, most=1.5)
 
         # --- walks of a few to many steps

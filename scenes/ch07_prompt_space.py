@@ -11,7 +11,6 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
-    ORIGIN,
     RIGHT,
     UP,
     BackgroundRectangle,
@@ -114,7 +113,6 @@ class WherePromptPoints(NarratedScene):
         not_equal.move_to((strip_frame.get_right() + picture_frame.get_left()) / 2)
         # the two lists' lengths side by side, to scale: 384 numbers against 3072
         lengths = self.list_lengths(strip_frame, picture_frame)
-        camera = self.camera.frame
         with self.narrate("spaces"):
             self.wait_until_bookmark("picture")
             self.play_along(FadeIn(picture, scale=0.7), Create(picture_frame), FadeIn(picture_label), least=1.0,
@@ -122,10 +120,10 @@ class WherePromptPoints(NarratedScene):
             self.wait_until_bookmark("count")
             # the camera goes into the picture's corner: every pixel is three numbers, its red, green and blue
             self.play(FadeIn(picture_count, shift=0.1 * UP), run_time=0.6)
-            self.play_along(camera.animate.set(width=0.3 * config.frame_width).move_to(
-                picture.get_corner(UP + LEFT) + np.array([0.9, -0.5, 0.0])), least=1.0, most=3.0)
+            self.play_along(self.look_at(picture.get_corner(UP + LEFT) + np.array([0.9, -0.5, 0.0]),
+                                         0.3 * config.frame_width), least=1.0, most=3.0)
             self.wait_until_bookmark("different")
-            self.play(camera.animate.set(width=config.frame_width).move_to(ORIGIN), FadeIn(not_equal, scale=0.6),
+            self.play(self.camera_home(), FadeIn(not_equal, scale=0.6),
                       run_time=1.2)
             self.play_along(*(GrowFromEdge(bar, LEFT) for bar in lengths.bars), FadeIn(lengths.labels),
                             least=1.0, most=3.0)
@@ -212,11 +210,11 @@ class WherePromptPoints(NarratedScene):
             self.wait_until_bookmark("blur")
             # close to the average, where the blur shows
             self.play(FadeIn(sharpness, shift=0.1 * UP), run_time=0.6)
-            self.play_along(camera.animate.set(width=0.35 * config.frame_width).move_to(mean_group), least=1.0,
+            self.play_along(self.look_at(mean_group, 0.35 * config.frame_width), least=1.0,
                             most=3.0)
 
         with self.narrate("end"):
-            self.play_along(camera.animate.set(width=config.frame_width).move_to(ORIGIN), least=1.0, most=2.5)
+            self.play_along(self.camera_home(), least=1.0, most=2.5)
             self.wait_until_bookmark("seed")
             self.play(FadeOut(mean_group), FadeOut(mean_label), FadeOut(mean_card), *(fade for t in thumbnails for fade in fade_to(t, 1.0)),
                       run_time=1.0)

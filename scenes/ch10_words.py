@@ -14,7 +14,6 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
-    ORIGIN,
     RIGHT,
     UP,
     Arrow,
@@ -162,18 +161,16 @@ class OneWordAtATime(NarratedScene):
             self.play(LaggedStart(*(FadeIn(c, shift=0.1 * DOWN) for c in changes), lag_ratio=0.3), run_time=1.2)
             # the camera goes close to the reordering that changed the picture most, flickering against the picture
             # as typed, to see how little that is
-            camera = self.camera.frame
             variant_change = np.asarray(self.arrays["variant_change"], dtype=float)
             if len(variant_change):
                 most = 1 + int(np.argmax(variant_change))
                 closest = Group(orders.cell(most), captions[most], changes[most - 1])
-                self.play(camera.animate.set(width=max(closest.width + 1.2, 0.4 * config.frame_width)).move_to(
-                    closest), run_time=1.2)
+                self.play(self.look_at(closest, max(closest.width + 1.2, 0.4 * config.frame_width)), run_time=1.2)
             self.play_along(flicker.animate.set_value(4.0), rate_func=linear, least=1.0, most=6.0)
             for cell in orders.pictures[1:]:
                 cell.clear_updaters()
             self.wait_until_bookmark("seeds")
-            self.play(camera.animate.set(width=config.frame_width).move_to(ORIGIN), run_time=0.8)
+            self.play(self.camera_home(), run_time=0.8)
             self.play(FadeIn(yardstick), FadeIn(yardstick_note[0]), run_time=1.0)
             self.play_along(FadeIn(yardstick_note[1], shift=0.1 * UP), least=0.6, most=2.0)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from manim import MovingCameraScene, config, logger
+from manim import ORIGIN, MovingCameraScene, config, logger
 from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
@@ -216,6 +216,16 @@ class NarratedScene(DrawsOnlyWhatMoves, VoiceoverScene, MovingCameraScene):
 
         self.play(*animations, run_time=run_time, **kwargs)
         return run_time
+
+    def look_at(self, target, width: float):
+        """The camera going to ``target`` (a mobject or a point), its frame ``width`` units wide: an animation to play
+        (``self.play_along(self.look_at(picture, 4.0))``)."""
+        return self.camera.frame.animate.set(width=width).move_to(target)
+
+    def camera_home(self):
+        """The camera coming back to the whole screen: play it before laying out the next part, whose places are in
+        the home frame's units."""
+        return self.look_at(ORIGIN, config.frame_width)
 
     def finish(self) -> None:
         """Hold the last picture for ``closing_hold`` seconds: the chapter's end."""
