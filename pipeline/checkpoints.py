@@ -10,12 +10,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import torch
 
 from pipeline.errors import UsageError
 from pipeline.files import sha256_of, write_whole, written
+
+
+def leave_signals_to_main(_worker: int) -> None:
+    """A picture-making worker's start (a DataLoader's ``worker_init_fn``): it ignores Ctrl-C and SIGTERM. A terminal
+    sends both to the whole process group; the trainer saves its state and says where to resume, then ends its
+    workers itself. A worker killed by them would instead make the trainer fail with a DataLoader traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def record_path(tensor_path: Path) -> Path:

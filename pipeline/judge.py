@@ -14,6 +14,7 @@ from torch import nn
 from tqdm import tqdm
 
 from pipeline import options
+from pipeline.checkpoints import leave_signals_to_main
 from pipeline.errors import UsageError
 from pipeline.files import write_whole, written
 from pipeline.model import REPO_ROOT
@@ -108,7 +109,8 @@ def train_judge(steps: int = 1500, batch_size: int = 128, seed: int = 0, device:
     sched = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=steps, pct_start=0.1)
     workers = workers if workers is not None else max(0, (os.cpu_count() or 1) - 1)
     loader = torch.utils.data.DataLoader(_Batches(batch_size, JUDGE_TRAIN_SEEDS, steps), batch_size=None,
-                                         num_workers=workers, prefetch_factor=4 if workers else None)
+                                         num_workers=workers, prefetch_factor=4 if workers else None,
+                                         worker_init_fn=leave_signals_to_main)
     g = torch.Generator().manual_seed(seed)
     bar = tqdm(loader, total=steps, desc="training the judge", unit="step", mininterval=2.0)
     for step, (x, y) in enumerate(bar):

@@ -19,6 +19,7 @@ from pipeline import options
 from pipeline.checkpoints import (
     all_finite,
     install_folder,
+    leave_signals_to_main,
     load_state,
     optimiser_tensors,
     restore_optimiser,
@@ -195,7 +196,7 @@ def train(args) -> dict:
     batches = ToyBatches(args.batch_size, planned)
     loader = torch.utils.data.DataLoader(
         batches, batch_size=None, sampler=range(start, planned), num_workers=workers,
-        prefetch_factor=4 if workers else None, persistent_workers=False,
+        prefetch_factor=4 if workers else None, persistent_workers=False, worker_init_fn=leave_signals_to_main,
     )
 
     stop = {"now": False}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +143,44 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "resuming from step 2" in second.stdout
     assert '"steps": 3' in (tmp_path / "model" / "training.json").read_text()
+
+
+@pytest.mark.train
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_terminal_stopping_training_and_its_workers_saves_and_says_where_to_resume(sent, tmp_path):
+    """A terminal sends SIGTERM or Ctrl-C to the whole process group, the picture workers included: training saves
+    its state and says in one line how to resume, within seconds; no worker's death becomes a DataLoader traceback,
+    and no worker is left behind."""
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "train", "--steps", "100000", "--batch-size", "4", "--workers", "1",
+             "--device", "cpu", "--checkpoint-every", "100000", "--out", str(tmp_path / "model"),
+             "--checkpoints", str(tmp_path / "checkpoints")],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 240
+            while "training:" not in log.read_text() and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.5)
+            time.sleep(4.0)  # the workers are making pictures
+            assert process.poll() is None, log.read_text()[-2000:]
+            os.killpg(process.pid, sent)
+            sent_at = time.monotonic()
+            process.wait(timeout=60)
+            took = time.monotonic() - sent_at
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    said = log.read_text()
+    assert process.returncode == 2, said[-2000:]
+    assert "Traceback" not in said and "DataLoader worker" not in said, said[-2000:]
+    last = said.strip().splitlines()[-1]
+    assert last.startswith("error: training stopped at step ") and "resumes from" in last, last
+    assert took < 20, f"training took {took:.0f} s to stop"
+    assert (tmp_path / "checkpoints" / "train-state.json").is_file()
+    time.sleep(1.0)
+    with pytest.raises(ProcessLookupError):  # the group is gone: no worker outlived the trainer
+        os.killpg(process.pid, 0)
 
 
 def test_the_encoder_answers_a_list_asked_again_with_copies_of_its_own_answer():
