@@ -272,17 +272,21 @@ def export_web(out: Path, model_dir: Path | None = None, unet_form: str = UNET_W
     """Write the four files into ``out`` (each whole, or not at all); returns explore.json's content."""
     from tqdm import tqdm
 
-    from pipeline.model import DEFAULT_MODEL_DIR, load_pipeline, shared_text_encoder
+    from pipeline.model import load_pipeline, model_index, shared_text_encoder
     from pipeline.text_encoder import encoder_path
 
     out = Path(out)
-    pipe = load_pipeline(model_dir)  # a missing or damaged model is one line, before anything is shown or written
-    index = json.loads((Path(model_dir or DEFAULT_MODEL_DIR) / "model_index.json").read_text())
+    # another kind of pipeline is refused from its index, before any of it is loaded (its libraries' warnings too);
+    # a missing or damaged model is one line, before anything is shown or written
+    index = model_index(model_dir)
+    pixels = "the explorer walks in pixels, as ToyWorldPipeline does"
+    advice = "export the pixel model (the default, model/toyworld-diffusion)"
+    if index.get("_class_name") != "ToyWorldPipeline" or "vae" in index:
+        raise UsageError(f"{pixels}: {model_dir} is a {str(index.get('_class_name'))[:80]!r}; {advice}")
+    pipe = load_pipeline(model_dir)
     unet_shape = (pipe.unet.config.in_channels, pipe.unet.config.out_channels, pipe.unet.config.sample_size)
-    if index.get("_class_name") != "ToyWorldPipeline" or "vae" in index or unet_shape != (3, 3, 32):
-        raise UsageError(f"the explorer walks in pixels, as ToyWorldPipeline does: {model_dir} is a "
-                         f"{index.get('_class_name')} (a UNet of {unet_shape[0]} channels at {unet_shape[2]}); "
-                         "export the pixel model (the default, model/toyworld-diffusion)")
+    if unet_shape != (3, 3, 32):
+        raise UsageError(f"{pixels}: {model_dir} has a UNet of {unet_shape[0]} channels at {unet_shape[2]}; {advice}")
     tokenizer = shared_text_encoder().tokenizer
     config = web_config(pipe, tokenizer, unet_form, encoder_form, model_dir)
     with tqdm(total=4, desc="export-web", unit="file", disable=not progress) as bar:

@@ -13,6 +13,7 @@ from diffusers.utils import logging as diffusers_logging
 
 from pipeline import defaults
 from pipeline.errors import UsageError
+from pipeline.files import read_json
 from pipeline.text_encoder import STATE_WIDTH, TextEncoder
 from pipeline.toyworld import SIZE
 
@@ -199,8 +200,9 @@ def _restore_advice(model_dir: Path) -> str:
     return "copy it again from where it came from, or train one with `python -m pipeline train --out FOLDER`"
 
 
-def load_pipeline(model_dir: Path | str | None = None, device: str = "cpu") -> ToyWorldPipeline:
-    """The embedded model from its folder, with one clear error where the folder is missing or damaged."""
+def model_index(model_dir: Path | str | None = None) -> dict:
+    """A model folder's model_index.json (read bounded), with one clear error where the folder or its index is
+    missing or damaged."""
     model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
     index = model_dir / "model_index.json"
     if not model_dir.is_dir():
@@ -208,7 +210,25 @@ def load_pipeline(model_dir: Path | str | None = None, device: str = "cpu") -> T
     if not index.is_file():
         raise UsageError(f"{model_dir} holds no model_index.json: it is not a diffusers model folder")
     try:
-        json.loads(index.read_text())
+        read = read_json(index, 1 << 20, max_depth=8)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"model folder {model_dir} is damaged ({index.name}: {exc}): "
+                         f"{_restore_advice(model_dir)}") from None
+    if not isinstance(read, dict):
+        raise UsageError(f"model folder {model_dir} is damaged ({index.name} is not a table): "
+                         f"{_restore_advice(model_dir)}")
+    return read
+
+
+def load_pipeline(model_dir: Path | str | None = None, device: str = "cpu") -> ToyWorldPipeline:
+    """The embedded model from its folder, with one clear error where the folder is missing, damaged, or holds
+    another kind of pipeline (which is refused before any of it is loaded)."""
+    model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+    kind = model_index(model_dir).get("_class_name")
+    if kind != ToyWorldPipeline.__name__:
+        raise UsageError(f"{model_dir} holds a {str(kind)[:80]!r}, not the toy world's {ToyWorldPipeline.__name__}: "
+                         "pass a folder `make model` wrote, such as model/toyworld-diffusion")
+    try:
         pipe = ToyWorldPipeline.from_pretrained(str(model_dir), local_files_only=True, use_safetensors=True,
                                                 low_cpu_mem_usage=False)
     except (OSError, ValueError, json.JSONDecodeError, RuntimeError, KeyError) as exc:

@@ -245,14 +245,26 @@ def _command(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
+    from test_capture_checkpoint import tiny_stable_diffusion
+
     afile = tmp_path / "a-file"
     afile.write_text("x")
+    models = tmp_path / "models"
+    sd, deep, listed = models / "sd", models / "deep", models / "listed"
+    tiny_stable_diffusion(sd)
+    for folder, index in ((deep, "[" * 5000 + "]" * 5000), (listed, '["ToyWorldPipeline"]')):
+        folder.mkdir()
+        (folder / "model_index.json").write_text(index)
     for args in (["--out", str(afile)], ["--unet-weights", "fp8"], ["--model", str(tmp_path / "nowhere")],
                  ["--out", str(afile / "below")], ["--model", str(ROOT / "model" / "toyworld-latent"),
-                                                   "--out", str(tmp_path / "latent")]):
+                                                   "--out", str(tmp_path / "latent")],
+                 # another family: refused from its index, before its libraries load (and warn) at all
+                 ["--model", str(sd), "--out", str(tmp_path / "sd-out")],
+                 # an index nested deep, or one that is a list: the folder is damaged, in one line
+                 ["--model", str(deep)], ["--model", str(listed)]):
         result = _command(*args)
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), (args, result.stderr)
         assert "Traceback" not in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "models"]
