@@ -15,6 +15,7 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    AnimationGroup,
     Arrow,
     Create,
     Dot,
@@ -28,14 +29,14 @@ from manim import (
     VGroup,
     VMobject,
     Write,
+    config,
     linear,
-    there_and_back,
 )
 
 from pipeline.contract import Capture
 from scenes import style
 from scenes.narration import NarratedScene
-from scenes.pictures import Film, Frame, PixelPicture
+from scenes.pictures import Film, Frame, PixelPicture, ValueStrip, fade_to, value_limit
 from scenes.words import ChapterTitle, words, words_on_baseline
 
 
@@ -73,100 +74,161 @@ class Closing(NarratedScene):
         walk = self.walk_from(self.capture)
         film = Film(walk.frames, walk.steps)
 
-        # --- the whole walk once, large
+        # --- the whole walk once, large, from the prompt typed
         title = ChapterTitle(self.title)
+        typed = words(f"\u201c{walk.prompt}\u201d", size=style.HEADING_SIZE, color=style.MODEL)
+        if typed.width > config.frame_width - 1.5:
+            typed.scale_to_fit_width(config.frame_width - 1.5)
         big = PixelPicture(film.frame_at(0), height=self.big_height).shift(0.35 * DOWN)
         big_frame = Frame(big)
         position = ValueTracker(0.0)
         big.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
         with self.narrate("opening") as tracker:
-            self.play(Write(title), run_time=1.5)
+            self.play(Write(title), run_time=1.2)
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.6)
+            # "between typing a prompt and seeing a picture": the prompt, typed
+            self.play_along(Write(typed), least=0.8, most=2.0, leave=0.2)
             self.wait_until_bookmark("walk")
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(big), Create(big_frame), run_time=1.0)
+            self.play(typed.animate.scale(0.6).next_to(big_frame, UP, buff=0.2), FadeIn(big), Create(big_frame),
+                      run_time=0.8)
             walk_time = max(min(self.walk_seconds, tracker.get_remaining_duration() - 1.2), 1.0)
             self.play(position.animate.set_value(film.last), run_time=walk_time, rate_func=linear)
             big.clear_updaters()
             strip = self.walk_strip(walk)
             # The big picture becomes the strip's last picture; the others join it.
             self.play(big.animate.set(height=strip.pictures[-1].height).move_to(strip.pictures[-1]),
-                      big_frame.animate.become(strip.frames[-1]), run_time=1.0)
+                      big_frame.animate.become(strip.frames[-1]), FadeOut(typed), run_time=1.0)
             self.remove(big, big_frame)
             self.add(strip.pictures[-1], strip.frames[-1])
             self.play(LaggedStart(*(FadeIn(Group(p, f)) for p, f in zip(strip.pictures[:-1], strip.frames[:-1])),
                                   lag_ratio=0.12),
                       FadeIn(strip.step_labels), FadeIn(strip.source), run_time=1.2)
 
+        # --- first: noise, and the seed that picks it
         lessons = self.lesson_list()
         noise_picture, noise_frame = strip.pictures[0], strip.frames[0]
+        later = Group(*strip.pictures[1:], *strip.frames[1:])
+        seeds = self.seeds_row(strip)
         with self.narrate("noise"):
             self.wait_until_bookmark("noise")
             self.play(FadeIn(lessons.markers[0], scale=0.5), FadeIn(lessons.lines[0], shift=0.15 * RIGHT),
-                      noise_frame.animate.set_color(self.lessons[0][1]), run_time=1.0)
-            self.play(Group(noise_picture, noise_frame).animate(rate_func=there_and_back).scale(1.08), run_time=1.0)
+                      noise_frame.animate.set_color(self.lessons[0][1]), run_time=0.8)
+            # everything after the noise steps back: the noise is where it starts
+            self.play_along(*fade_to(later, 0.2), FadeOut(strip.step_labels[1:]), least=0.8, most=2.0)
+            self.wait_until_bookmark("seed")
+            if seeds is not None:
+                # other seeds, other noise: one beside another where the walk stood
+                self.play_along(FadeOut(Group(noise_picture, noise_frame, later, strip.step_labels[0], strip.source)),
+                                LaggedStart(*(FadeIn(Group(p, f), shift=0.3 * RIGHT)
+                                              for p, f in zip(seeds.pictures, seeds.frames)), lag_ratio=0.25),
+                                FadeIn(seeds.labels), FadeIn(seeds.prompt, shift=0.1 * DOWN), least=1.0, most=2.5)
+                self.wait_until_bookmark("many")
+                # and each noise ends in its own picture
+                self.play_along(LaggedStart(*(FadeIn(end) for end in seeds.finals), lag_ratio=0.3),
+                                least=1.0, most=3.0)
 
         prompt = words(f"\u201c{walk.prompt}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
         prompt.next_to(strip.frames, UP, buff=0.45)
+        numbers = self.prompt_numbers(prompt)
         with self.narrate("compass"):
             self.wait_until_bookmark("prompt")
-            self.play(FadeIn(lessons.markers[1], scale=0.5), FadeIn(lessons.lines[1], shift=0.15 * RIGHT),
-                      FadeIn(prompt, shift=0.15 * DOWN), run_time=1.0)
+            back = [FadeOut(Group(seeds, *seeds.finals))] if seeds is not None else []
+            self.play(*back, FadeIn(lessons.markers[1], scale=0.5), FadeIn(lessons.lines[1], shift=0.15 * RIGHT),
+                      run_time=0.8)
+            self.play_along(*self.restore_strip(strip, later, seeds is not None), FadeIn(prompt, shift=0.15 * DOWN),
+                            least=0.8, most=1.5)
+            self.wait_until_bookmark("numbers")
+            steering = prompt
+            if numbers is not None:
+                # the words become numbers: the prompt's own vector, close
+                self.play_along(FadeOut(prompt, shift=0.2 * UP), FadeIn(numbers, scale=0.6),
+                                self.look_at(numbers, max(numbers.width + 1.5, 0.55 * config.frame_width)),
+                                least=1.0, most=2.5)
+                steering = numbers
             self.wait_until_bookmark("steer")
             # The prompt reaches every step: thin wires run from it down between the pictures to each
             # step's arrow, a dot travels along each, and the arrow takes the prompt's colour.
-            wires = self.prompt_wires(prompt, strip)
+            wires = self.prompt_wires(steering, strip)
             couriers = [Dot(wire.get_start(), radius=0.06, color=style.MODEL) for wire in wires]
-            self.play(FadeIn(strip.arrows), Create(wires), run_time=0.8)
-            self.play(LaggedStart(*(MoveAlongPath(c, w) for c, w in zip(couriers, wires)), lag_ratio=0.2),
-                      run_time=1.4)
+            self.play(self.camera_home(), FadeIn(strip.arrows), Create(wires), run_time=0.8)
+            self.play_along(LaggedStart(*(MoveAlongPath(c, w) for c, w in zip(couriers, wires)), lag_ratio=0.2),
+                            least=1.0, most=2.0, leave=0.8)
             self.play(*(a.animate.set_color(style.MODEL) for a in strip.arrows), FadeOut(VGroup(*couriers)),
                       run_time=0.5)
 
         # the guess each step makes, laid over the picture it was made from (the last picture makes none)
         guesses = self.capture.arrays.get("predicted_clean_pictures")
+        positions = np.linspace(0, len(walk.frames) - 1, self.strip_length).round().astype(int)
         overlays = Group()
-        if guesses is not None:
-            positions = np.linspace(0, len(walk.frames) - 1, self.strip_length).round().astype(int)
+        if guesses is not None and len(guesses):
             for p, shown_picture in zip(positions[:-1], strip.pictures[:-1]):
                 overlays.add(PixelPicture(guesses[min(p, len(guesses) - 1)], height=shown_picture.height)
                              .move_to(shown_picture))
         guess_word = words("its guesses", size=style.LABEL_SIZE, color=self.lessons[2][1])
         guess_word.next_to(strip.frames[:-1], DOWN, buff=0.2)
+        # a walker: the walk itself, going along the strip from its noise to its picture, step by step
+        walker = PixelPicture(film.frame_at(0), height=self.strip_height * 1.12)
+        walker_frame = Frame(walker, color=self.lessons[2][1])
+        xs = [picture.get_x() for picture in strip.pictures]
+        walked = ValueTracker(0.0)
+
+        def follow(m):
+            m.move_to(np.array([np.interp(walked.get_value(), positions, xs), strip.pictures[0].get_y(), 0.0]))
+
+        walker.add_updater(lambda m: follow(m.show(film.frame_at(walked.get_value()))))
+        walker_frame.add_updater(follow)
         with self.narrate("steps") as tracker:
             self.wait_until_bookmark("steps")
             self.play(FadeIn(lessons.markers[2], scale=0.5), FadeIn(lessons.lines[2], shift=0.15 * RIGHT),
-                      run_time=1.0)
+                      FadeIn(walker), Create(walker_frame), run_time=0.6)
+            self.play_along(walked.animate.set_value(film.last), rate_func=linear, least=1.5, most=4.0, leave=0.1)
+            walker.clear_updaters()
+            walker_frame.clear_updaters()
+            self.play(FadeOut(Group(walker, walker_frame)), run_time=0.3)
+            self.wait_until_bookmark("guess")
             if len(overlays):  # "at each one it guesses the finished picture"
-                self.play(LaggedStart(*(FadeIn(o) for o in overlays), lag_ratio=0.2), FadeOut(strip.step_labels),
-                          FadeOut(strip.source), FadeIn(guess_word), run_time=1.2)
+                self.play_along(LaggedStart(*(FadeIn(o, scale=0.8) for o in overlays), lag_ratio=0.2),
+                                FadeOut(strip.step_labels), FadeOut(strip.source), FadeIn(guess_word),
+                                least=1.0, most=2.5)
             self.wait_until_bookmark("sweep")
+            # One step after another, in walking order: each guess gives way to the picture it was made from,
+            # and the arrow from it to the next lights up.
             if len(overlays):
-                self.play(FadeOut(overlays), FadeOut(guess_word), FadeIn(strip.step_labels), FadeIn(strip.source),
-                          run_time=0.6)
-            # One step after another, in walking order.
+                self.play(FadeOut(guess_word), FadeIn(strip.step_labels), FadeIn(strip.source), run_time=0.4)
             sweep = max(tracker.get_remaining_duration(), 1.5)
-            self.play(LaggedStart(*(Indicate(a, color=self.lessons[2][1], scale_factor=1.3) for a in strip.arrows),
-                                  lag_ratio=0.6), run_time=sweep)
+            pairs = [AnimationGroup(FadeOut(o), Indicate(a, color=self.lessons[2][1], scale_factor=1.3))
+                     for o, a in zip(overlays, strip.arrows)] or \
+                [Indicate(a, color=self.lessons[2][1], scale_factor=1.3) for a in strip.arrows]
+            self.play(LaggedStart(*pairs, lag_ratio=0.6), run_time=sweep)
 
         picture, picture_frame = strip.pictures[-1], strip.frames[-1]
         with self.narrate("picture"):
             self.wait_until_bookmark("end")
             self.play(FadeIn(lessons.markers[3], scale=0.5), FadeIn(lessons.lines[3], shift=0.15 * RIGHT),
-                      picture_frame.animate.set_color(self.lessons[3][1]), run_time=1.0)
-            self.play(Group(picture, picture_frame).animate(rate_func=there_and_back).scale(1.08), run_time=1.0)
+                      picture_frame.animate.set_color(self.lessons[3][1]), run_time=0.8)
+            # the way there steps back; where it ends stands
+            self.play_along(*fade_to(Group(*strip.pictures[:-1], *strip.frames[:-1], strip.arrows), 0.25),
+                            least=1.0, most=2.5, leave=0.1)
 
         # --- the last shot: the finished picture, large, and where it came from
-        everything_else = Group(title, prompt, wires, strip.arrows, strip.step_labels, strip.source, lessons,
+        everything_else = Group(title, steering, wires, strip.arrows, strip.step_labels, strip.source, lessons,
                                 *strip.pictures[:-1], *strip.frames[:-1])
         recorded = words("every picture recorded, every number measured", size=style.BODY_SIZE, color=style.INK)
         thanks = words("Thanks for watching", size=style.HEADING_SIZE, color=style.INK)
         with self.narrate("closing"):
             self.wait_until_bookmark("recorded")
             end_frame = Frame(PixelPicture(walk.frames[-1], height=self.big_height * 0.8).move_to(0.55 * UP))
-            self.play(FadeOut(everything_else),
-                      picture.animate.set(height=end_frame.height - 0.08).move_to(end_frame),
-                      picture_frame.animate.become(end_frame.set_color(style.SIGNAL)), run_time=1.4)
+            self.play_along(FadeOut(everything_else),
+                            picture.animate.set(height=end_frame.height - 0.08).move_to(end_frame),
+                            picture_frame.animate.become(end_frame.set_color(style.SIGNAL)), least=1.2, most=2.0)
             recorded.next_to(picture_frame, DOWN, buff=0.4)
-            self.play(FadeIn(recorded, shift=0.15 * UP), run_time=0.8)
+            self.wait_until_bookmark("every")
+            # the real run, once more: the recorded walk from its noise to this picture
+            position.set_value(0.0)
+            picture.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
+            self.play(FadeIn(recorded, shift=0.15 * UP), run_time=0.5)
+            self.play_along(position.animate.set_value(film.last), rate_func=linear, least=1.5, most=4.5, leave=0.2)
+            picture.clear_updaters()
             self.wait_until_bookmark("thanks")
             thanks.move_to(recorded)
             self.play(FadeOut(recorded, shift=0.15 * UP), FadeIn(thanks, shift=0.15 * UP), run_time=0.8)
@@ -231,3 +293,51 @@ class Closing(NarratedScene):
         lessons.set_x(0)
         lessons.markers, lessons.lines = markers, lines
         return lessons
+
+    def seeds_row(self, strip: Group) -> Group | None:
+        """The seeds capture's starting noises, one per place of the strip (as many as it has), each with its seed
+        under it and, as ``finals``, the picture it ended in laid over it; above them, the prompt they shared.
+        None where the capture holds no seeds."""
+        capture = self.read_capture("seeds")
+        noises, finals, numbers = (capture.arrays[name] for name in ("start_noise_pictures", "finals", "seeds"))
+        count = min(len(strip.pictures), len(noises), len(finals), len(numbers))
+        if count < 1:
+            return None
+        pictures = [PixelPicture(noises[i], height=self.strip_height) for i in range(count)]
+        Group(*pictures).arrange(RIGHT, buff=self.arrow_room).move_to(self.strip_center)
+        frames = VGroup(*(Frame(p, color=style.NOISE) for p in pictures))
+        labels = VGroup(*(words(f"seed {int(numbers[i])}", size=style.SMALL_SIZE, color=style.MUTED)
+                          .next_to(frames[i], DOWN, buff=0.18) for i in range(count)))
+        prompt = words(f"\u201c{capture.facts['prompt'].value}\u201d, {count} seeds" if count > 1 else
+                       f"\u201c{capture.facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        prompt.next_to(frames, UP, buff=0.45)
+        row = Group(*pictures, frames, labels, prompt)
+        row.pictures, row.frames, row.labels, row.prompt = pictures, frames, labels, prompt
+        row.finals = [PixelPicture(finals[i], height=self.strip_height).move_to(pictures[i]) for i in range(count)]
+        return row
+
+    def restore_strip(self, strip: Group, later: Group, seeds_shown: bool) -> list:
+        """Animations that bring the whole walk strip back after the first lesson dimmed it (and, where the seeds
+        were shown, took it away)."""
+        if seeds_shown:
+            for part in later.get_family():  # back to full strength before it fades in again
+                if isinstance(part, PixelPicture):
+                    part.set_opacity(1.0)
+                elif isinstance(part, VMobject) and part.has_points():
+                    part.set_stroke(opacity=1.0)
+            return [FadeIn(Group(strip.pictures[0], strip.frames[0], later)), FadeIn(strip.step_labels),
+                    FadeIn(strip.source)]
+        return [*fade_to(later, 1.0), FadeIn(strip.step_labels[1:])]
+
+    def prompt_numbers(self, prompt) -> Group | None:
+        """The prompt as the list of numbers it becomes (the walk's pooled vector, in the film's value colours),
+        laid out as a band of a few rows where the prompt's words stood; None where the capture has none."""
+        pooled = self.capture.arrays.get("pooled")
+        if pooled is None or np.asarray(pooled).size == 0:
+            return None
+        values = np.asarray(pooled, dtype=np.float64).ravel()
+        rows = next((r for r in (4, 3, 2, 6, 8, 5, 7) if values.size % r == 0 and values.size // r >= r), 1)
+        band = ValueStrip(values, value_limit(values), width=min(9.0, config.frame_width - 2.0), height=0.11 * rows,
+                          fold=values.size // rows)
+        band.move_to(prompt).shift(0.1 * UP)
+        return Group(band, Frame(band, buff=0.03))
