@@ -255,11 +255,23 @@ class ProjectFiles:
             return True
         return digest is None or sha256_of(path) == digest
 
-    def claim(self, names: Iterable[str]) -> None:
+    def claim(self, names: Iterable[str], beside: Iterable[str] = ()) -> None:
         """Before writing ``names``: refuse (PublishError, one line) where one is there and is not the project's as
-        recorded; then record them beside what is recorded already."""
+        recorded, or where the folder holds no record and is not empty, since the project writes only into a folder
+        it made or finds empty (``beside``: what another of the project's writers puts there, such as the
+        explorer beside the page); then record them beside what is recorded already."""
         names = set(names)
+        bad = [name for name in names if not self._plain(name)]
+        if bad:
+            raise ValueError(f"not plain file names: {bad}")
         with self.lock:
+            if not self.record.is_file():
+                strangers = sorted(entry.name for entry in self._listing()
+                                   if entry.name not in names | set(beside) and not entry.name.startswith("."))
+                if strangers:
+                    shown = ", ".join(strangers[:3]) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
+                    raise PublishError(f"{self.folder} holds files latent-walk did not make ({shown}), and it writes "
+                                       "only into a folder it made or finds empty: choose a new or empty folder")
             known = self.entries()
             for name in sorted(names):
                 path = self.folder / name
@@ -273,6 +285,12 @@ class ProjectFiles:
                                        "move it away, or choose another --out")
             if not names <= set(known):
                 self._write({**{name: None for name in names}, **known})
+
+    def _listing(self) -> list[Path]:
+        try:
+            return list(self.folder.iterdir())
+        except (FileNotFoundError, NotADirectoryError):
+            return []
 
     def settle(self, names: Iterable[str]) -> None:
         """After writing ``names``: the record takes their hashes as they are now."""

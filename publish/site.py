@@ -209,7 +209,8 @@ def make_site(clips: Path, out: Path, modules: Sequence[str] | None = None) -> P
     manifests = read_clips(clips, modules)
     index = out / "index.html"
     page_files = ProjectFiles(out)
-    page_files.claim([index.name])  # before anything is copied: a page of someone else's there stops the run now
+    # before anything is copied: a page of someone else's there stops the run now (the explorer is made beside it)
+    page_files.claim([index.name], beside=["clips", "explore", "explore.html"])
     wanted = {name for manifest in manifests for name in
               [manifest["files"][kind]["name"] for kind in KINDS] + [ClipFiles(clips, manifest["module"]).path("manifest").name]}
     (out / "clips").mkdir(parents=True, exist_ok=True)

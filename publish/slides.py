@@ -136,7 +136,7 @@ def write_presentation(render: Render, number: int, deck: Path, show_bar: bool =
     target = configs / f"{render.scene}.json"
     text = json.dumps(data, indent=2) + "\n"
     own = ProjectFiles(configs)
-    own.claim([target.name])
+    own.claim([target.name], beside=["files"])  # the slides' own folders are cut there first
     if not target.is_file() or target.read_text(encoding="utf-8") != text:  # unchanged, so the HTML deck is reused
         write_whole(target, text)
         own.settle([target.name])
@@ -187,7 +187,7 @@ def make_slides(renders: list[Render], deck: Path, jobs: int | None = None) -> t
     deck = deck.resolve()
     html_path = deck / DECK_NAME
     deck_files = ProjectFiles(deck)
-    deck_files.claim([DECK_NAME])  # before minutes of cutting: a page of someone else's there stops the run now
+    deck_files.claim([DECK_NAME], beside=["slides"])  # before minutes of cutting: a page of someone else's there stops the run now
     jobs = side_by_side(jobs, len(renders))
     with ThreadPoolExecutor(max_workers=jobs) as pool, \
             tqdm(total=len(renders), desc=f"slides ({jobs} chapters side by side)", unit="chapter",

@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from publish.clips import CLIP_SCHEMA, KINDS, ClipFiles
-from publish.media import ProjectFiles
+from publish.media import ProjectFiles, PublishError
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("ch01_opening", "ch13_closing")
@@ -133,13 +133,17 @@ def test_out_equal_to_or_inside_the_clips_is_refused_in_one_line(tmp_path, out):
 
 
 def test_a_site_made_before_the_record_keeps_its_files(tmp_path):
+    """A clips folder without the project's record holds files it cannot tell from the user's: refused whole, in
+    one line, with every file kept."""
     from publish.site import make_site
 
     clips, out = tmp_path / "clips", tmp_path / "site"
     _clips(clips)
     (out / "clips").mkdir(parents=True)
     (out / "clips" / "ch13_closing.mp4").write_bytes(b"from an older site, or the user's")
-    make_site(clips, out, [MODULES[0]])
+    with pytest.raises(PublishError, match=r"clips holds files latent-walk did not make \(ch13_closing.mp4\)"):
+        make_site(clips, out, [MODULES[0]])
+    assert [p.name for p in (out / "clips").iterdir()] == ["ch13_closing.mp4"]
     assert (out / "clips" / "ch13_closing.mp4").read_bytes() == b"from an older site, or the user's"
 
 

@@ -137,6 +137,36 @@ def test_the_site_never_overwrites_a_page_or_a_clip_it_did_not_write(tmp_path):
     assert make_site(clips, out, ["ch01_opening"]) == page and page.is_file()
 
 
+def test_a_folder_of_the_users_own_files_is_refused_whole_and_left_as_it_was(tmp_path):
+    """publish writes only into a folder it made (its record is there) or finds empty: a folder of the user's
+    own files is refused in one line before anything is written, even where no name would collide."""
+    from publish.site import make_site
+    from publish.slides import make_slides
+
+    clips = _fake_clips(tmp_path / "clips")
+    for folder in (tmp_path / "documents", tmp_path / "deck"):
+        folder.mkdir()
+        (folder / "notes.txt").write_text("mine")
+        (folder / "photos").mkdir()
+    before = sorted(p.name for p in (tmp_path / "documents").iterdir())
+    with pytest.raises(PublishError, match=r"documents holds files latent-walk did not make \(notes.txt, photos\)"):
+        make_site(clips, tmp_path / "documents", ["ch01_opening"])
+    assert sorted(p.name for p in (tmp_path / "documents").iterdir()) == before
+    with pytest.raises(PublishError, match=r"deck holds files latent-walk did not make"):
+        make_slides([], tmp_path / "deck")
+    assert sorted(p.name for p in (tmp_path / "deck").iterdir()) == ["notes.txt", "photos"]
+
+    # the explorer, made beside the page first, is the project's own: the page is written beside it
+    site = tmp_path / "site"
+    (site / "explore").mkdir(parents=True)
+    (site / "explore.html").write_text("<!doctype html>")
+    assert make_site(clips, site, ["ch01_opening"]).is_file()
+    # once the project's record is there, the folder is its own: a file the user adds later is left alone
+    (site / "notes.txt").write_text("mine")
+    assert make_site(clips, site, ["ch01_opening"]).is_file()
+    assert (site / "notes.txt").read_text() == "mine"
+
+
 def test_a_file_changed_since_the_project_wrote_it_is_neither_overwritten_nor_removed(tmp_path):
     from publish.media import ProjectFiles
 
