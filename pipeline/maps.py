@@ -19,6 +19,13 @@ def brightness(pictures: np.ndarray) -> np.ndarray:
     return pictures.astype(np.float64)
 
 
+def picture_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Root-mean-square brightness difference over pixels and channels, in percent of full brightness: the film's
+    distance between pictures (here, so that a scene measures a picture it shows as the capture measured it)."""
+    diff = brightness(a) - brightness(b)
+    return 100.0 * np.sqrt(np.mean(diff**2, axis=(-3, -2, -1)))
+
+
 def fit_plane(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A 2-D PCA: (mean (D,), basis (2, D) with orthonormal rows, share of the variance each row explains (2,)).
 

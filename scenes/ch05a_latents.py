@@ -36,7 +36,7 @@ from manim import (
     linear,
 )
 
-from pipeline.experiments.measures import picture_distance
+from pipeline.maps import picture_distance
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown

@@ -40,12 +40,13 @@ import sys
 
 import numpy as np
 
+from pipeline import defaults
 from pipeline.errors import UsageError
 from pipeline.experiments import common, measures
 
 NAME = "binding"
 DESCRIPTION = "two objects with a colour each, their swapped-word twins, and which colour lands on which object"
-OPTIONS = {"seed": 0, "prompt": "a red butterfly and a blue snail", "steps": 25, "guidance": 2.0}
+OPTIONS = {"seed": 0, "prompt": "a red butterfly and a blue snail", "steps": defaults.STEPS, "guidance": defaults.GUIDANCE}
 OTHER_PAIRS = (("fish", "boat"), ("house", "tree"), ("flower", "sun"))
 OTHER_COLOURS = (("yellow", "purple"), ("green", "pink"))
 SEED_COUNT = 4

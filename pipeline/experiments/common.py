@@ -23,6 +23,7 @@ import numpy as np
 from pipeline import defaults, precision
 from pipeline.contract import Capture, Fact, check_pointer, load_cached, read_capture, write_capture
 from pipeline.errors import UsageError
+from pipeline.options import MAX_SEED
 
 if TYPE_CHECKING:
     from pipeline.experiments.models import Model
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 # Bumped when what an experiment computes changes, so old captures are not read back as new (4: seeds says whether
 # only its last fork settles, a fact chapter 8's narration needs).
 CAPTURE_VERSION = 4
-MAX_SEED = 2**32 - 1
 # The independent judge's probability above which it counts a thing as there (in facts that count pictures).
 JUDGE_PRESENT_ABOVE = 0.5
 

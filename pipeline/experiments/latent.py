@@ -23,13 +23,14 @@ import sys
 
 import numpy as np
 
+from pipeline import defaults
 from pipeline.errors import UsageError
 from pipeline.experiments import common, measures
 
 NAME = "latent"
 DESCRIPTION = "one prompt and seed walked in pixels and in latents, and noise added in both spaces"
 # No --model: it compares the embedded pixel model with its latent twin, so it is no input of the map.
-OPTIONS = {"seed": 0, "prompt": "a red butterfly on grass", "steps": 25, "guidance": 2.0}
+OPTIONS = {"seed": 0, "prompt": "a red butterfly on grass", "steps": defaults.STEPS, "guidance": defaults.GUIDANCE}
 # The picture that is noised in both spaces: the toy world's seed 3, "a big purple butterfly", as in `forward`.
 SOURCE_SEED = 3
 FORWARD_FRAMES = 26  # noise levels shown from clean to pure noise, evenly spaced in the schedule's steps

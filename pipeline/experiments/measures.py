@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.maps import brightness, fit_plane, project  # noqa: F401  (the film's measures, with the map's)
+from pipeline.maps import brightness, fit_plane, picture_distance, project  # noqa: F401  (the film's measures, with the map's)
 
 LAYOUT_BLOCKS = 8  # the layout is the picture seen as 8 x 8 blocks: where things are and their colours
-
-
-def picture_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Root-mean-square brightness difference over pixels and channels, in percent of full brightness."""
-    diff = brightness(a) - brightness(b)
-    return 100.0 * np.sqrt(np.mean(diff**2, axis=(-3, -2, -1)))
 
 
 def sharpness(pictures: np.ndarray) -> np.ndarray:
