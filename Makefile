@@ -77,7 +77,12 @@ FILM_VIDEO := $(FILM_DIR)/film.mp4
 FILM_SETTINGS := $(FILM_DIR)/.film-settings
 # The experiments `make video` captures, from the pipeline's registry (`python -m pipeline list`,
 # read once .venv exists); a chapter depends on those its narration file's [chapter] reads names.
-ifneq ($(wildcard $(STAMP_PIP)),)
+# Goals that need neither (help, set-up, tests, training, clean) do not ask Python at all: reading the
+# Makefile for them writes nothing.
+PLANLESS_GOALS := help setup lint test test-quick model latent-model judge colour-judge evaluate bench bench-explore \
+  explore clean distclean
+PLANS := $(and $(wildcard $(STAMP_PIP)),$(filter-out $(PLANLESS_GOALS),$(or $(MAKECMDGOALS),help)))
+ifneq ($(PLANS),)
 EXPERIMENTS := $(shell $(PY) -m pipeline list)
 endif
 CAPTURE_POINTERS := $(EXPERIMENTS:%=$(CAPTURES)/%.current)
@@ -151,7 +156,7 @@ video: $(STAMP_PIP) ## capture (if needed), render every chapter and join them i
 # Each chapter's render inputs (its narration file less the summary and poster, which only the
 # exports read) are written to $(CHAPTER_INPUTS)/<module>.json, rewritten only when they change.
 CHAPTER_INPUTS := $(FILM_DIR)/.chapter-inputs
-ifneq ($(wildcard $(STAMP_PIP)),)
+ifneq ($(PLANS),)
 CHAPTER_ENTRIES := $(shell $(PY) -m scenes.chapters make $(CHAPTER_INPUTS) $(or $(word 3,$(FILM_INFO)),all))
 ifneq ($(filter film renders,$(MAKECMDGOALS)),)
 ifeq ($(CHAPTER_ENTRIES),)
