@@ -14,6 +14,7 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Arrow,
     Create,
     DashedLine,
     Dot,
@@ -21,9 +22,12 @@ from manim import (
     FadeOut,
     FadeTransform,
     Group,
-    Indicate,
+    GrowArrow,
+    GrowFromEdge,
     LaggedStart,
     Line,
+    Rectangle,
+    ReplacementTransform,
     ValueTracker,
     VGroup,
     Write,
@@ -55,6 +59,17 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
     diagram_room = 4.8
     longest_path = 6.0
     thumbnail_height = 1.15
+    big_y = 0.2
+    bars_width = 2.2  # the judge's readings under the middle of the row
+    big_bars_width = 2.6  # under the two large pictures
+    middle_close_width = 6.5  # the camera on the middle of the row
+    judge_close_width = 7.5  # on the middle picture and the judge's readings
+    pair_close_width = 11.0
+    waiting_y = 0.8
+    bar_height = 0.2
+    bar_pitch = 0.34
+    off_close_width = 8.5
+    lesson_width = 11.5
     mix_size = (1.6, 2.4)  # the mixed numbers, between the two ends
     mix_y = 0.3
     line_lift = 0.45  # the straight line, this far above the ends' bottom edges
@@ -70,17 +85,24 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         fractions = np.asarray(self.arrays["fractions"], dtype=float)
         middle = int(np.argmin(np.abs(fractions - 0.5)))
 
-        # --- the two ends
+        # --- the two ends: each prompt, and the picture it leads to
         title = ChapterTitle(self.title)
         picture_a = CaptionedPicture(straight[0], end_a, height=self.end_height).move_to(self.end_x * LEFT)
         picture_b = CaptionedPicture(straight[-1], end_b, height=self.end_height).move_to(self.end_x * RIGHT)
+        typed = [words(f"\u201c{end}\u201d", size=style.HEADING_SIZE, color=style.MODEL).move_to(picture.picture)
+                 for end, picture in ((end_a, picture_a), (end_b, picture_b))]
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.2)
             self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.6)
             self.wait_until_bookmark("ends")
-            self.play(FadeIn(picture_a, shift=0.2 * RIGHT), run_time=1.0)
+            self.play_along(Write(typed[0]), least=0.6, most=1.2, leave=0.2)
             self.wait_until_bookmark("b")
-            self.play(FadeIn(picture_b, shift=0.2 * LEFT), run_time=1.0)
+            self.play_along(Write(typed[1]), least=0.6, most=1.2, leave=0.2)
+            self.wait_until_bookmark("own")
+            # each prompt leads to its own picture: the picture grows where its words were, the words go under it
+            self.play_along(*(anim for words_typed, picture in zip(typed, (picture_a, picture_b)) for anim in (
+                FadeIn(Group(picture.picture, picture.frame), scale=0.15),
+                ReplacementTransform(words_typed, picture.caption))), least=1.5, most=4.5, leave=0.3)
 
         # --- the straight path between them, one picture per mix
         between = Line(picture_a.frame.get_right(), picture_b.frame.get_left(), buff=0.3, color=style.HIGHLIGHT,
@@ -120,21 +142,31 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
             # The moved ends become the row's own end pictures.
             self.remove(picture_a.picture, picture_a.frame, picture_b.picture, picture_b.frame)
             self.add(row.cell(0), row.cell(len(straight) - 1))
-            self.play(LaggedStart(*(FadeIn(row.cell(i)) for i in range(1, len(straight) - 1)), lag_ratio=0.25),
-                      FadeIn(row_name), run_time=2.0)
+            # the mixes painted one by one, from one end to the other
+            self.play_along(LaggedStart(*(FadeIn(row.cell(i), shift=0.3 * DOWN) for i in range(1, len(straight) - 1)),
+                                        lag_ratio=0.4), FadeIn(row_name), least=1.5, most=4.5, leave=0.2)
 
         # --- where the judge's reading snaps from one end to the other
         snaps = self.snap_lines(row, self.arrays.get("lerp_presence"))
-        judged = self.judge_readout(self.facts, "lerp")
+        middle_cell = Group(row.pictures[middle], row.frames[middle])
+        middle_bars = self.judge_bars("lerp", self.bars_width)
+        if middle_bars is not None:
+            middle_bars.next_to(row.label_of.get(middle, row.frames[middle]), DOWN, buff=0.25).set_x(
+                row.frames[middle].get_x())
         with self.narrate("snap"):
+            # a monster in the middle? the camera goes to look
+            self.play_along(self.look_at(Group(*(row.cell(i) for i in range(max(middle - 1, 0),
+                                                                              min(middle + 2, len(straight))))),
+                                         self.middle_close_width), least=1.0, most=4.0, leave=0.2)
             self.wait_until_bookmark("snap")
-            if len(snaps):
-                self.play(Create(snaps), run_time=0.8)
+            self.play_along(self.camera_home(), *([Create(snaps)] if len(snaps) else []), least=1.0, most=2.5,
+                            leave=0.2)
             self.wait_until_bookmark("judge")
-            self.play(row.frames[middle].animate.set_color(style.HIGHLIGHT), run_time=0.5)
-            if judged is not None:
-                judged.next_to(row.label_of.get(middle, row.frames[middle]), DOWN, buff=0.2)
-                self.play(FadeIn(judged, shift=0.1 * UP), run_time=0.8)
+            close = Group(middle_cell, *([middle_bars] if middle_bars is not None else []))
+            self.play_along(self.look_at(close, self.judge_close_width),
+                            row.frames[middle].animate.set_color(style.HIGHLIGHT),
+                            *(self.grow_bars(middle_bars) if middle_bars is not None else []),
+                            least=1.2, most=6.0, leave=0.3)
 
         # --- the arc: the same ends, numbers that keep their length
         arc_row = self.row(arc, end_a, end_b, middle).move_to(self.arc_row_y * UP)
@@ -142,38 +174,51 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         arc_snaps = self.snap_lines(arc_row, self.arrays.get("slerp_presence"))
         with self.narrate("arc"):
             self.wait_until_bookmark("arc")
-            self.play(*([FadeOut(judged)] if judged is not None else []),
-                      LaggedStart(*(FadeIn(arc_row.cell(i)) for i in range(len(arc))), lag_ratio=0.15),
-                      FadeIn(arc_name), run_time=1.8)
+            # each picture on the arc comes down from its twin on the straight path: almost the same
+            self.play_along(self.camera_home(), *([FadeOut(middle_bars)] if middle_bars is not None else []),
+                            LaggedStart(*(FadeIn(arc_row.cell(i), target_position=row.pictures[i].get_center())
+                                          for i in range(len(arc))), lag_ratio=0.25),
+                            FadeIn(arc_name), least=1.5, most=5.0, leave=0.6)
             if len(arc_snaps):
-                self.play(Create(arc_snaps), run_time=0.6)
+                self.play(Create(arc_snaps), run_time=0.5)
 
         # --- the prompt that names both, beside the path's middle
         mid_big = CaptionedPicture(straight[middle], "halfway along the path", height=self.big_height)
-        mid_big.move_to(self.big_x * LEFT + 0.2 * DOWN)
+        mid_big.move_to(self.big_x * LEFT + self.big_y * UP)
         both = CaptionedPicture(self.arrays["combined_final"], f"\u201c{self.facts['prompt'].value}\u201d",
                                 height=self.big_height, caption_color=style.MODEL)
-        both.move_to(self.big_x * RIGHT + 0.2 * DOWN)
+        both.move_to(self.big_x * RIGHT + self.big_y * UP)
         both.frame.set_color(style.MODEL)
-        mid_judged = self.judge_readout(self.facts, "lerp")
-        both_judged = self.judge_readout(self.facts, "combined")
-        for readout, picture in ((mid_judged, mid_big), (both_judged, both)):
-            if readout is not None:
-                readout.next_to(picture.caption, DOWN, buff=0.2)
-        middle_cell = Group(row.pictures[middle], row.frames[middle])
+        typed_both = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.HEADING_SIZE, color=style.MODEL)
+        typed_both.move_to(both.picture)
+        if typed_both.width > both.frame.width + 2.0:
+            typed_both.width = both.frame.width + 2.0
+        mid_bars = self.judge_bars("lerp", self.big_bars_width)
+        both_bars = self.judge_bars("combined", self.big_bars_width)
+        for bars, picture in ((mid_bars, mid_big), (both_bars, both)):
+            if bars is not None:
+                bars.next_to(picture.caption, DOWN, buff=0.25).set_x(picture.frame.get_x())
         others = Group(*(row.cell(i) for i in range(len(straight)) if i != middle), row.labels, row_name, snaps,
                        arc_row, arc_name, arc_snaps)
         with self.narrate("combined"):
             self.play(FadeOut(others), middle_cell.animate.move_to(mid_big.picture).set(height=mid_big.frame.height),
-                      run_time=1.2)
+                      row.frames[middle].animate.set_color(style.FAINT), run_time=1.2)
             self.remove(middle_cell)
             self.add(mid_big.picture, mid_big.frame)
-            self.play(FadeIn(mid_big.caption), *([FadeIn(mid_judged)] if mid_judged is not None else []),
-                      run_time=0.6)
+            self.play_along(FadeIn(mid_big.caption), Write(typed_both), least=0.8, most=2.0, leave=0.2)
             self.wait_until_bookmark("both")
-            self.play(FadeIn(Group(both.picture, both.frame), scale=0.9), FadeIn(both.caption), run_time=1.0)
-            if both_judged is not None:
-                self.play(FadeIn(both_judged, shift=0.1 * UP), run_time=0.6)
+            # the picture of the prompt naming both grows where its words were typed
+            self.play_along(FadeIn(Group(both.picture, both.frame), scale=0.15),
+                            ReplacementTransform(typed_both, both.caption), least=1.0, most=2.5, leave=0.2)
+            self.wait_until_bookmark("sure")
+            # the judge's readings, side by side: the middle's, then the picture's
+            readings = [bars for bars in (mid_bars, both_bars) if bars is not None]
+            if readings:
+                self.play_along(*(anim for bars in readings for anim in self.grow_bars(bars)), least=1.5, most=4.5,
+                                leave=0.3)
+            else:  # no judge: look closely at the two, for the eye to judge
+                self.play_along(self.look_at(Group(mid_big, both), self.pair_close_width), least=1.5, most=4.5,
+                                leave=0.3)
 
         # --- the plane through the three points, drawn to scale
         compass = (float(self.facts["pooled_along_path"].value) / 100, float(self.facts["pooled_off_path"].value) / 100)
@@ -211,33 +256,53 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         reads_name = self.heading("what the model reads:", "a vector per word").next_to(title, DOWN, buff=0.4)
         for name in (compass_name, reads_name):
             name.to_edge(LEFT, buff=0.6)
+        thumb_c = self.thumbnail(self.arrays["combined_final"], style.MODEL)
+        waiting = np.array([0.0, self.waiting_y, 0.0])  # where the prompt's picture waits to be placed
         with self.narrate("where"):
-            self.play(FadeOut(Group(mid_big, both, *(r for r in (mid_judged, both_judged) if r is not None))),
-                      run_time=0.8)
+            # the three pictures shrink to points' size: where among them does this prompt sit?
+            self.play_along(self.camera_home(), FadeOut(Group(mid_big.caption, both.caption,
+                                                              *(b for b in (mid_bars, both_bars) if b is not None))),
+                            Group(mid_big.picture, mid_big.frame).animate.move_to(thumb_a).set(
+                                height=thumb_a.height).set_opacity(0.0),
+                            Group(both.picture, both.frame).animate.move_to(waiting).set(height=thumb_c.height),
+                            least=1.0, most=2.0, leave=0.2)
+            self.remove(mid_big.picture, mid_big.frame, both.picture, both.frame)
+            thumb_c.move_to(waiting)
+            self.add(thumb_c)
             self.wait_until_bookmark("triangle")
             self.add(extension)
-            self.play(Create(path), FadeIn(dot_a), FadeIn(dot_b), FadeIn(thumb_a), FadeIn(thumb_b),
-                      FadeIn(name_a), FadeIn(name_b), FadeIn(note), FadeIn(compass_name), run_time=1.2)
+            # the two ends come to the ends of the path, drawn between them
+            self.play_along(Create(path), FadeIn(dot_a), FadeIn(dot_b),
+                            FadeIn(thumb_a, shift=2.0 * RIGHT), FadeIn(thumb_b, shift=2.0 * LEFT),
+                            FadeIn(name_a), FadeIn(name_b), FadeIn(note), FadeIn(compass_name),
+                            least=1.2, most=4.5, leave=0.3)
             self.wait_until_bookmark("combined")
-            thumb_c = self.thumbnail(self.arrays["combined_final"], style.MODEL)
-            thumb_c.next_to(spot(*compass), RIGHT, buff=0.3)
-            self.play(FadeIn(point, scale=0.5), FadeIn(thumb_c, shift=0.2 * LEFT), run_time=1.0)
+            self.play_along(FadeIn(point, scale=0.5),
+                            thumb_c.animate.next_to(spot(*compass), RIGHT, buff=0.3), least=0.8, most=2.0, leave=0.1)
             thumb_c.add_updater(lambda m: m.next_to(spot(along.get_value(), off.get_value()), RIGHT, buff=0.3))
             self.wait_until_bookmark("off")
             off_label = self.off_label(self.facts["pooled_off_path"], drop_at=spot(compass[0], compass[1] / 2))
-            self.play(Create(drop), FadeIn(foot), FadeIn(off_label), run_time=1.0)
+            # in close: how far off the path it lies
+            self.play_along(Create(drop), FadeIn(foot), FadeIn(off_label),
+                            self.look_at(Group(off_label, thumb_c, Dot(spot(compass[0], 0))), self.off_close_width),
+                            least=1.0, most=3.5, leave=0.2)
             self.wait_until_bookmark("along")
             along_label = self.along_label(self.facts["pooled_along_path"], spot(compass[0] / 2, 0))
-            self.play(Create(run), FadeIn(along_label), run_time=1.0)
+            # and along the path, to beside where it stands
+            self.play_along(Create(run), FadeIn(along_label),
+                            self.look_at(Group(path, note, Dot(spot(*compass))), self.off_close_width),
+                            least=1.0, most=3.5, leave=0.2)
 
         # --- the same measurement on what the model reads: a vector for every word
         with self.narrate("states"):
+            self.play_along(self.camera_home(), least=1.0, most=3.0, leave=0.3)
             self.wait_until_bookmark("states")
             off_after = self.off_label(self.facts["states_off_path"], drop_at=spot(reads[0], reads[1] / 2))
             along_after = self.along_label(self.facts["states_along_path"], spot(reads[0] / 2, 0))
-            self.play(FadeTransform(compass_name, reads_name), FadeOut(off_label), FadeOut(along_label),
-                      along.animate.set_value(reads[0]), off.animate.set_value(reads[1]), run_time=2.0)
-            self.play(FadeIn(off_after), FadeIn(along_after), run_time=0.8)
+            self.play(FadeTransform(compass_name, reads_name), FadeOut(off_label), FadeOut(along_label), run_time=0.6)
+            self.play_along(along.animate.set_value(reads[0]), off.animate.set_value(reads[1]), least=1.5, most=4.0,
+                            leave=1.0)
+            self.play_along(FadeIn(off_after), FadeIn(along_after), least=0.5, most=1.0, leave=0.1)
 
         # The lesson as the narration's closing says it: a judged middle that shows both things is a mix that holds both
         lesson = words("a mix holds both, yet \u201cand\u201d points elsewhere"
@@ -246,10 +311,19 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
                        else "a mix of two prompts is not the prompt naming both",
                        size=style.BODY_SIZE, color=style.HIGHLIGHT)
         lesson.move_to(note)
+        # the mix: a point on the path, its middle; "and": an arrow from there to where the prompt points
+        mix_dot = Dot(spot(0.5, 0), radius=0.1, color=style.HIGHLIGHT)
+        pointer = Arrow(spot(0.5, 0), spot(*reads), buff=0.12, color=style.MODEL, stroke_width=5,
+                        max_tip_length_to_length_ratio=0.08)
         with self.narrate("closing"):
             self.wait_until_bookmark("lesson")
-            self.play(FadeOut(note), FadeIn(lesson, shift=0.15 * UP), run_time=1.0)
-            self.play(Indicate(point, color=style.MODEL, scale_factor=1.6), run_time=1.0)
+            self.play_along(FadeOut(note), FadeIn(lesson, shift=0.15 * UP), FadeIn(mix_dot, scale=2.0),
+                            self.look_at(Group(path, lesson, thumb_a, thumb_b, mix_dot), self.lesson_width),
+                            least=1.0, most=3.0, leave=0.2)
+            self.wait_until_bookmark("new")
+            # "and" points off the path: back out, to see the whole of where it goes
+            self.play_along(GrowArrow(pointer), self.camera_home(),
+                            least=1.2, most=3.5, leave=0.2)
         thumb_c.clear_updaters()
 
     # --- pieces of the chapter
@@ -278,17 +352,41 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
             lines.add(DashedLine([x, top, 0], [x, bottom, 0], color=style.HIGHLIGHT, stroke_width=4))
         return lines
 
-    def judge_readout(self, facts, which: str):
-        """'judge: butterfly 1.9%, snail 85.4%' from the capture's facts (the ends' objects, object_a and object_b,
-        and the judge's readings of them, '<which>_midpoint_a' and '_b', or 'combined_a' and '_b'); None when it has
-        no judge's reading."""
+    def judge_bars(self, which: str, width: float) -> VGroup | None:
+        """The judge's reading of one picture as two bars, one per end's object ('butterfly ▇▇▇ 87.7%'), from the
+        capture's facts (the ends' objects, object_a and object_b, and the readings '<which>_midpoint_a' and '_b', or
+        'combined_a' and '_b'); None when it has no judge's reading. Its parts: ``title``, and ``rows`` of
+        (name, track, bar, value)."""
         ends = ("a", "b")
         names = [f"object_{end}" for end in ends]
         keys = [f"{which}_midpoint_{end}" if which != "combined" else f"combined_{end}" for end in ends]
+        facts = self.facts
         if not facts["judged"].value or not all(k in facts for k in keys + names):
             return None
-        text = "judge: " + ",  ".join(f"{facts[n].value} {shown(facts[k])}" for n, k in zip(names, keys))
-        return words(text, size=style.SMALL_SIZE, color=style.MUTED)
+        rows = VGroup()
+        for index, (name, key) in enumerate(zip(names, keys)):
+            track = Rectangle(width=width, height=self.bar_height, stroke_width=1.5, stroke_color=style.FAINT)
+            track.move_to(index * self.bar_pitch * DOWN)
+            share = float(np.clip(float(facts[key].value) / 100, 0.0, 1.0))
+            bar = Rectangle(width=max(width * share, 0.02), height=self.bar_height, stroke_width=0,
+                            fill_color=style.MODEL, fill_opacity=1.0).align_to(track, LEFT).set_y(track.get_y())
+            label = words(str(facts[name].value), size=style.SMALL_SIZE, color=style.MUTED).next_to(track, LEFT,
+                                                                                                      buff=0.15)
+            value = words(shown(facts[key]), size=style.SMALL_SIZE, color=style.INK).next_to(track, RIGHT, buff=0.15)
+            rows.add(VGroup(label, track, bar, value))
+        title = words("judge:", size=style.SMALL_SIZE, color=style.MUTED).next_to(rows, UP, buff=0.12).align_to(
+            rows, LEFT)
+        bars = VGroup(title, rows)
+        bars.title, bars.rows = title, rows
+        return bars
+
+    @staticmethod
+    def grow_bars(bars: VGroup) -> list:
+        """The judge's bars growing from nothing to its reading."""
+        animations = [FadeIn(bars.title)]
+        for label, track, bar, value in bars.rows:
+            animations += [FadeIn(label), Create(track), GrowFromEdge(bar, LEFT), FadeIn(value, shift=0.2 * RIGHT)]
+        return animations
 
     def heading(self, first: str, second: str) -> VGroup:
         lines = VGroup(words(first, size=style.LABEL_SIZE, color=style.INK),
