@@ -54,6 +54,10 @@ class NoiseForwardBackward(NarratedScene):
     share_after_curves_block = 0.2
     share_after_fade_block = 0.7
     backward_seconds = 7.0
+    actual_size = 0.6  # the picture's height at first, before it is enlarged
+    share_first_noise = 0.02  # how far the film runs for "a little random noise"
+    close_width = 9.5  # the camera's frame, close to the picture (all of it in view)
+    step_close_width = 6.0  # ... close to the one step back
     strip_length = 6  # thumbnails in the closing film strip, evenly spaced through the film
     strip_height = 1.75
     guesses_per_second = 3.0  # the toy pictures shown in turn where the way back ends
@@ -75,8 +79,13 @@ class NoiseForwardBackward(NarratedScene):
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
             self.wait_until_bookmark("picture")
+            # at its own size first (32 pixels), then enlarged
+            small = self.actual_size / self.picture_height
+            shown_picture.scale(small)
             self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(picture), Create(frame),
                       run_time=1.2)
+            self.wait_until_bookmark("enlarged")
+            self.play_along(shown_picture.animate.scale(1 / small), least=1.0, most=3.0)
             self.play(FadeIn(caption, shift=0.2 * UP), run_time=0.8)
 
         last_step = float(self.arrays["timesteps"][-1])
@@ -89,6 +98,8 @@ class NoiseForwardBackward(NarratedScene):
         counter.add_updater(lambda m: m.set_value(round(film.step_at(self.position.get_value()))))
         with self.narrate("noise") as tracker:
             self.play(FadeIn(counter), run_time=0.6)
+            # a little noise at once, as it is said
+            self.play_film_to(at_share(self.share_first_noise), max(tracker.time_until_bookmark("more") - 0.2, 0.0))
             self.wait_until_bookmark("more")
             self.play_film_to(at_share(self.share_after_noise_block), tracker.get_remaining_duration())
 
@@ -154,8 +165,8 @@ class NoiseForwardBackward(NarratedScene):
         with self.narrate("test") as tracker:
             self.play(FadeOut(half_readout), run_time=0.5)
             self.wait_until_bookmark("candidates")
-            self.play(FadeIn(card), LaggedStart(*(FadeIn(c, scale=0.6) for c in candidates.cells), lag_ratio=0.03),
-                      FadeIn(candidates.heading), run_time=1.4)
+            self.play_along(FadeIn(card), LaggedStart(*(FadeIn(c, scale=0.6) for c in candidates.cells),
+                                                      lag_ratio=0.03), FadeIn(candidates.heading), least=1.4, most=4.0)
             self.wait_until_bookmark("closest")
             self.play(Create(own), FadeIn(own_label), run_time=0.8)
             self.wait_until_bookmark("test_curve")
@@ -163,19 +174,24 @@ class NoiseForwardBackward(NarratedScene):
             self.play(Create(test_curve), FadeIn(test_label), run_time=1.5)
             self.play_film_to(lost_position, tracker.time_until_bookmark("lost"))
             self.play(Create(lost_marker.line), FadeIn(lost_marker.label), FadeIn(lost_readout), run_time=0.8)
+            # close to the picture while it is said to be lost in the noise
+            self.play_along(self.look_at(frame, self.close_width), least=1.0, most=6.0)
 
         # --- pure noise
         pure_caption = words("pure noise", size=style.LABEL_SIZE, color=style.NOISE).move_to(caption)
         caption_again = caption.copy()  # for the way back; the caption itself turns into "pure noise"
         with self.narrate("end") as tracker:
-            self.play(FadeOut(lost_readout), run_time=0.4)
+            self.play(FadeOut(lost_readout), self.camera_home(), run_time=0.8)
             self.play_film_to(film.last, tracker.time_until_bookmark("pure"))
             self.play(FadeTransform(caption, pure_caption), run_time=0.8)
+            # close to the pure noise: what a model starts from
+            self.play_along(self.look_at(Group(frame, pure_caption), self.close_width), least=1.0, most=4.0)
 
         # --- the same film, backwards
         backwards = words("backwards", size=style.LABEL_SIZE, color=style.MODEL)
         backwards.next_to(counter, RIGHT, buff=0.4).align_to(counter, DOWN)
         with self.narrate("backward"):
+            self.play_along(self.camera_home(), least=0.8, most=1.5)
             self.wait_until_bookmark("rewind")
             self.play(FadeIn(backwards, shift=0.2 * LEFT), FadeOut(pure_caption), run_time=0.5)
             self.play_film_to(0, self.backward_seconds)
@@ -227,6 +243,9 @@ class NoiseForwardBackward(NarratedScene):
             step_label = words("one step back", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
             step_label.next_to(one_step, UP, buff=0.12)
             self.play(FadeOut(given), Create(one_step), FadeIn(step_label), run_time=1.0)
+            # close to that one step: from the noise to the unknown picture one step before it
+            self.play_along(self.look_at(Group(strip.frames[-1], strip.unknowns[-1], one_step, step_label),
+                                         self.step_close_width), least=1.0, most=5.0)
 
     # --- pieces of the chapter
 

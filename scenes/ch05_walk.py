@@ -2,7 +2,8 @@
 
 It reads the walk capture (``python -m pipeline capture walk``) for the pictures and every
 number it says, and the map capture (``python -m pipeline capture map``) for the map's two
-axes, on which it places the walk's own pictures, so the path always belongs to the pictures shown.
+axes, on which it places the walk's own pictures, so the path always belongs to the pictures shown; and
+the seeds capture for finished pictures that arrive at their own points on the map.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from manim import (
     Group,
     GrowArrow,
     Indicate,
+    LaggedStart,
     Line,
     Square,
     ValueTracker,
@@ -60,6 +62,10 @@ class TheWalk(NarratedScene):
     thumbnail_height = 0.9  # the finished picture pinned to the end of the path
     ending_seconds = 1.2  # the walk's ending shown over its first guess
     replay_seconds = 5.0  # the walk played once more at the end
+    close_width = 8.5  # the camera's frame, close to the noise (the whole picture in view)
+    guess_close_width = 9.5  # ... close to the first guess, its label and readout in view
+    end_room = 1.2  # ... close to the whole map at the walk's end, this much wider than the map
+    others_height = 0.42  # other finished pictures, as they arrive at their points on the map
 
     def tell(self) -> None:
         pictures_map = self.captures["map"]
@@ -97,6 +103,8 @@ class TheWalk(NarratedScene):
                       run_time=1.0)
             self.wait_until_bookmark("sees")
             self.play(FadeIn(seen_label, shift=0.1 * DOWN), FadeIn(counter), run_time=0.8)
+            # close to the noise: nothing in it but random colours
+            self.play_along(self.look_at(seen_frame, self.close_width), least=1.0, most=3.0)
 
         # --- the first guess
         guess_picture = PixelPicture(guesses[0], height=self.big_height).move_to(self.big_centers[1])
@@ -114,17 +122,20 @@ class TheWalk(NarratedScene):
         ending = PixelPicture(self.arrays["final_picture"], height=self.big_height).move_to(guess_picture)
         ending_label = words("where this walk will end", size=style.LABEL_SIZE, color=style.SIGNAL).move_to(guess_label)
         with self.narrate("guess"):
-            self.play(FadeIn(unknown), FadeIn(guess_label), run_time=0.8)
+            self.play(self.camera_home(), FadeIn(unknown), FadeIn(guess_label), run_time=1.0)
             self.wait_until_bookmark("guess")
             self.play(GrowArrow(guess_arrow), FadeIn(guess_word), run_time=0.8)
-            self.play(FadeOut(unknown), FadeIn(guess_picture), Create(guess_frame), run_time=1.0)
+            self.play_along(FadeOut(unknown), FadeIn(guess_picture), Create(guess_frame), least=1.0, most=2.0)
+            self.wait_until_bookmark("blur")
+            # close to the guess: a blur
+            self.play_along(self.look_at(guess_frame, self.guess_close_width), least=1.0, most=2.5)
             self.wait_until_bookmark("away")
             # where the walk will end, laid over the blur for a moment: the distance the readout gives
             guess_readout.refresh(force=True).next_to(guess_frame, DOWN, buff=0.2)
             self.play(FadeIn(ending), FadeOut(guess_label), FadeIn(ending_label), FadeIn(guess_readout, shift=0.1 * UP),
                       run_time=0.7)
             self.wait(self.ending_seconds)
-            self.play(FadeOut(ending), FadeOut(ending_label), FadeIn(guess_label), run_time=0.7)
+            self.play(FadeOut(ending), FadeOut(ending_label), FadeIn(guess_label), self.camera_home(), run_time=1.0)
 
         # --- one small step, and a new guess
         seen_picture.add_updater(lambda m: m.show(self.seen_film.frame_at(self.position.get_value())))
@@ -138,10 +149,10 @@ class TheWalk(NarratedScene):
         with self.narrate("step"):
             self.wait_until_bookmark("step")
             self.play(GrowArrow(step_arrow), FadeIn(step_word), run_time=0.8)
-            self.play_walk_to(1, self.first_step_seconds)
+            self.play_walk_to(1, self.along(self.first_step_seconds))
             self.wait_until_bookmark("again")
             self.play(Indicate(guess_frame, color=style.MODEL, scale_factor=1.04), run_time=0.8)
-            self.play_walk_to(min(2, steps), self.first_step_seconds)
+            self.play_walk_to(min(2, steps), self.along(self.first_step_seconds))
 
         # --- the map
         start_xy, end_xy = self.walk_on_map(pictures_map, seen, guesses)
@@ -175,16 +186,33 @@ class TheWalk(NarratedScene):
             self.play(FadeIn(seen_label), FadeIn(guess_label), FadeIn(noise_readout), FadeIn(guess_readout),
                       run_time=0.6)
             self.wait_until_bookmark("map")
-            self.play(Create(the_map.border), FadeIn(caption), FadeIn(the_map.others), run_time=1.0)
+            self.play_along(Create(the_map.border), FadeIn(caption), least=1.0, most=2.0)
+            # the picture the model sees now flies to its point on the map
+            self.wait_until_bookmark("point")
+            here = self.seen_xy[min(self.step_now(), len(self.seen_xy) - 1)]
+            flying = seen_picture.copy().clear_updaters()
+            point = Dot(the_map.to_scene(here), radius=0.09, color=style.INK)
+            self.play_along(flying.animate.set(height=0.18).move_to(point).set_opacity(0.2), FadeIn(point),
+                            least=1.0, most=2.5)
+            self.remove(flying)
             self.wait_until_bookmark("spread")
-            self.play(FadeIn(spread), run_time=0.6)
+            self.play_along(FadeIn(spread), *(GrowArrow(axis) for axis in self.directions(the_map)), least=0.8, most=2.0)
+            # other finished pictures arrive at their points, and become the faint dots
+            self.wait_until_bookmark("others")
+            arriving = self.finished_pictures_on(the_map)
+            if len(arriving):
+                self.play_along(LaggedStart(*(FadeIn(p, scale=1.6) for p in arriving), lag_ratio=0.08),
+                                least=1.0, most=2.5)
+            self.play_along(*(p.animate.set(height=0.09).set_opacity(0.0) for p in arriving), FadeIn(the_map.others),
+                            least=0.8, most=1.5)
+            self.remove(*arriving)
 
         # --- the walk on the map
         seen_path, guess_path, seen_dot, guess_dot, pointer = self.paths_on(the_map)
         with self.narrate("walk") as tracker:
             self.wait_until_bookmark("trace")
             self.play(FadeIn(the_map.dots[0]), FadeIn(the_map.label_of[0]), FadeIn(seen_dot), FadeIn(guess_dot),
-                      run_time=0.6)
+                      FadeOut(point), run_time=0.6)
             self.add(seen_path, guess_path, pointer)
             close_step = float(self.facts["close_step"].value)
             self.play_walk_to(close_step, tracker.time_until_bookmark("close"))
@@ -203,11 +231,13 @@ class TheWalk(NarratedScene):
         with self.narrate("end") as tracker:
             self.wait_until_bookmark("end")
             self.play(FadeOut(pointer), FadeIn(the_map.dots[1]), FadeIn(pinned), run_time=1.0)
+            # close to where the walk arrived: the end of the path, where its guesses pointed
+            self.play_along(self.look_at(the_map.border, the_map.border.width + self.end_room), least=1.0, most=3.0)
             self.wait_until_bookmark("layout")
             # The walk once more, quickly, from its noise: the guess has its shape within the first steps, and
             # only sharpens after.
             pointer.clear_updaters()
-            self.play(self.position.animate.set_value(0.0), run_time=0.5)
+            self.play(self.position.animate.set_value(0.0), self.camera_home(), run_time=0.8)
             replay = max(min(self.replay_seconds, tracker.get_remaining_duration() - 0.2), 1 / config.frame_rate)
             self.play(self.position.animate.set_value(float(steps)), rate_func=linear, run_time=replay)
             for mobject in (seen_picture, guess_picture, counter, seen_dot, guess_dot, seen_path, guess_path,
@@ -219,6 +249,10 @@ class TheWalk(NarratedScene):
     def step_now(self) -> int:
         """Steps taken at the walk's current position, as the counter shows them."""
         return int(np.clip(round(self.position.get_value()), 0, self.steps))
+
+    def along(self, seconds: float) -> float:
+        """At least ``seconds``, or longer: until just before the narration's next words (at most 5 s)."""
+        return min(max(self.time_to_next_words() - 0.5, seconds), 5.0)
 
     def play_walk_to(self, position: float, seconds: float) -> None:
         """Walk forwards to ``position`` in ``seconds`` at an even pace (at once if there is no time); never back."""
@@ -254,6 +288,28 @@ class TheWalk(NarratedScene):
                                   if inner.get_left()[0] < p[0] < inner.get_right()[0]
                                   and inner.get_bottom()[1] < p[1] < inner.get_top()[1]))
         return the_map
+
+    @staticmethod
+    def directions(the_map: LabelledMap) -> VGroup:
+        """The map's two directions, as arrows along its bottom and left edges, inside its frame."""
+        corner = the_map.border.get_corner(DOWN + LEFT) + 0.18 * (UP + RIGHT)
+        return VGroup(Arrow(corner, corner + 0.6 * the_map.border.width * RIGHT, buff=0, color=style.MUTED,
+                            stroke_width=3, max_tip_length_to_length_ratio=0.06),
+                      Arrow(corner, corner + 0.6 * the_map.border.height * UP, buff=0, color=style.MUTED,
+                            stroke_width=3, max_tip_length_to_length_ratio=0.07))
+
+    def finished_pictures_on(self, the_map: LabelledMap) -> Group:
+        """The seeds' finished pictures at their points on the map (those inside it): the pictures its faint dots
+        stand for."""
+        finals = np.asarray(self.captures["seeds"].arrays["finals"])
+        xy = np.asarray(self.captures["map"].arrays["seeds_final_xy"], dtype=np.float64).reshape(-1, 2)
+        inner = the_map.border.copy().scale(0.97)
+        pictures = []
+        for picture, point in zip(finals, (the_map.to_scene(p) for p in xy)):
+            if inner.get_left()[0] < point[0] < inner.get_right()[0] and \
+                    inner.get_bottom()[1] < point[1] < inner.get_top()[1]:
+                pictures.append(PixelPicture(picture, height=self.others_height).move_to(point))
+        return Group(*pictures)
 
     def pin_beside_end(self, the_map: LabelledMap, picture: Group, label) -> Group:
         """The finished picture and its name beside the walk's end: of the spots around it inside the map, the one

@@ -14,15 +14,19 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    ArcBetweenPoints,
     Arrow,
     Circle,
     Create,
+    DashedLine,
     Dot,
     FadeIn,
     FadeOut,
+    FadeTransform,
     Group,
     GrowArrow,
     LaggedStart,
+    SurroundingRectangle,
     ValueTracker,
     VGroup,
     Write,
@@ -50,6 +54,9 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
     circle_center = np.array([-3.6, 0.15, 0.0])
     loop_height = 4.3
     loop_center = np.array([2.7, -0.25, 0.0])
+    close_width = 7.5  # the camera's frame, close to the first noise
+    push_in_room = 0.6  # ... a slow push in while the sheet is explained: this much room around what is explained
+    patch_close_width = 5.0  # ... at least this wide, close to a patch of alike neighbours
     seconds_per_stop = 0.4  # each stop of the loop on screen; two rounds are played
     rounds = 2
 
@@ -73,7 +80,12 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
             self.play(FadeIn(noise), FadeIn(noise_frame), run_time=0.8)
             self.wait_until_bookmark("seed")
             self.play(FadeIn(noise_caption), GrowArrow(leads), run_time=0.6)
-            self.play(FadeIn(picture), FadeIn(picture_frame), FadeIn(picture_caption), run_time=0.8)
+            # the noise goes along the arrow and becomes the picture it leads to
+            self.play_along(FadeTransform(noise.copy(), picture), FadeIn(picture_frame), FadeIn(picture_caption),
+                            least=0.8, most=2.5)
+            # close to the noise: what lies around it?
+            self.wait_until_bookmark("around")
+            self.play_along(self.look_at(noise_frame, self.close_width), least=1.0, most=3.0)
 
         # --- three seeds span a sheet
         cell, centres = self.grid_cells(size)
@@ -103,16 +115,22 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
             self.wait_until_bookmark("three")
             self.play(FadeOut(Group(picture, picture_frame, picture_caption, leads, noise_caption)),
                       Group(noise, noise_frame).animate.move_to(centres[0][0]).set(height=noise_cells[0][0].height + 0.06),
-                      run_time=1.0)
+                      self.camera_home(), run_time=1.0)
             self.remove(noise, noise_frame)
             self.add(noise_cells[0][0])
             self.play(FadeIn(noise_cells[-1][0]), FadeIn(noise_cells[0][-1]), FadeIn(corner_frames),
                       *(FadeIn(label) for label in corner_labels.values()), run_time=1.0)
             self.play(*(GrowArrow(a) for a in directions), run_time=0.8)
             self.wait_until_bookmark("apart")
+            # close to the three seeds: the two directions from seed A, at right angles
             self.play(FadeIn(angle_note, shift=0.1 * LEFT), run_time=0.8)
+            self.play_along(self.push_in_on(Group(corner_frames, directions, *corner_labels.values(), angle_note)), least=1.0, most=6.0)
             self.wait_until_bookmark("quiet")
-            self.play(FadeIn(quiet_note, shift=0.1 * LEFT), run_time=0.8)
+            # the sheet between B and C: a straight mix (too quiet) against the bend along a sphere
+            straight, bent = self.mix_paths(corner_frames)
+            self.play(self.camera_home(), FadeIn(quiet_note, shift=0.1 * LEFT), Create(straight), run_time=1.0)
+            self.play_along(Create(bent), self.push_in_on(Group(corner_frames, straight, bent, quiet_note,
+                                                                                  *corner_labels.values())), least=1.0, most=6.0)
 
         # --- the grid, and where each start leads
         in_between = [noise_cells[i][j] for i in range(size) for j in range(size) if (i, j) not in corners.values()]
@@ -135,6 +153,7 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
         with self.narrate("grid"):
             self.wait_until_bookmark("grid")
             self.play(FadeOut(angle_note), FadeOut(quiet_note), FadeOut(directions),
+                      FadeOut(straight), FadeOut(bent), self.camera_home(),
                       LaggedStart(*(FadeIn(c, scale=0.8) for c in in_between), lag_ratio=0.05), run_time=1.4)
             self.wait_until_bookmark("finals")
             self.play(LaggedStart(*(FadeIn(final_cells[i][j]) for i, j in order), lag_ratio=0.08),
@@ -144,6 +163,13 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
             self.play(FadeIn(grid_notes, shift=0.1 * LEFT), run_time=0.8)
             self.wait_until_bookmark("patches")
             self.play(FadeIn(patch_notes, shift=0.1 * LEFT), run_time=0.8)
+            # close to the grid's most alike neighbours: a patch
+            patch = self.most_alike_block(finals)
+            if patch is not None:
+                block = Group(*(final_cells[i][j] for i, j in patch))
+                self.play(Create(SurroundingRectangle(block, color=style.HIGHLIGHT, buff=0.06)), run_time=0.6)
+                self.play_along(self.look_at(block, max(2.4 * block.width, self.patch_close_width)), least=1.0,
+                                most=6.0)
 
         # --- a circle through noise space, played round and round
         loop_finals, loop_noises = self.arrays["loop_finals"], self.arrays["loop_noise_pictures"]
@@ -180,8 +206,10 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
         grid_parts = Group(*(final_cells[i][j] for i in range(size) for j in range(size)), *corner_labels.values(),
                            grid_notes, patch_notes)
         with self.narrate("loop") as tracker:
+            self.play_along(self.camera_home(), least=0.8, most=1.5)
             self.wait_until_bookmark("circle")
-            self.play(FadeOut(grid_parts), run_time=0.7)
+            self.play(FadeOut(grid_parts), *(FadeOut(m) for m in self.mobjects if isinstance(m, SurroundingRectangle)),
+                      run_time=0.9)
             self.play(Create(circle), FadeIn(marks), FadeIn(seed_a), FadeIn(seed_b), FadeIn(circle_name),
                       FadeIn(walker), FadeIn(start_noise), FadeIn(start_frame), run_time=1.2)
             self.play(FadeIn(shown_loop), FadeIn(loop_frame), FadeIn(counter), run_time=0.8)
@@ -192,9 +220,11 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
             self.play(stop.animate.set_value(rounds * stops), run_time=rounds * stops * self.seconds_per_stop,
                       rate_func=linear)
 
-        with self.narrate("closing"):
+        with self.narrate("closing") as tracker:
             self.wait_until_bookmark("lesson")
-            self.play(stop.animate.set_value((rounds + 1) * stops), run_time=stops * self.seconds_per_stop,
+            # on round at the same pace while the lesson is said: at least one more round
+            seconds = max(stops * self.seconds_per_stop, tracker.get_remaining_duration())
+            self.play(stop.animate.set_value(rounds * stops + seconds / self.seconds_per_stop), run_time=seconds,
                       rate_func=linear)
         for mobject in (walker, start_noise, shown_loop, counter):
             mobject.clear_updaters()
@@ -207,6 +237,37 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
         pitch = cell + self.grid_gap
         top_left = self.grid_center + (size - 1) / 2 * pitch * (LEFT + UP)
         return cell, [[top_left + pitch * (j * RIGHT + i * DOWN) for j in range(size)] for i in range(size)]
+
+    def push_in_on(self, target: Group):
+        """The camera going close to ``target``, all of it in view with a little room around it."""
+        width = max(target.width, target.height * config.frame_width / config.frame_height) + 2 * self.push_in_room
+        return self.look_at(target, min(width, config.frame_width))
+
+    @staticmethod
+    def mix_paths(corner_frames: VGroup) -> tuple[DashedLine, ArcBetweenPoints]:
+        """Between seed B's and seed C's corners: the straight mix (dashed, muted) and the bend along a sphere."""
+        b, c = corner_frames[1].get_corner(UP + RIGHT), corner_frames[2].get_corner(DOWN + LEFT)
+        straight = DashedLine(b, c, color=style.MUTED, stroke_width=3, dash_length=0.12)
+        bent = ArcBetweenPoints(b, c, angle=np.pi / 2.5, color=style.NOISE, stroke_width=4)
+        return straight, bent
+
+    @staticmethod
+    def most_alike_block(finals: np.ndarray) -> list[tuple[int, int]] | None:
+        """The 2 x 2 block of the grid whose pictures differ least from one another (mean over its four neighbour
+        pairs); None for a grid smaller than 2 x 2."""
+        if finals.shape[0] < 2 or finals.shape[1] < 2:
+            return None
+        f = finals.astype(np.float32)
+        best, where = np.inf, (0, 0)
+        for i in range(finals.shape[0] - 1):
+            for j in range(finals.shape[1] - 1):
+                pairs = ((f[i, j], f[i + 1, j]), (f[i, j], f[i, j + 1]), (f[i + 1, j], f[i + 1, j + 1]),
+                         (f[i, j + 1], f[i + 1, j + 1]))
+                change = np.mean([np.abs(a - b).mean() for a, b in pairs])
+                if change < best:
+                    best, where = change, (i, j)
+        i, j = where
+        return [(i, j), (i + 1, j), (i, j + 1), (i + 1, j + 1)]
 
     def notes(self, *lines: tuple[str, object]) -> VGroup:
         """A few short lines beside the grid, left-aligned at ``notes_x``."""
