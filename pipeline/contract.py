@@ -13,6 +13,7 @@ without torch or diffusers being importable.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import io
 import json
@@ -115,9 +116,12 @@ def canonical_json(obj: Any) -> str:
                       allow_nan=False, default=_plain)
 
 
+SPEC_HASH_LENGTH = 12  # hex characters of a spec's sha256 in its capture's folder name
+
+
 def spec_hash(spec: dict) -> str:
     """The capture's identity: 12 hex characters of the sha256 of the spec's canonical JSON."""
-    return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()[:12]
+    return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()[:SPEC_HASH_LENGTH]
 
 
 def capture_path(root: Path | str, name: str, spec: dict) -> Path:
@@ -192,6 +196,12 @@ def _versions(extra: dict[str, str] | None) -> dict[str, str]:
     return versions
 
 
+def capture_glob(name: str) -> str:
+    """The glob of ``name``'s capture folders, ``<name>-<12 hex digits of its spec hash>``, and nothing else: what
+    leftovers of its writers are named after (a user's ``.tmp-<pid>-<name>-notes.txt`` is not one of them)."""
+    return f"{glob.escape(name)}-" + "[0-9a-f]" * SPEC_HASH_LENGTH
+
+
 def recover_replaced(root: Path | str, name: str) -> list[Path]:
     """Put back the captures of ``name`` that a writer killed mid-replacement had moved aside: ``write_capture``
     renames the old folder to ``.tmp-<pid>-<folder>.<random>.old`` before renaming the new one into place, so a kill
@@ -199,7 +209,7 @@ def recover_replaced(root: Path | str, name: str) -> list[Path]:
     writer's, and only where nothing has taken the name since; returns the folders put back."""
     root = Path(root)
     restored = []
-    for entry, rest in dead_writers_leftovers(root, f"{name}-*.old"):
+    for entry, rest in dead_writers_leftovers(root, f"{capture_glob(name)}.*.old"):
         if not entry.is_dir():
             continue
         final = root / rest.split(".", 1)[0]  # <name>-<spec hash>: no dots in it
@@ -236,7 +246,7 @@ def write_capture(root: Path | str, name: str, spec: dict, arrays: dict[str, np.
     # what writers of this capture that were killed left behind (a live writer's work is left alone); a capture a
     # killed --force had moved aside goes back to its name first, so the only whole copy is never swept
     recover_replaced(root, name)
-    sweep_leftovers(root, f"{name}-*")
+    sweep_leftovers(root, capture_glob(name))
     sweep_leftovers(root, pointer_path(root, name).name)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=tmp_prefix(final.name)))
     old = None
@@ -458,7 +468,7 @@ def load_cached(root: Path | str, name: str, spec: dict, expected_arrays: Iterab
     path = capture_path(root, name, spec)
     recover_replaced(root, name)  # a writer killed between --force's two renames: its old copy goes back first
     if Path(root).is_dir():  # and what killed writers left is swept, cached run or not
-        sweep_leftovers(root, f"{name}-*")
+        sweep_leftovers(root, capture_glob(name))
         sweep_leftovers(root, pointer_path(root, name).name)
     if not path.exists():
         return None

@@ -316,11 +316,13 @@ def test_a_killed_writers_leftovers_are_removed_by_the_next_write_and_a_live_one
     leftovers[1].write_text("half")
     live = tmp_path / f".tmp-{os.getppid()}-demo-0123456789ab.busy"
     live.mkdir()
-    theirs = tmp_path / ".tmp-notes-of-mine.txt"
-    theirs.write_text("a file latent-walk did not make")
+    theirs = [tmp_path / ".tmp-notes-of-mine.txt", tmp_path / f".tmp-{dead}-demo-notes.txt",
+              tmp_path / f".tmp-{dead}-demo-0123.old"]  # named like leftovers, but not after a capture folder
+    for path in theirs:
+        path.write_text("a file latent-walk did not make")
     _write(tmp_path)
     assert not any(path.exists() for path in leftovers)
-    assert live.is_dir() and theirs.is_file()
+    assert live.is_dir() and all(path.is_file() for path in theirs)
 
 
 def test_a_current_pointer_that_is_a_folder_is_one_line(tmp_path):
