@@ -15,20 +15,30 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    ORIGIN,
     RIGHT,
     UP,
     AnimationGroup,
+    Arrow,
     Create,
     CurvedArrow,
     DashedLine,
     FadeIn,
     FadeOut,
+    FadeTransform,
     Group,
     GrowFromEdge,
     LaggedStart,
+    Line,
+    MoveToTarget,
     Rectangle,
+    ReplacementTransform,
     Square,
+    Succession,
     SurroundingRectangle,
+    Swap,
+    TransformFromCopy,
+    ValueTracker,
     VGroup,
     Write,
 )
@@ -36,8 +46,8 @@ from manim import (
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Frame, PictureRow, PixelPicture
-from scenes.words import ChapterTitle, PromptBox, words
+from scenes.pictures import Film, Frame, PixelPicture, fade_to, fitted_size
+from scenes.words import ChapterTitle, LiveText, PromptBox, StepCounter, words
 
 # How each verdict is drawn: the frame around a picture, and the legend's order
 VERDICT_COLOURS = {
@@ -58,7 +68,6 @@ class WhichColourGoesWhere(NarratedScene):
     """Two things, two colours: the prompt's pictures and its swapped twin's, every picture's verdict, guidance,
     when the colours settle, and the compass against the word-by-word vectors."""
 
-    row_height = 1.25
     grid_width = 8.2
     grid_height = 5.6
     bar_height = 3.2
@@ -67,159 +76,301 @@ class WhichColourGoesWhere(NarratedScene):
         facts, arrays = self.facts, self.arrays
         verdicts = arrays["verdicts"]
         twin = int(arrays["twin_of"][0])
+        objects = [str(o) for o in arrays["asked_objects"][0]]
 
-        # --- the prompt, which colour word goes to which thing, and the published figures of large models
+        # --- the prompt, which colour word goes to which thing, one of its pictures, and the published figures
         title = ChapterTitle(self.title)
         prompt = PromptBox(str(facts["prompt"].value), width=6.5, size=style.LABEL_SIZE).move_to(2.2 * UP)
-        links = self.colour_links(prompt, [str(c) for c in arrays["asked_colours"][0]],
-                                  [str(o) for o in arrays["asked_objects"][0]])
-        published = self.published_bars()
+        links = self.colour_links(prompt, [str(c) for c in arrays["asked_colours"][0]], objects)
+        typed = VGroup(prompt.box, prompt.text)  # the prompt as shown: its box and words, no cursor
+        hero = PixelPicture(arrays["finals"][0, 0], height=3.6).move_to(0.75 * DOWN)
+        hero_frame = Frame(hero)
+        waffles = self.published_waffles()
+        hero_place = np.array([4.75, waffles.squares.get_y(), 0.0])
+        hero_side = waffles.squares.height + 0.3
+        ours = words("our model: ?", size=style.LABEL_SIZE, color=style.MODEL)
+        ours.move_to(np.array([hero_place[0], waffles.values.get_y(), 0.0]))
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.2)
             self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
             self.wait_until_bookmark("prompt")
-            self.play(FadeIn(prompt.box), FadeIn(prompt.text), run_time=0.8)
+            self.play_along(FadeIn(prompt.box), FadeIn(prompt.text, shift=0.1 * UP), least=0.8, most=1.5)
             self.wait_until_bookmark("words")
             # each colour word reaches over to the thing it belongs to
-            self.play(LaggedStart(*(Create(link) for link in links), lag_ratio=0.5), run_time=1.4)
+            self.play_along(LaggedStart(*(Create(link) for link in links), lag_ratio=0.5), least=1.0, most=2.5)
+            self.wait_until_bookmark("picture")
+            # does the picture? one of its pictures, large
+            self.play_along(FadeIn(hero, scale=0.6), Create(hero_frame), least=0.8, most=1.5)
             self.wait_until_bookmark("benchmark")
-            self.play(FadeIn(published.heading, shift=0.1 * UP), run_time=0.7)
-            for mark, keys in (("oldest", ("sd15",)), ("newest", ("sd21", "sdxl")), ("ours", ("ours",))):
+            # our picture steps aside for the published figures: a hundred pictures each, the right ones green
+            self.play_along(Group(hero, hero_frame).animate.scale(hero_side / hero_frame.height).move_to(hero_place),
+                            FadeIn(waffles.heading, shift=0.1 * UP), least=1.0, most=3.0)
+            for mark, keys in (("oldest", ("sd15",)), ("newest", ("sd21", "sdxl"))):
                 self.wait_until_bookmark(mark)
-                self.play(*(FadeIn(published.names[key]) for key in keys),
-                          *(GrowFromEdge(published.bars[key], LEFT) for key in keys),
-                          *(FadeIn(published.values[key], shift=0.1 * RIGHT) for key in keys), run_time=0.9)
+                self.play_along(*(self.fill_waffle(waffles, key) for key in keys), least=1.2, most=4.5)
+            self.wait_until_bookmark("ours")
+            asking = SurroundingRectangle(hero_frame, color=style.HIGHLIGHT, buff=0.08)
+            self.play_along(Create(asking), FadeIn(ours, shift=0.1 * UP), least=0.6, most=1.2)
 
-        # --- the prompt's pictures and its swapped twin's, with the judge's verdicts
-        first_row = self.verdict_row(arrays["finals"][0], verdicts[0]).next_to(prompt, DOWN, buff=0.3)
-        twin_prompt = PromptBox(str(facts["swapped_prompt"].value), width=6.5, size=style.LABEL_SIZE)
-        twin_row = self.verdict_row(arrays["finals"][twin], verdicts[twin])
-        Group(twin_prompt, twin_row).arrange(DOWN, buff=0.3).next_to(first_row, DOWN, buff=0.35)
-        reading = self.reading_words([str(o) for o in arrays["asked_objects"][0]], arrays["read_colours"][0, 0])
-        reading.next_to(first_row.frames[0], LEFT, buff=0.35)
-        judge_box = SurroundingRectangle(first_row.frames[0], color=style.HIGHLIGHT, buff=0.05)
+        # --- the prompt's pictures and its swapped twin's, side by side, with the judge's verdicts
+        seeds = self.seed_pictures(arrays["finals"][0], verdicts[0], arrays["read_colours"][0], objects)
+        twin_seeds = self.seed_pictures(arrays["finals"][twin], verdicts[twin], arrays["read_colours"][twin],
+                                        [str(o) for o in arrays["asked_objects"][twin]])
+        twin_prompt = PromptBox(str(facts["swapped_prompt"].value), width=6.2, size=style.LABEL_SIZE)
+        twin_typed = VGroup(twin_prompt.box, twin_prompt.text)
+        typed.generate_target()
+        for place, grid, column in ((typed.target, seeds, -3.55), (twin_typed, twin_seeds, 3.55)):
+            if place.width > 6.8:
+                place.scale_to_fit_width(6.8)
+            place.move_to(np.array([column, 2.45, 0.0]))
+            grid.move_to(np.array([column, 0.0, 0.0])).align_to(np.array([0.0, 1.95, 0.0]), UP)
         with self.narrate("pictures"):
             self.wait_until_bookmark("seeds")
-            self.play(FadeOut(published), FadeOut(links), run_time=0.5)
-            self.play(LaggedStart(*(FadeIn(first_row.cell(i)) for i in range(len(first_row.pictures))),
-                                  lag_ratio=0.2), run_time=1.2)
+            # the picture we saw is the first of the prompt's seeds; the others join it
+            first = seeds.pictures[0]
+            self.play(FadeOut(waffles), FadeOut(links), FadeOut(asking), FadeOut(ours),
+                      MoveToTarget(typed),
+                      Group(hero, hero_frame).animate.scale(first.height / hero.height).move_to(first),
+                      run_time=1.0)
+            self.remove(hero, hero_frame)
+            self.add(first, seeds.frames[0])
+            self.play_along(LaggedStart(*(FadeIn(Group(seeds.pictures[i], seeds.frames[i]), scale=0.8)
+                                          for i in range(1, len(seeds.pictures))), lag_ratio=0.3),
+                            least=0.6, most=1.8)
             self.wait_until_bookmark("judge")
             # the judge reads the first picture: which thing wears which colour
-            self.play(Create(judge_box), FadeIn(reading, shift=0.1 * RIGHT), run_time=0.9)
+            judge_box = SurroundingRectangle(seeds.frames[0], color=style.HIGHLIGHT, buff=0.05)
+            self.play_along(self.look_at(Group(first, seeds.readings[0]), 5.2), Create(judge_box),
+                            FadeIn(seeds.readings[0], shift=0.1 * UP), least=1.0, most=3.0)
+            self.wait_until_bookmark("every")
+            # ... and every other picture, in turn
+            others = range(1, len(seeds.pictures))
+            if len(others):
+                each = min(max(self.time_to_next_words() - 0.1, 0.8), 3.0) / len(others)
+                for i in others:
+                    self.play(self.camera.frame.animate.move_to(Group(seeds.pictures[i], seeds.readings[i])),
+                              judge_box.animate.move_to(seeds.frames[i]), FadeIn(seeds.readings[i]), run_time=each)
             self.wait_until_bookmark("verdicts")
-            self.play(FadeOut(judge_box), FadeOut(reading), run_time=0.4)
-            self.play(*(frame.animate.set_color(VERDICT_COLOURS[str(v)]) for frame, v in
-                        zip(first_row.frames, verdicts[0])), FadeIn(first_row.labels), run_time=0.8)
+            self.play_along(self.camera_home(), FadeOut(judge_box), *self.give_verdicts(seeds), least=1.0, most=2.5)
             self.wait_until_bookmark("twin")
-            self.play(FadeIn(twin_prompt.box), FadeIn(twin_prompt.text), LaggedStart(*(FadeIn(twin_row.cell(i)) for i in
-                                                         range(len(twin_row.pictures))), lag_ratio=0.2),
-                      run_time=1.4)
+            # the same words in the other order, and its pictures from the same seeds beside the prompt's
+            self.play(ReplacementTransform(typed.copy(), twin_typed), run_time=1.0)
+            self.play_along(LaggedStart(*(FadeIn(Group(twin_seeds.pictures[i], twin_seeds.frames[i]), scale=0.8)
+                                          for i in range(len(twin_seeds.pictures))), lag_ratio=0.3),
+                            least=1.0, most=4.0)
             self.wait_until_bookmark("twin_verdicts")
-            self.play(*(frame.animate.set_color(VERDICT_COLOURS[str(v)]) for frame, v in
-                        zip(twin_row.frames, verdicts[twin])), FadeIn(twin_row.labels), run_time=0.8)
+            self.play_along(self.look_at(twin_seeds, max(8.5, (twin_seeds.height + 0.5) * 16 / 9)),
+                            LaggedStart(*(FadeIn(r) for r in twin_seeds.readings), lag_ratio=0.2),
+                            least=1.0, most=2.0, leave=1.6)
+            self.play_along(*self.give_verdicts(twin_seeds), least=0.8, most=1.5)
 
         # --- every picture, framed by its verdict, and the shares
         grid = self.verdict_grid(arrays["finals"], verdicts).center().to_edge(LEFT, buff=0.6).shift(0.35 * DOWN)
         legend = self.legend().next_to(grid, RIGHT, buff=0.6).align_to(grid, UP).shift(0.3 * DOWN)
+        flat = verdicts.reshape(-1)
+        seed_count = verdicts.shape[1]
         with self.narrate("score"):
             self.wait_until_bookmark("grid")
-            self.play(FadeOut(Group(prompt.box, prompt.text, first_row, twin_prompt.box, twin_prompt.text, twin_row)),
-                      run_time=0.6)
-            self.play(LaggedStart(*(FadeIn(cell) for cell in grid), lag_ratio=0.004), run_time=2.0)
+            # the eight pictures fly to their places among all the others, which arrive around them
+            moved = {0 * seed_count + n: (seeds, n) for n in range(len(seeds.pictures))}
+            moved.update({twin * seed_count + n: (twin_seeds, n) for n in range(len(twin_seeds.pictures))})
+            arrivals = []
+            for index, cell in enumerate(grid):
+                if index in moved:
+                    source, n = moved[index]
+                    arrivals.append(AnimationGroup(ReplacementTransform(source.pictures[n], cell[0]),
+                                                   ReplacementTransform(source.frames[n], cell[1])))
+                else:
+                    arrivals.append(FadeIn(cell, scale=0.6))
+            leaving = Group(*self.shown_parts(Group(typed, twin_typed, *seeds.labels, *twin_seeds.labels,
+                                                    *seeds.readings, *twin_seeds.readings)))
+            self.play(self.camera_home(), FadeOut(leaving), run_time=0.6)
+            self.play_along(LaggedStart(*arrivals, lag_ratio=min(0.05, 4.0 / max(len(arrivals), 1))),
+                            FadeIn(legend.count), least=1.5, most=7.0)
+            shown_verdicts = set()
             for mark, verdict_names in (("right", ["right"]), ("swapped", ["swapped"]),
                                         ("others", ["one colour on both", "other colours", "objects wrong"])):
                 self.wait_until_bookmark(mark)
-                self.play(*(FadeIn(legend.entry[name], shift=0.1 * LEFT) for name in verdict_names),
-                          *(cell[1].animate.set_stroke(width=4.0) for cell, v in zip(grid, verdicts.reshape(-1))
-                            if str(v) in verdict_names), run_time=0.8)
+                # the pictures of these verdicts stand out in their colour; the share grows out of them
+                lit = [cell for cell, v in zip(grid, flat) if str(v) in verdict_names]
+                dim = [cell for cell, v in zip(grid, flat) if str(v) not in verdict_names]
+                shown_verdicts.update(verdict_names)
+                source = Group(*lit).get_center() if lit else grid.get_center()
+                animations = [*(cell[1].animate.set_stroke(VERDICT_COLOURS[str(v)], width=4.0)
+                                for cell, v in zip(grid, flat) if str(v) in verdict_names),
+                              *fade_to(Group(*(cell[0] for cell in lit)), 1.0),
+                              *fade_to(Group(*(cell[0] for cell in dim)), 0.3),
+                              *(FadeIn(legend.entry[name], target_position=source, scale=0.5)
+                                for name in verdict_names)]
+                if mark == "others" and lit:
+                    # so few that the camera goes to one of them
+                    centre = grid.get_center()
+                    animations.append(self.look_at(min(lit, key=lambda c: np.linalg.norm(c.get_center() - centre)),
+                                                   4.5))
+                self.play_along(*animations, least=0.8, most=3.0)
 
         # --- the score at each guidance scale
         chart = self.score_bars().move_to(0.4 * DOWN)
+        scales = arrays["curve_scales"]
+        guided = [i for i, s in enumerate(scales) if float(s) > 0] or list(range(len(scales)))
+        unguided = [i for i in range(len(scales)) if i not in guided]
         with self.narrate("guidance"):
             self.wait_until_bookmark("curve")
-            self.play(FadeOut(Group(grid, legend)), run_time=0.6)
+            self.play(self.camera_home(), FadeOut(Group(grid, legend)), run_time=0.8)
             self.play(FadeIn(chart.axis), FadeIn(chart.heading), run_time=0.6)
-            self.play(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in chart.bars), lag_ratio=0.2),
-                      LaggedStart(*(FadeIn(label) for label in chart.labels), lag_ratio=0.2), run_time=1.6)
+            # the unguided scale first, close up
+            if unguided:
+                spot = chart.bars[unguided[0]]
+                self.play_along(self.look_at(Group(spot, chart.labels[2 * unguided[0] + 1]).get_center() + 0.6 * UP,
+                                             6.0), GrowFromEdge(spot, DOWN),
+                                *(FadeIn(chart.labels[2 * i + k]) for i in unguided for k in (0, 1)),
+                                least=1.0, most=3.0)
             self.wait_until_bookmark("best")
+            self.play_along(self.camera_home(), LaggedStart(*(GrowFromEdge(chart.bars[i], DOWN) for i in guided),
+                                                            lag_ratio=0.3),
+                            LaggedStart(*(FadeIn(chart.labels[2 * i + k]) for i in guided for k in (0, 1)),
+                                        lag_ratio=0.15), least=1.2, most=3.5)
             if facts["guidance_helps"].value:
                 best = int(np.argmax(arrays["curve_scores"]))
                 self.play(chart.bars[best].animate.set_fill(style.HIGHLIGHT), run_time=0.6)
             else:  # the score holds within a band at every guided scale: the band, drawn over the bars
-                self.play(Create(chart.band), run_time=1.0)
+                self.play(Create(chart.band), run_time=0.8)
             self.wait_until_bookmark("swaps")
-            self.play(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in chart.swaps), lag_ratio=0.2),
-                      LaggedStart(*(FadeIn(label) for label in chart.swap_labels), lag_ratio=0.2),
-                      FadeIn(chart.key), run_time=1.4)
+            self.play_along(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in chart.swaps), lag_ratio=0.2),
+                            LaggedStart(*(FadeIn(label) for label in chart.swap_labels), lag_ratio=0.2),
+                            FadeIn(chart.key), least=1.0, most=2.5)
+            # along the guided scales, ever harder on the prompt: the same score
+            if len(guided) > 1 and self.time_to_next_words() > 2.0:
+                along = [Group(chart.bars[i], chart.swaps[i]).get_center() for i in (guided[0], guided[-1])]
+                self.play(self.look_at(along[0], 6.5), run_time=0.8)
+                self.play_along(self.camera.frame.animate.move_to(along[1]), least=1.0, most=4.0, leave=0.8)
+                self.play(self.camera_home(), run_time=0.7)
 
-        # --- when the colours settle, in the guess of the finished picture
-        steps = arrays["headline_clean_pictures"].shape[0]
-        shown_steps = sorted({int(round(s)) for s in np.linspace(0, steps - 1, min(steps, 6))})
-        readings = arrays["headline_read_colours"][:, 0]  # seed 0, (S, 2)
-        objects = [str(o) for o in arrays["asked_objects"][0]]
-        labels = [f"step {s + 1}" for s in shown_steps]
-        guesses = PictureRow([arrays["headline_clean_pictures"][s, 0] for s in shown_steps], labels=labels,
-                             height=1.8, buff=0.3).move_to(0.6 * UP)
-        reads = VGroup(*(self.reading_words(objects, readings[s]).next_to(guesses.frames[i], DOWN, buff=0.55)
-                         for i, s in enumerate(shown_steps)))
+        # --- when the colours settle: the guess of the finished picture, step by step, and when each thing settles
+        guesses = arrays["headline_clean_pictures"]
+        steps = int(guesses.shape[0])
+        readings = arrays["headline_read_colours"]
+        settle = self.settle_chart(steps).move_to(np.array([3.3, -0.3, 0.0]))
+        film = Film(guesses[:, 0], np.arange(1, steps + 1)) if steps else None
+        guess = PixelPicture(guesses[0, 0] if steps else arrays["finals"][0, 0], height=3.6)
+        guess.move_to(np.array([-3.6, 0.35, 0.0]))
+        guess_frame = Frame(guess)
+        guess_heading = words(f"the guess of the finished picture: {facts['prompt'].value}", size=style.LABEL_SIZE,
+                              color=style.MUTED)
+        guess_heading.scale_to_fit_width(min(guess_heading.width, 12.5)).move_to(2.75 * UP)
+        counter = StepCounter(1, size=style.LABEL_SIZE).next_to(guess_frame, DOWN, buff=0.2)
+        position = ValueTracker(0.0)
+
+        def read_at(index: int) -> str:
+            at = int(np.clip(round(position.get_value()), 0, max(steps - 1, 0)))
+            colour = str(readings[at, 0, index]) if steps else ""
+            return f"{objects[index]}: {colour or '-'}"
+
+        reads = VGroup(*(LiveText(lambda i=i: read_at(i), size=style.LABEL_SIZE) for i in range(len(objects))))
+        reads.arrange(DOWN, buff=0.12, aligned_edge=LEFT).next_to(counter, DOWN, buff=0.2)
         settled = words(f"half the things' colours are settled by step {shown(facts['settle_step_median'])} "
                         f"of {shown(facts['steps'])}" if facts["colours_settle"].value else
                         "no colour settles on both things", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
-        settled.next_to(reads, DOWN, buff=0.5)
-        guess_heading = words(f"the guess of the finished picture: {facts['prompt'].value}", size=style.LABEL_SIZE,
-                              color=style.MUTED).next_to(guesses, UP, buff=0.35)
+        settled.scale_to_fit_width(min(settled.width, 6.4)).next_to(settle, DOWN, buff=0.35)
         with self.narrate("settle"):
             self.wait_until_bookmark("steps")
-            self.play(FadeOut(Group(*self.shown_parts(chart))), FadeIn(guess_heading),
-                      run_time=0.6)
-            self.play(LaggedStart(*(FadeIn(Group(guesses.cell(i), reads[i])) for i in range(len(shown_steps))),
-                                  lag_ratio=0.35), run_time=2.4)
+            self.play(FadeOut(Group(*self.shown_parts(chart))), run_time=0.6)
+            self.play_along(FadeIn(guess, scale=0.7), Create(guess_frame), FadeIn(guess_heading), FadeIn(counter),
+                            FadeIn(reads), FadeIn(settle.frame_parts), least=0.8, most=2.0)
+            self.wait_until_bookmark("watch")
+            settle.grow_to(0)
+            self.add(settle.bars)
+            if film is not None:
+                # the walk plays; each thing's settling adds to the chart as the walk passes its step
+                guess.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
+                counter.add_updater(lambda m: m.set_value(int(round(position.get_value())) + 1))
+                for line in reads:
+                    line.add_updater(lambda m: m.refresh())
+                settle.bars.add_updater(lambda m: settle.grow_to(position.get_value() + 1))
+                self.play_along(position.animate.set_value(film.last), rate_func=lambda t: t * t, least=2.0,
+                                most=8.0, leave=0.3)
+                for mobject in (guess, counter, *reads, settle.bars):
+                    mobject.clear_updaters()
+            settle.grow_to(steps + 1)
             self.wait_until_bookmark("settled")
-            settle_at = int(np.argmin([abs(s + 1 - float(facts["settle_step_median"].value)) for s in shown_steps]))
-            marks = [SurroundingRectangle(guesses.frames[settle_at], color=style.HIGHLIGHT, buff=0.06)] \
-                if facts["colours_settle"].value else []
-            self.play(FadeIn(settled, shift=0.1 * UP), *(Create(m) for m in marks), run_time=0.7)
+            median = int(facts["settle_step_median"].value)
+            back, settled_here = [], self.settled_at(readings)
+            here_box = SurroundingRectangle(guess_frame, color=style.HIGHLIGHT, buff=0.06)
+            if film is not None and settled_here is not None:
+                # back to the step from which this walk's colours stay as they end: where it settled
+                back = [position.animate.set_value(settled_here), Create(here_box)]
+                guess.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
+                counter.add_updater(lambda m: m.set_value(int(round(position.get_value())) + 1))
+                for line in reads:
+                    line.add_updater(lambda m: m.refresh())
+            self.play_along(*back, *settle.mark_median(median if facts["colours_settle"].value else None),
+                            FadeIn(settled, shift=0.1 * UP), least=0.8, most=2.5)
+            for mobject in (guess, counter, *reads):
+                mobject.clear_updaters()
 
         # --- the compass against the word-by-word vectors
         compass = self.distance_bars()
         pieces = self.piece_chart()
         Group(compass, pieces).arrange(DOWN, buff=0.7).move_to(0.35 * DOWN)
+        arrow = Arrow(ORIGIN, 1.3 * RIGHT, color=style.HIGHLIGHT, buff=0, stroke_width=6)
+        arrow.next_to(compass[0], RIGHT, buff=0.4)
+        colour_words = self.colour_pieces()
         with self.narrate("compass"):
-            self.play(FadeOut(Group(guesses, reads, settled, guess_heading, *marks)), run_time=0.6)
-            # Each distance grows as a bar from the left: first the yardstick (changing a colour), then the swap.
+            self.play(FadeOut(Group(*self.shown_parts(Group(guess, guess_frame, guess_heading, counter, reads, settle,
+                                                            settle.frame_parts, settled, here_box)))), run_time=0.6)
+            # the prompt's word pieces, each in its place
+            self.play_along(FadeIn(pieces.heading), LaggedStart(*(FadeIn(label, shift=0.2 * UP) for label in
+                                                                  pieces.labels), lag_ratio=0.2), least=1.0, most=2.5)
             self.wait_until_bookmark("compass")
-            self.play(FadeIn(compass[0]), self.grow_bar(compass[1][0]), run_time=1.2)
+            # ... squeezed into one arrow
+            self.play_along(TransformFromCopy(pieces.labels, arrow), FadeIn(compass[0]), least=1.2, most=3.5)
             self.wait_until_bookmark("swapped")
-            self.play(self.grow_bar(compass[1][1]), run_time=1.2)
+            # the colour words change places; the arrow hardly moves: the swap against changing a colour
+            swap = [Swap(pieces.labels[colour_words[0]], pieces.labels[colour_words[1]], path_arc=1.6)] \
+                if len(colour_words) == 2 else []
+            self.play_along(Succession(*swap, self.grow_bar(compass[1][0]), self.grow_bar(compass[1][1])),
+                            least=1.5, most=5.0, leave=2.6)
+            if swap:  # back again, and the model does not read the arrow
+                self.play_along(Swap(pieces.labels[colour_words[1]], pieces.labels[colour_words[0]], path_arc=1.6),
+                                *fade_to(Group(compass, arrow), 0.4), least=0.8, most=2.0)
             # word by word: under each word piece, how far changing a colour and swapping move its vector
             self.wait_until_bookmark("tokens")
-            self.play(FadeIn(pieces.heading), FadeIn(pieces.labels), FadeIn(pieces.key), run_time=0.6)
-            self.play(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in pieces.yardstick), lag_ratio=0.1), run_time=1.2)
-            self.play(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in pieces.swap), lag_ratio=0.1), run_time=1.4)
+            self.play_along(FadeIn(pieces.key), self.look_at(pieces, max(pieces.width + 1.0, 9.0)),
+                            Succession(LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in pieces.yardstick),
+                                                   lag_ratio=0.1),
+                                       LaggedStart(*(GrowFromEdge(bar, DOWN) for bar in pieces.swap), lag_ratio=0.1)),
+                            least=1.5, most=4.5)
 
         # --- a prompt and its swapped twin from one seed, pair by pair
         pairs = self.twin_pairs()
-        shown_pairs = self.pair_pictures(pairs[:3]).move_to(1.05 * UP)
-        squares = self.pair_squares(pairs).next_to(shown_pairs, DOWN, buff=0.5)
+        shown_pairs = self.pair_pictures(pairs[:self.pair_page]).move_to(0.95 * UP)
+        squares = self.pair_squares(pairs).next_to(shown_pairs, DOWN, buff=0.4) if pairs else self.pair_squares(pairs)
         with self.narrate("closing") as tracker:
             self.wait_until_bookmark("answer")
-            self.play(Create(SurroundingRectangle(pieces, color=style.HIGHLIGHT, buff=0.15)),
-                      run_time=0.8)
+            # the word pieces of the colour words: where the order is kept
+            where = Group(*(Group(pieces.labels[i], pieces.swap[i], pieces.yardstick[i]) for i in colour_words)) \
+                if colour_words else pieces
+            self.play_along(self.look_at(where, max(where.width + 3.0, 6.0)), FadeOut(pieces.key), least=1.0, most=3.0)
+            self.wait_until_bookmark("model")
+            self.play_along(self.camera_home(), *fade_to(pieces, 0.4), least=1.0, most=2.5)
             self.wait_until_bookmark("pairs")
-            self.play(FadeOut(Group(*self.mobjects_without(title))), run_time=0.6)
+            self.play(FadeOut(Group(*self.mobjects_without(title))), run_time=0.5)
             if pairs:
-                self.play(LaggedStart(*(FadeIn(pair, shift=0.1 * UP) for pair in shown_pairs), lag_ratio=0.4),
-                          run_time=1.6)
+                self.play_along(LaggedStart(*(FadeIn(pair, shift=0.2 * UP) for pair in shown_pairs), lag_ratio=0.4),
+                                least=1.0, most=2.0)
             self.wait_until_bookmark("share")
-            if pairs:  # every pair a square, in the colour of what it did; the share grows out of them
-                self.play(LaggedStart(*(FadeIn(square, scale=0.5) for square in squares.cells), lag_ratio=0.02),
-                          run_time=1.6)
-            self.play(FadeIn(squares.caption, shift=0.1 * UP), run_time=0.6)
+            if pairs:  # every pair a square, in the colour of what it did; the share grows out of the pairs shown
+                self.play_along(LaggedStart(*(FadeIn(square, target_position=shown_pairs.get_center(), scale=0.3)
+                                              for square in squares.cells), lag_ratio=0.02),
+                                FadeIn(squares.caption, shift=0.1 * UP), least=1.2, most=2.5)
+            else:
+                self.play(FadeIn(squares.caption, shift=0.1 * UP), run_time=0.6)
             self.browse_pairs(pairs, shown_pairs, squares, tracker)
 
     # --- pieces of the chapter
 
-    pair_page_seconds = 2.2  # each page of three pairs, after the share is shown
+    pair_page = 2  # pairs shown at once
+    pair_page_seconds = 1.3  # each page of pairs, after the share is shown
     piece_chart_height = 1.9  # the tallest bar of the word-by-word chart
     piece_chart_width = 11.0
     piece_pitch = 1.3
@@ -238,6 +389,157 @@ class WhichColourGoesWhere(NarratedScene):
         family = set(group.get_family())
         return [m for m in self.mobjects if m in family]
 
+    def published_waffles(self) -> VGroup:
+        """GenEval's published colour-attribution scores for large models: a hundred squares each, one per picture
+        of a hundred, green for those with both colours on the right things."""
+        facts = self.facts
+        keys = ("sd15", "sd21", "sdxl")
+        waffles = VGroup()
+        waffles.waffle, waffles.name, waffles.value = {}, {}, {}
+        for index, key in enumerate(keys):
+            right = int(round(float(facts[f"geneval_{key}"].value)))
+            squares = VGroup(*(Square(side_length=0.2, stroke_width=0, fill_opacity=0.95,
+                                      fill_color=style.MODEL if i < right else style.FAINT) for i in range(100)))
+            squares.arrange_in_grid(rows=10, cols=10, buff=0.05, flow_order="ru")
+            squares.move_to(np.array([-5.1 + 3.0 * index, -0.85, 0.0]))
+            name = words(str(facts[f"geneval_{key}_name"].value), size=style.LABEL_SIZE)
+            name.scale_to_fit_width(min(name.width, 2.8)).next_to(squares, UP, buff=0.2)
+            value = words(f"{shown(facts[f'geneval_{key}'])} right", size=style.LABEL_SIZE, color=style.MODEL)
+            value.next_to(squares, DOWN, buff=0.2)
+            waffles.waffle[key], waffles.name[key], waffles.value[key] = squares, name, value
+            waffles.add(squares, name, value)
+        waffles.squares = VGroup(*waffles.waffle.values())
+        waffles.values = VGroup(*waffles.value.values())
+        waffles.heading = words("GenEval, both colours on the right things: published figures, other models",
+                                size=style.SMALL_SIZE, color=style.MUTED)
+        waffles.heading.scale_to_fit_width(min(waffles.heading.width, 12.5))
+        waffles.heading.next_to(VGroup(*waffles.name.values()), UP, buff=0.3).set_x(0)
+        waffles.add(waffles.heading)
+        return waffles
+
+    @staticmethod
+    def fill_waffle(waffles: VGroup, key: str):
+        """A model's hundred squares arriving row by row, its name above and its share below."""
+        return AnimationGroup(FadeIn(waffles.name[key], shift=0.1 * DOWN),
+                              LaggedStart(*(FadeIn(square, scale=0.4) for square in waffles.waffle[key]),
+                                          lag_ratio=0.03),
+                              FadeIn(waffles.value[key], shift=0.1 * UP), lag_ratio=0.3)
+
+    def seed_pictures(self, pictures, verdicts, reads, objects) -> Group:
+        """A prompt's pictures, one per seed, in a block of rows: under each, first what the judge read on each thing,
+        then (``give_verdicts``) its verdict; frames neutral until the verdict colours them."""
+        count = len(pictures)
+        columns = count if count <= 2 else (2 if count <= 4 else int(np.ceil(count / 2)))
+        rows = int(np.ceil(count / max(columns, 1)))
+        aspect = fitted_size(np.asarray(pictures[0]).shape, 1.0)[0] if count else 1.0
+        across, down, slot = 0.35, 0.1, 0.62
+        side = min((6.4 - across * (columns - 1)) / (columns * aspect), (5.7 - rows * (slot + down)) / rows, 2.6)
+        block = Group()
+        block.pictures, block.frames, block.readings, block.labels = [], VGroup(), [], []
+        block.verdicts = [str(v) for v in verdicts]
+        for index, pixels in enumerate(pictures):
+            picture = PixelPicture(pixels, height=side)
+            picture.move_to(np.array([(index % columns - (columns - 1) / 2) * (side * aspect + across),
+                                      -(index // columns) * (side + slot + down), 0.0]))
+            frame = Frame(picture)
+            reading = self.reading_words(objects, reads[index]).next_to(frame, DOWN, buff=0.1)
+            verdict = str(verdicts[index])
+            label = words(VERDICT_LABELS[verdict], size=style.SMALL_SIZE,
+                          color=style.MUTED if verdict == "objects wrong" else VERDICT_COLOURS[verdict])
+            label.next_to(frame, DOWN, buff=0.15)
+            block.pictures.append(picture)
+            block.frames.add(frame)
+            block.readings.append(reading)
+            block.labels.append(label)
+            block.add(picture, frame, reading, label)
+        return block
+
+    @staticmethod
+    def give_verdicts(block: Group) -> list:
+        """Each picture's frame takes its verdict's colour, and what the judge read turns into the verdict."""
+        return [AnimationGroup(frame.animate.set_color(VERDICT_COLOURS[verdict]), FadeTransform(reading, label))
+                for frame, reading, label, verdict in zip(block.frames, block.readings, block.labels, block.verdicts)]
+
+    def settle_chart(self, steps: int) -> VGroup:
+        """How many things' colours settle at each step of the walk (every picture that shows both things), a bar per
+        step and one for never; ``grow_to(step)`` shows the bars up to that step, ``mark_median(step)`` marks it."""
+        settle = np.asarray(self.arrays["settle_steps"]).reshape(-1)
+        settle = settle[settle > 0]
+        bins = max(steps, 1) + 1
+        counts = np.array([np.sum(settle == k) for k in range(1, bins + 1)], dtype=float)
+        width, tallest = 6.0, 3.2
+        pitch = width / (bins + 1)
+        unit = tallest / max(float(counts.max()) if counts.size else 0.0, 1.0)
+        chart = VGroup()
+        bars = VGroup()
+        full = []
+        for k, count in enumerate(counts, start=1):
+            x = (k - 1 + (1 if k == bins else 0)) * pitch - width / 2 + pitch / 2
+            bar = Rectangle(width=0.8 * pitch, height=1.0, stroke_width=0, fill_opacity=0.9,
+                            fill_color=style.MUTED if k == bins else style.MODEL)
+            bar.move_to(np.array([x, 0.5, 0.0]))
+            bars.add(bar)
+            full.append(unit * count)
+        axis = Line(np.array([-width / 2, 0.0, 0.0]), np.array([width / 2, 0.0, 0.0]), color=style.MUTED,
+                    stroke_width=style.AXIS_STROKE)
+        ticks = VGroup(words("step 1", size=style.SMALL_SIZE, color=style.MUTED).next_to(bars[0], DOWN, buff=0.15)
+                       .set_y(-0.25))
+        if steps > 1:
+            ticks.add(words(f"{steps}", size=style.SMALL_SIZE, color=style.MUTED).set_x(bars[steps - 1].get_x())
+                      .set_y(-0.25))
+        ticks.add(words("never", size=style.SMALL_SIZE, color=style.MUTED).set_x(bars[-1].get_x()).set_y(-0.6))
+        heading = words(f"when each thing's colour settles: {int(settle.size)} things",
+                        size=style.LABEL_SIZE, color=style.MUTED)
+        heading.scale_to_fit_width(min(heading.width, width)).move_to(np.array([0.0, tallest + 0.45, 0.0]))
+        chart.add(axis, ticks, heading, bars)
+        chart.frame_parts = VGroup(axis, ticks, heading)
+        chart.bars, chart.full, chart.pitch, chart.steps = bars, full, pitch, steps
+
+        def grow_to(step: float) -> None:
+            """The bars of the steps up to ``step`` (in between: partly grown), the rest not yet there."""
+            base = axis.get_y()
+            for k, (bar, height) in enumerate(zip(bars, full), start=1):
+                shown_height = height * float(np.clip(step - k + 1, 0.0, 1.0))
+                bar.stretch_to_fit_height(max(shown_height, 1e-3))
+                bar.set_y(base + bar.height / 2)
+                bar.set_fill(opacity=0.9 if shown_height > 0.01 else 0.0)
+
+        def mark_median(step) -> list:
+            """The steps by which half the things' colours are settled, lit, and a line after them."""
+            if step is None or not 1 <= step <= len(bars) - 1:
+                return []
+            x = bars[step - 1].get_right()[0] + 0.1 * pitch
+            line = DashedLine(np.array([x, axis.get_y(), 0.0]), np.array([x, axis.get_y() + tallest + 0.1, 0.0]),
+                              color=style.HIGHLIGHT, stroke_width=3)
+            chart.add(line)
+            return [Create(line), *(bar.animate.set_fill(style.HIGHLIGHT) for bar in bars[:step])]
+
+        chart.grow_to, chart.mark_median = grow_to, mark_median
+        return chart
+
+    @staticmethod
+    def settled_at(readings) -> int | None:
+        """The first step (an index) from which the colours the judge reads on the first seed's guess stay as they end,
+        or None where the guess does not end with a colour on each thing."""
+        if not len(readings):
+            return None
+        final = [str(c) for c in readings[-1, 0]]
+        if not final or "" in final:
+            return None
+        step = len(readings) - 1
+        while step > 0 and [str(c) for c in readings[step - 1, 0]] == final:
+            step -= 1
+        return step
+
+    def colour_pieces(self) -> list[int]:
+        """Where the prompt's two colour words stand among its word pieces (a tokenizer's marks taken off), or none."""
+        tokens = [str(t).lower().replace("</w>", "").strip().lstrip("▁Ġ#") for t in self.arrays["headline_tokens"]]
+        found = []
+        for colour in (str(c).lower() for c in self.arrays["asked_colours"][0]):
+            if colour in tokens and tokens.index(colour) not in found:
+                found.append(tokens.index(colour))
+        return found if len(found) == 2 else []
+
     def colour_links(self, prompt: PromptBox, colours: list[str], objects: list[str]) -> VGroup:
         """An arc over the prompt from each colour word to the thing it names (placed by the words' share of the
         prompt's letters: the glyphs of a serif line are near enough even for an arrow's ends)."""
@@ -254,38 +556,6 @@ class WhichColourGoesWhere(NarratedScene):
             links.add(CurvedArrow(ends[0], ends[1], angle=-1.2, color=style.HIGHLIGHT, stroke_width=3,
                                   tip_length=0.16))
         return links
-
-    def published_bars(self) -> VGroup:
-        """GenEval's published colour-attribution scores for large models, a bar each, and an empty one for ours."""
-        facts = self.facts
-        scale = 6.0 / 100  # scene units per percent
-        names, bars, values = {}, {}, {}
-        rows = VGroup()
-        for key in ("sd15", "sd21", "sdxl", "ours"):
-            if key == "ours":
-                name = words("our model", size=style.LABEL_SIZE, color=style.MODEL)
-                bar = Rectangle(width=100 * scale, height=0.36, stroke_width=2, stroke_color=style.MODEL,
-                                fill_opacity=0.0)
-                value = words("?", size=style.LABEL_SIZE, color=style.MODEL)
-            else:
-                name = words(str(facts[f"geneval_{key}_name"].value), size=style.LABEL_SIZE)
-                bar = Rectangle(width=max(0.03, float(facts[f"geneval_{key}"].value) * scale), height=0.36,
-                                stroke_width=0, fill_color=style.MUTED, fill_opacity=0.9)
-                value = words(shown(facts[f"geneval_{key}"]), size=style.LABEL_SIZE)
-            row = VGroup(name, bar, value)
-            names[key], bars[key], values[key] = name, bar, value
-            rows.add(row)
-        width = max(row[0].width for row in rows)
-        for index, row in enumerate(rows):
-            name, bar, value = row
-            name.move_to(np.array([-width / 2 - 3.2, -index * 0.62, 0.0]))
-            bar.move_to(np.array([-3.0 + bar.width / 2, name.get_y(), 0.0]))
-            value.next_to(bar, RIGHT, buff=0.2)
-        heading = words("GenEval, both colours on the right things: published figures, other models",
-                        size=style.SMALL_SIZE, color=style.MUTED).next_to(rows, UP, buff=0.35)
-        chart = VGroup(heading, rows).move_to(0.45 * DOWN)
-        chart.heading, chart.names, chart.bars, chart.values = heading, names, bars, values
-        return chart
 
     def twin_pairs(self) -> list[tuple[int, int, int, bool]]:
         """Every (prompt, its swapped twin, seed) whose two pictures both show the two things in the two asked
@@ -304,24 +574,25 @@ class WhichColourGoesWhere(NarratedScene):
             colour = style.NOISE if ignored else style.MODEL
             cells = Group()
             for index in (i, j):
-                picture = PixelPicture(arrays["finals"][index, seed], height=1.55)
+                picture = PixelPicture(arrays["finals"][index, seed], height=2.3)
                 frame = Frame(picture, color=colour)
-                said = words(str(arrays["prompts"][index]), size=style.SMALL_SIZE, color=style.MUTED)
-                said.scale_to_fit_width(min(said.width, 3.6)).next_to(frame, UP, buff=0.12)
+                said = words(str(arrays["prompts"][index]).replace(" and ", "\nand ", 1), size=style.SMALL_SIZE,
+                             color=style.MUTED)
+                said.scale_to_fit_width(min(said.width, frame.width + 0.3)).next_to(frame, UP, buff=0.12)
                 read = self.reading_words([str(o) for o in arrays["asked_objects"][index]],
                                           arrays["read_colours"][index, seed]).next_to(frame, DOWN, buff=0.12)
                 cells.add(Group(picture, frame, said, read))
-            cells.arrange(RIGHT, buff=0.25)
+            cells.arrange(RIGHT, buff=0.35, aligned_edge=UP)
             verdict = words("same colours: order ignored" if ignored else "each follows its words",
-                            size=style.SMALL_SIZE, color=colour).next_to(cells, DOWN, buff=0.15)
+                            size=style.LABEL_SIZE, color=colour).next_to(cells, DOWN, buff=0.15)
             shown_pairs.add(Group(cells, verdict))
         if not shown_pairs.submobjects:
             return shown_pairs
-        return shown_pairs.arrange(RIGHT, buff=0.6).scale_to_fit_width(min(shown_pairs.width, 12.8))
+        return shown_pairs.arrange(RIGHT, buff=0.9, aligned_edge=UP).scale_to_fit_width(min(shown_pairs.width, 12.8))
 
     def browse_pairs(self, pairs, shown_pairs: Group, squares: VGroup, tracker) -> None:
-        """While the narration goes on, the next pairs in turn, three at a time, their squares outlined: the share is
-        made of pairs like these."""
+        """While the narration goes on, the next pairs in turn, a page at a time, their squares outlined: the share
+        is made of pairs like these."""
         if not pairs:
             return
         page = len(shown_pairs.submobjects)
@@ -329,9 +600,10 @@ class WhichColourGoesWhere(NarratedScene):
         outline = SurroundingRectangle(squares.cells[:page], color=style.INK, buff=0.05, stroke_width=2)
         self.play(Create(outline), run_time=0.4)
         for start in range(page, len(pairs), page):
-            if tracker.get_remaining_duration() < self.pair_page_seconds + 0.8:
+            if tracker.get_remaining_duration() < self.pair_page_seconds + 0.3:
                 break
-            following = self.pair_pictures(pairs[start:start + page]).move_to(place)
+            following = self.pair_pictures(pairs[start:start + page])
+            following.move_to(place).align_to(shown_pairs, UP)
             self.play(FadeOut(shown_pairs), FadeIn(following),
                       outline.animate.become(SurroundingRectangle(squares.cells[start:start + page], color=style.INK,
                                                                   buff=0.05, stroke_width=2)), run_time=0.6)
@@ -355,18 +627,9 @@ class WhichColourGoesWhere(NarratedScene):
         squares.cells, squares.caption = cells, caption
         return squares
 
-    def verdict_row(self, pictures, verdicts) -> PictureRow:
-        row = PictureRow(list(pictures), labels=[VERDICT_LABELS[str(v)] for v in verdicts], height=self.row_height,
-                         buff=0.45, label_color=style.INK)
-        for index, verdict in enumerate(verdicts):
-            if index in row.label_of:
-                row.label_of[index].set_color(style.MUTED if str(verdict) == "objects wrong" else
-                                              VERDICT_COLOURS[str(verdict)])
-        return row
-
     def verdict_grid(self, finals, verdicts) -> Group:
         """Every final picture, a row per four prompts (one object pair with one colour pair, both orders of each),
-        each framed in its verdict's colour."""
+        in a neutral frame that takes its verdict's colour when the verdict is spoken."""
         prompts, seeds = verdicts.shape
         columns = min(prompts, 4) * seeds
         rows = int(np.ceil(prompts * seeds / columns))
@@ -375,9 +638,9 @@ class WhichColourGoesWhere(NarratedScene):
         side = min((self.grid_height - gap * (rows - 1)) / rows, (self.grid_width - gap * (columns - 1)) /
                    (columns * aspect))
         cells = Group()
-        for index, (picture, verdict) in enumerate(zip(finals.reshape(-1, *finals.shape[2:]), verdicts.reshape(-1))):
+        for index, picture in enumerate(finals.reshape(-1, *finals.shape[2:])[:verdicts.size]):
             pixels = PixelPicture(picture, height=side)
-            frame = Frame(pixels, color=VERDICT_COLOURS[str(verdict)], buff=0.025)
+            frame = Frame(pixels, color=style.FAINT, buff=0.025)
             cell = Group(pixels, frame)
             cell.move_to(np.array([(index % columns) * (side * aspect + gap), -(index // columns) * (side + gap), 0.0]))
             cells.add(cell)
@@ -393,7 +656,7 @@ class WhichColourGoesWhere(NarratedScene):
         count = words(f"{shown(self.facts['picture_count'])} pictures, {shown(self.facts['prompt_count'])} prompts",
                       size=style.SMALL_SIZE, color=style.MUTED)
         legend = VGroup(count, *entries.values()).arrange(DOWN, buff=0.32, aligned_edge=LEFT)
-        legend.entry = entries
+        legend.entry, legend.count = entries, count
         return legend
 
     def score_bars(self) -> VGroup:
