@@ -113,9 +113,9 @@ class WhichColourGoesWhere(NarratedScene):
             self.play_along(Create(asking), FadeIn(ours, shift=0.1 * UP), least=0.6, most=1.2)
 
         # --- the prompt's pictures and its swapped twin's, side by side, with the judge's verdicts
-        seeds = self.seed_pictures(arrays["finals"][0], verdicts[0], arrays["read_colours"][0], objects)
+        seeds = self.seed_pictures(arrays["finals"][0], verdicts[0], arrays["read_colours"][0], arrays["read_kinds"][0])
         twin_seeds = self.seed_pictures(arrays["finals"][twin], verdicts[twin], arrays["read_colours"][twin],
-                                        [str(o) for o in arrays["asked_objects"][twin]])
+                                        arrays["read_kinds"][twin])
         twin_prompt = PromptBox(str(facts["swapped_prompt"].value), width=6.2, size=style.LABEL_SIZE)
         twin_typed = VGroup(twin_prompt.box, twin_prompt.text)
         typed.generate_target()
@@ -425,9 +425,10 @@ class WhichColourGoesWhere(NarratedScene):
                                           lag_ratio=0.03),
                               FadeIn(waffles.value[key], shift=0.1 * UP), lag_ratio=0.3)
 
-    def seed_pictures(self, pictures, verdicts, reads, objects) -> Group:
-        """A prompt's pictures, one per seed, in a block of rows: under each, first what the judge read on each thing,
-        then (``give_verdicts``) its verdict; frames neutral until the verdict colours them."""
+    def seed_pictures(self, pictures, verdicts, reads, kinds) -> Group:
+        """A prompt's pictures, one per seed, in a block of rows: under each, first what the judge read (the thing on
+        each side and its colour: ``kinds`` and ``reads``, per picture and side), then (``give_verdicts``) its
+        verdict; frames neutral until the verdict colours them."""
         count = len(pictures)
         columns = count if count <= 2 else (2 if count <= 4 else int(np.ceil(count / 2)))
         rows = int(np.ceil(count / max(columns, 1)))
@@ -442,7 +443,7 @@ class WhichColourGoesWhere(NarratedScene):
             picture.move_to(np.array([(index % columns - (columns - 1) / 2) * (side * aspect + across),
                                       -(index // columns) * (side + slot + down), 0.0]))
             frame = Frame(picture)
-            reading = self.reading_words(objects, reads[index]).next_to(frame, DOWN, buff=0.1)
+            reading = self.reading_words([str(k) for k in kinds[index]], reads[index]).next_to(frame, DOWN, buff=0.1)
             verdict = str(verdicts[index])
             label = words(VERDICT_LABELS[verdict], size=style.SMALL_SIZE,
                           color=style.MUTED if verdict == "objects wrong" else VERDICT_COLOURS[verdict])
@@ -579,7 +580,8 @@ class WhichColourGoesWhere(NarratedScene):
                 said = words(str(arrays["prompts"][index]).replace(" and ", "\nand ", 1), size=style.SMALL_SIZE,
                              color=style.MUTED)
                 said.scale_to_fit_width(min(said.width, frame.width + 0.3)).next_to(frame, UP, buff=0.12)
-                read = self.reading_words([str(o) for o in arrays["asked_objects"][index]],
+                # the thing the judge read on each side, with the colour it read there
+                read = self.reading_words([str(k) for k in arrays["read_kinds"][index, seed]],
                                           arrays["read_colours"][index, seed]).next_to(frame, DOWN, buff=0.12)
                 cells.add(Group(picture, frame, said, read))
             cells.arrange(RIGHT, buff=0.35, aligned_edge=UP)
