@@ -88,10 +88,14 @@ class Compass(NarratedScene):
         marker_labels = [label for token, label in zip(tokens, strip.labels) if token in self.marker_names]
         with self.narrate("tokens"):
             self.wait_until_bookmark("cut")
-            self.play_along(self.letters_to_tokens(prompt.text, word_labels), FadeOut(prompt.box), most=3.0)
+            # the words cut into tokens while the camera goes close to them (room on either side for the markers)
+            tokens_row = Group(*word_labels, *marker_labels)
+            self.play_along(self.letters_to_tokens(prompt.text, word_labels), FadeOut(prompt.box),
+                            self.look_at(tokens_row, min(tokens_row.width + 1.5, config.frame_width)), most=4.0)
             self.wait_until_bookmark("markers")
             self.play_along(LaggedStart(*(FadeIn(m, scale=1.6) for m in marker_labels), lag_ratio=0.5),
                             *(m.animate.set_color(style.MUTED) for m in marker_labels), most=2.5)
+            self.play_along(self.camera_home(), least=0.6, most=1.5)
 
         # --- every token a vector of numbers
         # At the bottom, below the numbers that will be written under one column.

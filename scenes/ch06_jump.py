@@ -46,6 +46,8 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
     guess_center = np.array([-4.85, row_y, 0.0])
     mean_center = np.array([0.0, row_y, 0.0])
     final_center = np.array([4.85, row_y, 0.0])
+    guess_close_width = 6.0  # the camera's frame, close to the first guess
+    column_close_width = 5.5  # the camera's frame, at least this wide, close to one column of the step ladder
     finals_center = np.array([2.4, row_y, 0.0])  # the seeds' finished pictures, before they are averaged
     finals_columns = 8  # the seeds' finished pictures as rows of this many
     finals_cell = 0.72
@@ -73,13 +75,16 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
             self.play(FadeIn(prompt, shift=0.15 * DOWN), FadeIn(guess), Create(guess_frame), FadeIn(guess_label),
                       run_time=1.0)
             self.wait_until_bookmark("jump")
-            self.play_along(Indicate(guess_frame, color=style.HIGHLIGHT, scale_factor=1.05), least=1.0, most=2.0)
+            # close to the guess: why not jump straight there?
+            self.play_along(Indicate(guess_frame, color=style.HIGHLIGHT, scale_factor=1.05),
+                            self.look_at(Group(guess_frame, guess_label), self.guess_close_width), least=1.0, most=4.0)
 
         # --- many finished pictures
         finals = self.finals_grid(self.arrays["finals"])
         finals_label = words(f"{len(self.arrays['finals'])} seeds, walked to the end", size=style.LABEL_SIZE)
         finals_label.next_to(finals, UP, buff=0.2)
         with self.narrate("finals"):
+            self.play_along(self.camera_home(), least=0.6, most=1.5)
             self.wait_until_bookmark("walks")
             self.play_along(LaggedStart(*(FadeIn(cell, scale=0.6) for cell in finals.cells), lag_ratio=0.06),
                             FadeIn(finals_label), least=2.5, most=6.0)
@@ -169,11 +174,15 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
             self.play_along(FadeIn(ladder.scores[0]), Create(one_box), least=1.0, most=2.0)
             self.wait_until_bookmark("two")
             # two steps beside the longest walks: edges, but not yet where those end
-            self.play(FadeIn(ladder.scores[1]), ReplacementTransform(one_box, two_box), run_time=1.0)
+            # the camera close to the two-step column, then out to it and the longest walk's together
+            two = Group(two_box, ladder.scores[1])
+            self.play(FadeIn(ladder.scores[1]), ReplacementTransform(one_box, two_box),
+                      self.look_at(two, max(self.width_to_show(two), self.column_close_width)), run_time=1.2)
             longest_box = SurroundingRectangle(ladder.columns[-1], color=style.MODEL, buff=0.08)
-            self.play_along(Create(longest_box), least=1.0, most=2.5)
+            both = Group(two_box, longest_box, ladder.scores[1])
+            self.play_along(Create(longest_box), self.look_at(both, self.width_to_show(both)), least=1.0, most=4.0)
             self.wait_until_bookmark("clean")
-            self.play_along(FadeOut(two_box), FadeOut(longest_box), LaggedStart(*(FadeIn(score, shift=0.2 * UP) for score in ladder.scores[2:]),
+            self.play_along(FadeOut(two_box), FadeOut(longest_box), self.camera_home(), LaggedStart(*(FadeIn(score, shift=0.2 * UP) for score in ladder.scores[2:]),
                                                           lag_ratio=0.4), least=1.5, most=4.0)
 
         jump_box = SurroundingRectangle(ladder.columns[0], color=style.NOISE, buff=0.1)
@@ -228,6 +237,12 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
             gap.add(words(under, size=style.SMALL_SIZE, color=style.HIGHLIGHT).next_to(line, DOWN, buff=0.15))
         gap.line, gap.text = line, VGroup(*gap[1:])
         return gap
+
+    @staticmethod
+    def width_to_show(target, room: float = 0.8) -> float:
+        """The camera frame's width that shows all of ``target`` with ``room`` around it (at most the whole screen)."""
+        width = max(target.width, target.height * config.frame_width / config.frame_height) + 2 * room
+        return min(width, config.frame_width)
 
     def ladder(self, steps: np.ndarray, finals: np.ndarray, sharpness: np.ndarray) -> PictureColumns:
         """One column per walk length: its length on top, the walks' final pictures down it, the mean sharpness under it."""

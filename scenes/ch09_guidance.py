@@ -50,6 +50,8 @@ class Guidance(ReadsTheJudge, NarratedScene):
     sum_y = 0.55
     guided_height = 1.45
     walk_seconds = 6.0  # the three guesses played through the whole walk
+    opening_height = 3.6  # the walk's guess, step by step, at the start
+    close_width = 6.0  # the camera's frame, close to one picture of the row and its reading
     row_height = 1.9  # the finished pictures at each scale, in a table with a column of headings
     row_y = 0.7
     row_width = 10.6
@@ -90,11 +92,19 @@ class Guidance(ReadsTheJudge, NarratedScene):
         counter = StepCounter(1, size=style.LABEL_SIZE).next_to(frames["with"], UP, buff=0.3).align_to(
             frames["with"], LEFT)
         two = words("two guesses at every step", size=style.HEADING_SIZE, color=style.INK)
+        # the walk's guess at every step, where the two guesses are hidden
+        hidden = ValueTracker(0.0)
+        walk_guess = PixelPicture(films["guided"].frame_at(0), height=self.opening_height).move_to(0.4 * DOWN)
+        walk_guess.add_updater(lambda m: m.show(films["guided"].frame_at(hidden.get_value())))
+        walk_frame = Frame(walk_guess, color=style.MODEL)
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.2)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.6)
+            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(walk_guess), FadeIn(walk_frame),
+                      run_time=0.8)
+            self.play_along(hidden.animate.set_value(films["guided"].last), rate_func=linear, least=1.0, most=6.0)
+            walk_guess.clear_updaters()
             self.wait_until_bookmark("two")
-            self.play_along(FadeIn(two, shift=0.2 * UP), least=0.8, most=1.5)
+            self.play_along(FadeOut(walk_guess), FadeOut(walk_frame), FadeIn(two, shift=0.2 * UP), least=0.8, most=1.5)
 
         with self.narrate("two_guesses"):
             self.wait_until_bookmark("with")
@@ -204,17 +214,23 @@ class Guidance(ReadsTheJudge, NarratedScene):
             if off is not None:
                 self.play(row.frames[off].animate.set_color(style.NOISE),
                           *([FadeIn(judged[off]), FadeIn(judge_heading)] if off in judged else []), run_time=0.7)
+                # close to the picture with guidance off, and what the judge read on it
+                self.play_along(self.look_at(Group(row.frames[off], *([judged[off]] if off in judged else [])),
+                                             self.close_width), least=1.0, most=4.0)
             self.wait_until_bookmark("one")
             # The plain setting's reading first, then the rest of the row's.
             rest = [judged[i] for i in judged if i not in (off, plain)]
             if plain is not None:
                 self.play(row.frames[plain].animate.set_color(style.MODEL),
-                          *([FadeIn(judged[plain])] if plain in judged else []), run_time=0.7)
+                          *([FadeIn(judged[plain])] if plain in judged else []),
+                          self.look_at(Group(row.frames[plain], *([judged[plain]] if plain in judged else [])),
+                                       self.close_width), run_time=1.0)
             if rest:
-                self.play(LaggedStart(*(FadeIn(t) for t in rest), lag_ratio=0.2), run_time=0.8)
+                self.play_along(LaggedStart(*(FadeIn(t) for t in rest), lag_ratio=0.2), self.camera_home(),
+                                least=0.8, most=3.0)
             self.wait_until_bookmark("more")
             self.play_along(LaggedStart(*(FadeIn(s, shift=0.1 * DOWN) for s in saturation), lag_ratio=0.3),
-                            FadeIn(colour_heading), FadeIn(saturation_key), least=1.6, most=4.0)
+                            FadeIn(colour_heading), FadeIn(saturation_key), self.camera_home(), least=1.6, most=4.0)
 
         # the knob turned up: a mark travels along the row from no guidance to the most
         turned = ValueTracker(0.0)

@@ -276,9 +276,11 @@ def test_the_page_escapes_hostile_titles_summaries_and_subtitles():
 
 
 @pytest.fixture(scope="module")
-def hostile_render(tmp_path_factory):
-    """ch01_opening rendered (silent, 5 fps, 426x240) from a tiny walk capture whose prompt is ``HOSTILE``: (media, renders)."""
+def hostile_render(tmp_path_factory, tiny_captures):
+    """ch01_opening rendered (silent, 5 fps, 426x240) from a tiny walk capture whose prompt is ``HOSTILE``, beside
+    the tiny captures of everything else it reads: (media, renders)."""
     from pipeline.experiments import walk
+    from scenes.chapters import read_chapter
 
     work = tmp_path_factory.mktemp("hostile")
     real, _ = walk.capture(work / "real", steps=TINY_STEPS, progress=False)
@@ -293,6 +295,11 @@ def hostile_render(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(blend, "POINTS", 3)
         blend.capture(media / "captures", steps=TINY_STEPS, progress=False)
+    captures, root = tiny_captures  # the rest of what the opening reads, as the other chapter tests have it
+    for name in read_chapter(ROOT / "scenes" / "ch01_opening.narration.toml").reads:
+        if name not in ("walk", "blend"):
+            shutil.copytree(captures[name].path, media / "captures" / captures[name].path.name)
+            shutil.copyfile(root / f"{name}.current", media / "captures" / f"{name}.current")
     command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"), "-ql",
                "--fps", str(RENDER_FPS), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
                "--progress_bar", "none", "scenes/ch01_opening.py", "Opening"]

@@ -63,8 +63,11 @@ def test_the_seeds_chapters_grid_and_rows_hold_any_shape(shape):
     assert grid.frames.width <= width + 0.2 and grid.frames.height <= height + 0.2
     frames = list(grid.frames)
     assert all(not _overlap(a, b) for i, a in enumerate(frames) for b in frames[i + 1:])
-    row = StartingPoint.picture_row(chapter, _pictures(4, shape), 0.0)
-    assert all(not _overlap(a, b) for a, b in zip(row.frames, row.frames[1:]))
+    for y, height, gap, x in ((StartingPoint.noise_row_y, StartingPoint.row_height, StartingPoint.row_gap,
+                               StartingPoint.row_shift),
+                              (StartingPoint.wide_y, StartingPoint.wide_height, StartingPoint.wide_gap, 0.0)):
+        row = StartingPoint.picture_row(_pictures(4, shape), y, height, gap, x)
+        assert all(not _overlap(a, b) for a, b in zip(row.frames, row.frames[1:]))
 
 
 @pytest.fixture(scope="module")
