@@ -149,10 +149,10 @@ class TheWalk(NarratedScene):
         with self.narrate("step"):
             self.wait_until_bookmark("step")
             self.play(GrowArrow(step_arrow), FadeIn(step_word), run_time=0.8)
-            self.play_walk_to(1, self.along(self.first_step_seconds))
+            self.play_walk_to(1, self.time_along(least=self.first_step_seconds))
             self.wait_until_bookmark("again")
             self.play(Indicate(guess_frame, color=style.MODEL, scale_factor=1.04), run_time=0.8)
-            self.play_walk_to(min(2, steps), self.along(self.first_step_seconds))
+            self.play_walk_to(min(2, steps), self.time_along(least=self.first_step_seconds))
 
         # --- the map
         start_xy, end_xy = self.walk_on_map(pictures_map, seen, guesses)
@@ -249,10 +249,6 @@ class TheWalk(NarratedScene):
     def step_now(self) -> int:
         """Steps taken at the walk's current position, as the counter shows them."""
         return int(np.clip(round(self.position.get_value()), 0, self.steps))
-
-    def along(self, seconds: float) -> float:
-        """At least ``seconds``, or longer: until just before the narration's next words (at most 5 s)."""
-        return min(max(self.time_to_next_words() - 0.5, seconds), 5.0)
 
     def play_walk_to(self, position: float, seconds: float) -> None:
         """Walk forwards to ``position`` in ``seconds`` at an even pace (at once if there is no time); never back."""

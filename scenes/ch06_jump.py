@@ -180,7 +180,7 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
                       self.look_at(two, max(self.width_to_show(two), self.column_close_width)), run_time=1.2)
             longest_box = SurroundingRectangle(ladder.columns[-1], color=style.MODEL, buff=0.08)
             both = Group(two_box, longest_box, ladder.scores[1])
-            self.play_along(Create(longest_box), self.look_at(both, self.width_to_show(both)), least=1.0, most=4.0)
+            self.play_along(Create(longest_box), self.look_at(both), least=1.0, most=4.0)
             self.wait_until_bookmark("clean")
             self.play_along(FadeOut(two_box), FadeOut(longest_box), self.camera_home(), LaggedStart(*(FadeIn(score, shift=0.2 * UP) for score in ladder.scores[2:]),
                                                           lag_ratio=0.4), least=1.5, most=4.0)
@@ -237,12 +237,6 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
             gap.add(words(under, size=style.SMALL_SIZE, color=style.HIGHLIGHT).next_to(line, DOWN, buff=0.15))
         gap.line, gap.text = line, VGroup(*gap[1:])
         return gap
-
-    @staticmethod
-    def width_to_show(target, room: float = 0.8) -> float:
-        """The camera frame's width that shows all of ``target`` with ``room`` around it (at most the whole screen)."""
-        width = max(target.width, target.height * config.frame_width / config.frame_height) + 2 * room
-        return min(width, config.frame_width)
 
     def ladder(self, steps: np.ndarray, finals: np.ndarray, sharpness: np.ndarray) -> PictureColumns:
         """One column per walk length: its length on top, the walks' final pictures down it, the mean sharpness under it."""

@@ -124,13 +124,16 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
             self.wait_until_bookmark("apart")
             # close to the three seeds: the two directions from seed A, at right angles
             self.play(FadeIn(angle_note, shift=0.1 * LEFT), run_time=0.8)
-            self.play_along(self.push_in_on(Group(corner_frames, directions, *corner_labels.values(), angle_note)), least=1.0, most=6.0)
+            seeds_corner = Group(corner_frames, directions, *corner_labels.values(), angle_note)
+            self.play_along(self.look_at(seeds_corner, self.width_to_show(seeds_corner, self.push_in_room)),
+                            least=1.0, most=6.0)
             self.wait_until_bookmark("quiet")
             # the sheet between B and C: a straight mix (too quiet) against the bend along a sphere
             straight, bent = self.mix_paths(corner_frames)
             self.play(self.camera_home(), FadeIn(quiet_note, shift=0.1 * LEFT), Create(straight), run_time=1.0)
-            self.play_along(Create(bent), self.push_in_on(Group(corner_frames, straight, bent, quiet_note,
-                                                                                  *corner_labels.values())), least=1.0, most=6.0)
+            sheet = Group(corner_frames, straight, bent, quiet_note, *corner_labels.values())
+            self.play_along(Create(bent), self.look_at(sheet, self.width_to_show(sheet, self.push_in_room)),
+                            least=1.0, most=6.0)
 
         # --- the grid, and where each start leads
         in_between = [noise_cells[i][j] for i in range(size) for j in range(size) if (i, j) not in corners.values()]
@@ -237,11 +240,6 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
         pitch = cell + self.grid_gap
         top_left = self.grid_center + (size - 1) / 2 * pitch * (LEFT + UP)
         return cell, [[top_left + pitch * (j * RIGHT + i * DOWN) for j in range(size)] for i in range(size)]
-
-    def push_in_on(self, target: Group):
-        """The camera going close to ``target``, all of it in view with a little room around it."""
-        width = max(target.width, target.height * config.frame_width / config.frame_height) + 2 * self.push_in_room
-        return self.look_at(target, min(width, config.frame_width))
 
     @staticmethod
     def mix_paths(corner_frames: VGroup) -> tuple[DashedLine, ArcBetweenPoints]:

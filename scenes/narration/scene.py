@@ -212,15 +212,25 @@ class NarratedScene(DrawsOnlyWhatMoves, VoiceoverScene, MovingCameraScene):
         bookmark (or the end of the block's voice), at least ``least`` and at most ``most`` seconds. The picture then
         moves while the sentence about it is spoken, instead of moving for a moment and holding still. Returns the
         run time played."""
-        run_time = min(max(self.time_to_next_words() - leave, least), most)
-
+        run_time = self.time_along(least, most, leave)
         self.play(*animations, run_time=run_time, **kwargs)
         return run_time
 
-    def look_at(self, target, width: float):
-        """The camera going to ``target`` (a mobject or a point), its frame ``width`` units wide: an animation to play
-        (``self.play_along(self.look_at(picture, 4.0))``)."""
-        return self.camera.frame.animate.set(width=width).move_to(target)
+    def time_along(self, least: float = 0.8, most: float = 5.0, leave: float = 0.5) -> float:
+        """The run time ``play_along`` gives: until ``leave`` seconds before the next words, within [least, most]."""
+        return min(max(self.time_to_next_words() - leave, least), most)
+
+    @staticmethod
+    def width_to_show(target, room: float = 0.8) -> float:
+        """The camera frame's width that shows all of ``target`` with ``room`` around it (at most the whole screen)."""
+        width = max(target.width, target.height * config.frame_width / config.frame_height) + 2 * room
+        return min(width, config.frame_width)
+
+    def look_at(self, target, width: float | None = None):
+        """The camera going to ``target`` (a mobject or a point), its frame ``width`` units wide (by default, just
+        wide enough to show all of it): an animation to play (``self.play_along(self.look_at(picture, 4.0))``)."""
+        return self.camera.frame.animate.set(width=self.width_to_show(target) if width is None else width).move_to(
+            target)
 
     def camera_home(self):
         """The camera coming back to the whole screen: play it before laying out the next part, whose places are in
