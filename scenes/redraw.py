@@ -26,17 +26,25 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from manim import AnimationGroup, Mobject, VMobject
+from manim import AnimationGroup, Camera, Mobject, Transform, VMobject
 from PIL import Image
 
 # Off with LATENT_WALK_REDRAW=manim (the test compares the two ways; a suspected drawing bug can be ruled out).
 ENABLED = os.environ.get("LATENT_WALK_REDRAW", "regions") != "manim"
+# A camera move's frames cut from still pictures drawn once (LATENT_WALK_REDRAW=exact draws them manim's way: the
+# same pixels as manim, slower).
+CAMERA_MOVES = ENABLED and os.environ.get("LATENT_WALK_REDRAW", "regions") != "exact"
 # Above this share of the screen in boxes, drawing everything is as cheap: the frame is drawn manim's way.
 MOST_OF_THE_SCREEN = 0.6
 # Cairo's default miter limit is 10: a sharp corner's point can reach 10 half-widths of its stroke beyond the path.
 MITER_REACH = 10 * 0.5
 # Pixels of anti-aliasing and image resampling around a shape's exact outline.
 EDGE_PIXELS = 3
+# A camera move samples its path at this many points to plan the still pictures its frames are cut from.
+PATH_SAMPLES = 97
+# The largest still picture a camera move draws (pixels; cairo's own limit is 32767 a side).
+CANVAS_SIDE = 8192
+CANVAS_PIXELS = 48_000_000
 
 
 def _animated(animations) -> set[int]:
@@ -55,6 +63,53 @@ def _moves(mobject: Mobject, animated: set[int]) -> bool:
             or any(_moves(child, animated) for child in mobject.submobjects))
 
 
+def display_image(camera, image_mobject, pixel_array: np.ndarray) -> None:
+    """manim's drawing of a picture (``Camera.display_image_mobject``), pixel for pixel, done only inside the
+    picture's own box. manim pastes each picture into a transparent image as large as the screen and composites
+    the whole screen, for every picture at every frame; outside the picture's box that leaves the pixels as
+    they are (a fully transparent pixel composites to the one below), so only the box is composited here."""
+    sub_image = Image.fromarray(image_mobject.get_pixel_array(), mode="RGBA")
+    original = np.array([[0, 0], [sub_image.width, 0], [0, sub_image.height], [sub_image.width, sub_image.height]])
+    target = camera.points_to_subpixel_coords(image_mobject, image_mobject.points)
+    whole = target.astype(np.int64)
+    shift = whole.min(axis=0)
+    target = target - shift
+    whole = whole - shift
+    size = (int(whole[:, 0].max()), int(whole[:, 1].max()))
+    # As manim: nothing is drawn where the quadrilateral is thinner than half a pixel (its transform would
+    # break), nor where three corners line up.
+    corners = [target[i] for i in (0, 1, 3, 2)]
+    sides = [corners[(i + 1) % 4] - corners[i] for i in range(4)]
+    lengths = np.linalg.norm(sides, axis=1)
+    longest = int(np.argmax(lengths))
+    if lengths[longest] == 0:
+        return
+    previous = sides[(longest - 1) % 4]  # manim takes the same side twice for its two heights
+    base = sides[longest]
+    if abs(base[0] * previous[1] - base[1] * previous[0]) / lengths[longest] < 0.5:
+        return
+    rows = []
+    for (x, y), (u, v) in zip(target, original, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    try:
+        coefficients = np.linalg.solve(np.array(rows, dtype=np.float64), original.reshape(8).astype(np.float64))
+    except np.linalg.LinAlgError:
+        return
+    sub_image = sub_image.transform(size=size, method=Image.Transform.PERSPECTIVE, data=coefficients,
+                                    resample=image_mobject.resampling_algorithm)
+    # The part of the transformed picture that lands on the screen, and where.
+    x0, y0 = max(int(shift[0]), 0), max(int(shift[1]), 0)
+    x1 = min(int(shift[0]) + size[0], camera.pixel_width)
+    y1 = min(int(shift[1]) + size[1], camera.pixel_height)
+    if x1 <= x0 or y1 <= y0:
+        return
+    part = sub_image.crop((x0 - int(shift[0]), y0 - int(shift[1]), x1 - int(shift[0]), y1 - int(shift[1])))
+    region = pixel_array[y0:y1, x0:x1]
+    below = Image.fromarray(np.ascontiguousarray(region), mode=camera.image_mode)
+    region[...] = np.asarray(Image.alpha_composite(below, part), dtype=np.uint8)
+
+
 @dataclass
 class _Plan:
     """One animation's split of the scene: what manim draws above its still picture, and which of it stays still."""
@@ -66,11 +121,44 @@ class _Plan:
     still: np.ndarray | None = None  # manim's still picture with every still shape drawn on it
 
 
+@dataclass
+class _Canvas:
+    """The still part of the scene drawn once, at ``density`` pixels per unit, over the box whose top-left corner is
+    (left, top) in scene units; each frame of a camera move is cut from the coarsest canvas sharp enough for it."""
+
+    density: float
+    left: float
+    top: float
+    width: int  # pixels
+    height: int
+    behind: Image.Image | None = None  # what lies below the first moving shape (drawn on first use)
+    still: Image.Image | None = None  # that with every later still shape on it
+
+    def covers(self, left: float, top: float, right: float, bottom: float) -> bool:
+        slack = 1.0 / self.density
+        return (left >= self.left - slack and top <= self.top + slack
+                and right <= self.left + self.width / self.density + slack
+                and bottom >= self.top - self.height / self.density - slack)
+
+
+@dataclass
+class _CameraPlan:
+    """A camera move: the same split as :class:`_Plan`, with canvases in place of manim's still picture."""
+
+    above: list[Mobject]  # the scene's mobjects from the first moving one on
+    still_ids: set[int]  # the members of the still mobjects among them
+    still_shapes: list[Mobject]  # those members that paint, in manim's order
+    still_extents: np.ndarray  # their extents in scene units (RegionRedraw._extents)
+    behind_shapes: list[Mobject]  # what lies below the first moving mobject, in manim's order
+    canvases: list[_Canvas]
+
+
 class DrawsOnlyWhatMoves:
     """A scene (put before manim's ``Scene`` among its bases) whose frames are drawn by :class:`RegionRedraw`;
     ``draw_regions = False`` draws them manim's way."""
 
     draw_regions = ENABLED
+    cut_camera_moves = CAMERA_MOVES  # False: a camera move's frames are drawn manim's way, pixel for pixel
 
     def setup(self) -> None:
         super().setup()
@@ -89,11 +177,12 @@ class RegionRedraw:
         self.scene = scene
         self.renderer = scene.renderer
         self.camera = scene.renderer.camera
-        self.plan: _Plan | None = None
+        self.plan: _Plan | _CameraPlan | None = None
         self._render = self.renderer.render
         self.renderer.render = self.render
-        self.camera.overlay_PIL_image = self._overlay_in_its_box
-        self.drawn_frames = self.full_frames = 0
+        self.camera.display_image_mobject = self._display_image
+        # frames drawn in boxes; drawn whole; of a camera move, cut from canvases; of one, off its planned path
+        self.drawn_frames = self.full_frames = self.camera_frames = self.uncut_frames = 0
 
     @classmethod
     def install(cls, scene) -> RegionRedraw | None:
@@ -101,51 +190,52 @@ class RegionRedraw:
             return None  # the OpenGL renderer draws its own way
         return cls(scene)
 
-    def _overlay_in_its_box(self, pixel_array: np.ndarray, image: Image.Image) -> None:
-        """manim's overlay of a picture (made as large as the screen, transparent around it), done only inside the
-        box of its visible pixels: outside it the picture is fully transparent, which leaves the pixels as they are.
-        manim composites the whole screen for each picture at each frame."""
-        box = image.getbbox()  # of the pixels that are not fully transparent
-        if box is None:
-            return
-        x0, y0, x1, y1 = box
-        region = pixel_array[y0:y1, x0:x1]
-        below = Image.fromarray(np.ascontiguousarray(region), mode=self.camera.image_mode)
-        region[...] = np.asarray(Image.alpha_composite(below, image.crop(box)), dtype=np.uint8)
+    def _display_image(self, image_mobject, pixel_array: np.ndarray) -> None:
+        display_image(self.camera, image_mobject, pixel_array)
 
     # --- geometry
 
     def _pixels_per_unit(self) -> float:
         return self.camera.pixel_width / self.camera.frame_width
 
-    def _box(self, mobject: Mobject) -> np.ndarray | None:
-        """The pixel box (x0, y0, x1, y1) that every pixel this one shape paints lies in; None if it paints none."""
-        points = mobject.points
-        if len(points) == 0 or not np.all(np.isfinite(points)):
-            return None
+    def _extents(self, shapes: list[Mobject]) -> tuple[list[Mobject], np.ndarray]:
+        """The shapes that paint, and for each the box of its points in scene units (x0, y0, x1, y1) with how far
+        its stroke reaches beyond them (units). A shape with no points, or neither fill nor stroke (the camera's own
+        frame), paints nothing."""
+        painting, extents = [], []
+        multiple = self.camera.cairo_line_width_multiple
+        for shape in shapes:
+            points = shape.points
+            if len(points) == 0 or not np.all(np.isfinite(points)):
+                continue
+            reach = 0.0
+            if isinstance(shape, VMobject):
+                widest = max(shape.get_stroke_width(), shape.get_stroke_width(background=True))
+                if widest == 0 and not np.any(shape.get_fill_opacities()):
+                    continue
+                reach = MITER_REACH * widest * multiple
+            low, high = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
+            painting.append(shape)
+            extents.append((low[0], low[1], high[0], high[1], reach))
+        return painting, np.array(extents, dtype=float).reshape(-1, 5)
+
+    def _pixel_boxes(self, extents: np.ndarray) -> np.ndarray:
+        """The pixel boxes (x0, y0, x1, y1) that every pixel of each shape lies in, from their extents, for the
+        camera where it is now (grown by the anti-aliasing and image resampling around an outline)."""
         camera = self.camera
         ppu = self._pixels_per_unit()
-        reach = EDGE_PIXELS
-        if isinstance(mobject, VMobject):
-            widest = max(mobject.get_stroke_width(), mobject.get_stroke_width(background=True))
-            reach += MITER_REACH * widest * camera.cairo_line_width_multiple * ppu
-        low, high = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
-        center = camera.frame_center
-        x0 = (low[0] - center[0]) * ppu + camera.pixel_width / 2 - reach
-        x1 = (high[0] - center[0]) * ppu + camera.pixel_width / 2 + reach
-        y0 = (center[1] - high[1]) * ppu + camera.pixel_height / 2 - reach
-        y1 = (center[1] - low[1]) * ppu + camera.pixel_height / 2 + reach
-        return np.array([np.floor(x0), np.floor(y0), np.ceil(x1) + 1, np.ceil(y1) + 1])
+        reach = EDGE_PIXELS + extents[:, 4] * ppu
+        (cx, cy), half_width, half_height = camera.frame_center[:2], camera.pixel_width / 2, camera.pixel_height / 2
+        x0 = (extents[:, 0] - cx) * ppu + half_width - reach
+        x1 = (extents[:, 2] - cx) * ppu + half_width + reach
+        y0 = (cy - extents[:, 3]) * ppu + half_height - reach
+        y1 = (cy - extents[:, 1]) * ppu + half_height + reach
+        return np.stack([np.floor(x0), np.floor(y0), np.ceil(x1) + 1, np.ceil(y1) + 1], axis=1).reshape(-1, 4)
 
     def _boxes(self, shapes: list[Mobject]) -> tuple[list[Mobject], np.ndarray]:
-        """The shapes that paint, and their boxes."""
-        painting, boxes = [], []
-        for shape in shapes:
-            box = self._box(shape)
-            if box is not None:
-                painting.append(shape)
-                boxes.append(box)
-        return painting, np.array(boxes).reshape(-1, 4)
+        """The shapes that paint, and their pixel boxes."""
+        painting, extents = self._extents(shapes)
+        return painting, self._pixel_boxes(extents)
 
     # --- planning, at the start of each animation (after manim's own split)
 
@@ -158,6 +248,8 @@ class RegionRedraw:
         animated = _animated(animations)
         frame = getattr(self.camera, "frame", None)  # a moving camera's frame: while it moves, everything moves
         if frame is not None and _moves(frame, animated):
+            cut = getattr(scene, "cut_camera_moves", CAMERA_MOVES)
+            self.plan = self._plan_camera_move(animations, animated, frame) if cut else None
             return
         first = next((i for i, m in enumerate(scene.mobjects) if _moves(m, animated)), None)
         if first is None:
@@ -171,18 +263,86 @@ class RegionRedraw:
         shapes, boxes = self._boxes([m for m in display if id(m) in still_ids])
         self.plan = _Plan(list(scene.moving_mobjects), still_ids, shapes, boxes)
 
+    def _plan_camera_move(self, animations, animated: set[int], frame: Mobject) -> _CameraPlan | None:
+        """While the camera's frame moves (one transform of it, nothing else moving it), the still shapes are drawn
+        once into canvases sharp enough for each stretch of its path, and each frame is cut from one; what moves is
+        drawn on top. Only where everything that moves lies above everything still (else manim's way)."""
+        scene, camera = self.scene, self.camera
+        moves = [a for a in animations if a.mobject is frame]
+        if (len(moves) != 1 or not isinstance(moves[0], Transform) or moves[0].path_arc != 0
+                or any(m.updaters for m in frame.get_family())):
+            return None
+        move = moves[0]
+        if camera.background_opacity != 1 or camera.background_image is not None:
+            return None  # canvases are kept opaque
+        first = next((i for i, m in enumerate(scene.mobjects) if _moves(m, animated)), len(scene.mobjects))
+        start, end = move.starting_mobject, move.target_copy
+        if start is None or end is None:
+            return None
+        width, height = camera.pixel_width, camera.pixel_height
+        (c0, w0, h0), (c1, w1, h1) = ((m.get_center()[:2], m.width, m.height) for m in (start, end))
+        if min(w0, w1, h0, h1) <= 0 or abs(w0 / h0 - width / height) > 1e-3 or abs(w1 / h1 - width / height) > 1e-3:
+            return None
+        r = np.array([move.rate_func(a) for a in np.linspace(0.0, 1.0, PATH_SAMPLES)])
+        centers = c0 + np.outer(r, c1 - c0)
+        widths = w0 + r * (w1 - w0)
+        heights = h0 + r * (h1 - h0)
+        if widths.min() <= 0:
+            return None
+        densities = width / widths
+        sharpest = densities.max()
+        # Canvas k is drawn at sharpest / 2**k pixels a unit; each sampled frame is cut from the coarsest canvas at
+        # least as sharp as it, and so shrunk by less than half. Each canvas covers its frames and their neighbours.
+        levels = np.floor(np.log2(sharpest / densities) + 1e-9).astype(int)
+        canvases = []
+        for level in np.unique(levels):
+            near = np.flatnonzero(levels == level)
+            near = np.unique(np.clip(np.concatenate([near - 1, near, near + 1]), 0, len(r) - 1))
+            density = sharpest / 2.0 ** level
+            margin = 2 * EDGE_PIXELS / density
+            left = (centers[near, 0] - widths[near] / 2).min() - margin
+            right = (centers[near, 0] + widths[near] / 2).max() + margin
+            top = (centers[near, 1] + heights[near] / 2).max() + margin
+            bottom = (centers[near, 1] - heights[near] / 2).min() - margin
+            columns, rows = int(np.ceil((right - left) * density)), int(np.ceil((top - bottom) * density))
+            if max(columns, rows) > CANVAS_SIDE or columns * rows > CANVAS_PIXELS:
+                return None
+            canvases.append(_Canvas(density, left, top, columns, rows))
+        above = list(scene.mobjects[first:])
+        stills = [m for m in above if not _moves(m, animated)]
+        still_ids = {id(member) for m in stills for member in m.get_family()}
+        display = camera.get_mobjects_to_display(above)
+        still_shapes, still_extents = self._extents([m for m in display if id(m) in still_ids])
+        return _CameraPlan(above, still_ids, still_shapes, still_extents,
+                           camera.get_mobjects_to_display(scene.mobjects[:first]), canvases)
+
     # --- drawing a frame
 
     def render(self, scene, time, moving_mobjects=None) -> None:
         plan = self.plan
         if plan is None:
             return self._render(scene, time, moving_mobjects)
-        renderer, camera = self.renderer, self.camera
-        behind = renderer.static_image
+        if isinstance(plan, _CameraPlan):
+            return self._render_camera_move(plan, scene, time, moving_mobjects)
+        camera = self.camera
+        behind = self.renderer.static_image
         if plan.still is None:
             self._start_from(behind)
             camera.capture_mobjects(plan.still_shapes, include_submobjects=False)
             plan.still = camera.pixel_array.copy()
+        below = behind if behind is not None else camera.background
+
+        def whole_behind() -> None:
+            self._start_from(behind)
+
+        self._compose(plan, plan.still, lambda boxes: [below[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes], whole_behind,
+                      plan.still_boxes)
+
+    def _compose(self, plan, still: np.ndarray, behind_in, whole_behind, still_boxes: np.ndarray) -> None:
+        """One frame: the still picture everywhere, and inside the boxes around what moves, manim's picture below
+        the first moving shape with the moving shapes and the still ones touching the boxes drawn on it in order.
+        Where the boxes cover most of the screen, the frame is drawn whole from the picture below, manim's way."""
+        renderer, camera = self.renderer, self.camera
         display = camera.get_mobjects_to_display(plan.above)
         _, boxes = self._boxes([m for m in display if id(m) not in plan.still_ids])
         height, width = camera.pixel_height, camera.pixel_width
@@ -191,25 +351,90 @@ class RegionRedraw:
         boxes = boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])].astype(int)
         area = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1).sum() if len(boxes) else 0
         if area > MOST_OF_THE_SCREEN * width * height:
-            self._start_from(behind)
+            whole_behind()
             camera.capture_mobjects(display, include_submobjects=False)  # manim's own way
             self.full_frames += 1
         else:
             # Only the boxes need manim's picture below: whatever is drawn outside them is replaced by `still`.
             drawn = camera.pixel_array
-            below = behind if behind is not None else camera.background
-            for x0, y0, x1, y1 in boxes:
-                drawn[y0:y1, x0:x1] = below[y0:y1, x0:x1]
-            touching = self._touching(plan.still_boxes, boxes)
+            for (x0, y0, x1, y1), below in zip(boxes, behind_in(boxes)):
+                drawn[y0:y1, x0:x1] = below
+            touching = self._touching(still_boxes, boxes)
             keep = {id(m) for m, t in zip(plan.still_shapes, touching) if t}
             camera.capture_mobjects([m for m in display if id(m) not in plan.still_ids or id(m) in keep],
                                     include_submobjects=False)
             patches = [drawn[y0:y1, x0:x1].copy() for x0, y0, x1, y1 in boxes]
-            np.copyto(drawn, plan.still)
+            np.copyto(drawn, still)
             for (x0, y0, x1, y1), patch in zip(boxes, patches):
                 drawn[y0:y1, x0:x1] = patch
             self.drawn_frames += 1
         renderer.add_frame(renderer.get_frame())
+
+    def _render_camera_move(self, plan: _CameraPlan, scene, time, moving_mobjects) -> None:
+        """A frame of a camera move: the still shapes cut from a canvas drawn once, the moving ones drawn on them."""
+        camera = self.camera
+        (x, y), frame_width, frame_height = camera.frame_center[:2], camera.frame_width, camera.frame_height
+        left, right, top, bottom = x - frame_width / 2, x + frame_width / 2, y + frame_height / 2, y - frame_height / 2
+        width, height = camera.pixel_width, camera.pixel_height
+        density = width / frame_width
+        fits = [c for c in plan.canvases if c.density >= density * (1 - 1e-6) and c.covers(left, top, right, bottom)]
+        if not fits:
+            self.uncut_frames += 1
+            return self._render(scene, time, moving_mobjects)  # off the planned path: manim's way
+        canvas = min(fits, key=lambda c: c.density)
+        if canvas.behind is None:
+            canvas.behind, canvas.still = self._draw_canvas(plan, canvas)
+        scale = canvas.density / density  # canvas pixels per screen pixel
+
+        def cut(image: Image.Image, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+            """The screen's pixels x0..x1, y0..y1 from a canvas (opaque, kept without its alpha: shrinking a picture
+            with alpha weighs every pixel by it, several times slower). The box filter averages the canvas pixels
+            each screen pixel covers."""
+            box = ((left - canvas.left) * canvas.density + x0 * scale, (canvas.top - top) * canvas.density + y0 * scale,
+                   (left - canvas.left) * canvas.density + x1 * scale, (canvas.top - top) * canvas.density + y1 * scale)
+            rgba = np.full((y1 - y0, x1 - x0, 4), 255, dtype=np.uint8)
+            rgba[..., :3] = np.asarray(image.resize((x1 - x0, y1 - y0), Image.Resampling.BOX, box=box))
+            return rgba
+
+        still = cut(canvas.still, 0, 0, width, height)
+        if not plan.above:  # nothing moves but the camera
+            np.copyto(camera.pixel_array, still)
+            self.camera_frames += 1
+            self.renderer.add_frame(self.renderer.get_frame())
+            return
+
+        def whole_behind() -> None:
+            np.copyto(camera.pixel_array, cut(canvas.behind, 0, 0, width, height))
+
+        still_boxes = self._pixel_boxes(plan.still_extents)
+        def behind_in(boxes: np.ndarray) -> list[np.ndarray]:
+            if len(boxes) == 0:
+                return []
+            (x0, y0), (x1, y1) = boxes[:, :2].min(axis=0), boxes[:, 2:].max(axis=0)
+            below = cut(canvas.behind, x0, y0, x1, y1)  # one cut around all the boxes
+            return [below[b - y0:d - y0, a - x0:c - x0] for a, b, c, d in boxes]
+
+        self._compose(plan, still, behind_in, whole_behind, still_boxes)
+        self.camera_frames += 1
+
+    def _draw_canvas(self, plan: _CameraPlan, canvas: _Canvas) -> tuple[Image.Image, Image.Image]:
+        """The canvas's two pictures, drawn as manim's camera draws, over its box at its density: what lies below
+        the first moving shape, and that with every later still shape drawn on it."""
+        camera = self.camera
+        painter = Camera(pixel_width=canvas.width, pixel_height=canvas.height,
+                         frame_width=canvas.width / canvas.density, frame_height=canvas.height / canvas.density,
+                         frame_center=np.array([canvas.left + canvas.width / canvas.density / 2,
+                                                canvas.top - canvas.height / canvas.density / 2, 0.0]),
+                         background_color=camera.background_color, background_opacity=camera.background_opacity,
+                         use_z_index=camera.use_z_index, cairo_line_width_multiple=camera.cairo_line_width_multiple)
+        painter.display_image_mobject = lambda image_mobject, pixel_array: display_image(
+            painter, image_mobject, pixel_array)
+        painter.capture_mobjects(plan.behind_shapes, include_submobjects=False)
+        behind = Image.fromarray(np.ascontiguousarray(painter.pixel_array[..., :3]), mode="RGB")
+        if not plan.still_shapes:
+            return behind, behind
+        painter.capture_mobjects(plan.still_shapes, include_submobjects=False)
+        return behind, Image.fromarray(np.ascontiguousarray(painter.pixel_array[..., :3]), mode="RGB")
 
     def _start_from(self, picture: np.ndarray | None) -> None:
         if picture is not None:
