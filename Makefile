@@ -156,8 +156,12 @@ video: $(STAMP_PIP) ## capture (if needed), render every chapter and join them i
 # Each chapter's render inputs (its narration file less the summary and poster, which only the
 # exports read) are written to $(CHAPTER_INPUTS)/<module>.json, rewritten only when they change.
 CHAPTER_INPUTS := $(FILM_DIR)/.chapter-inputs
+comma := ,
 ifneq ($(PLANS),)
-CHAPTER_ENTRIES := $(shell $(PY) -m scenes.chapters make $(CHAPTER_INPUTS) $(or $(word 3,$(FILM_INFO)),all))
+CHAPTER_LINES := $(shell $(PY) -m scenes.chapters make $(CHAPTER_INPUTS) $(or $(word 3,$(FILM_INFO)),all))
+CHAPTER_ENTRIES := $(filter-out longest-first:%,$(CHAPTER_LINES))
+# The same chapters, most words first: `make -j` starts their renders in this order.
+LONGEST_FIRST := $(subst $(comma), ,$(patsubst longest-first:%,%,$(filter longest-first:%,$(CHAPTER_LINES))))
 ifneq ($(filter film renders,$(MAKECMDGOALS)),)
 ifeq ($(CHAPTER_ENTRIES),)
   $(error the chapters could not be read (the line above says why))
@@ -167,10 +171,10 @@ endif
 chapter_module = $(word 1,$(subst :, ,$(1)))
 chapter_class = $(word 2,$(subst :, ,$(1)))
 chapter_captures = $(or $(patsubst %,$(CAPTURES)/%.current,$(subst $(comma), ,$(word 3,$(subst :, ,$(1))))),$(CAPTURE_POINTERS))
-comma := ,
 
 CHAPTER_MODULES := $(foreach c,$(CHAPTER_ENTRIES),$(call chapter_module,$(c)))
 CHAPTER_CLIPS := $(CHAPTER_MODULES:%=$(CLIPS)/%.mp4)
+RENDER_ORDER := $(LONGEST_FIRST:%=$(CLIPS)/%.mp4)
 # Code every chapter shares (style, words, pictures, charts, the narration service) and the
 # numpy-only pipeline modules scenes read through (the contract, the maps, whole-file writes); a
 # chapter's own files are its module, its render inputs and anything else named after it.
@@ -213,7 +217,7 @@ film: $(FILM_VIDEO)
 
 # Joined in play order (so a new order rejoins it), with the chapters' subtitles shifted onto
 # the film's timeline: media/film.vtt and media/film.srt.
-$(FILM_VIDEO): $(CHAPTER_CLIPS) $(FILM_SETTINGS) scenes/chapters.py scenes/assemble.py
+$(FILM_VIDEO): $(RENDER_ORDER) $(FILM_SETTINGS) scenes/chapters.py scenes/assemble.py
 	$(PY) -m scenes.assemble $@ $(CHAPTER_CLIPS)
 
 $(FILM_SETTINGS):
@@ -227,7 +231,7 @@ CLIPS_DIR := $(FILM_DIR)/clips
 SITE_DIR := $(FILM_DIR)/site
 SLIDES_DIR := $(FILM_DIR)/slides
 
-renders: $(CHAPTER_CLIPS)
+renders: $(RENDER_ORDER)
 
 clips: $(STAMP_PIP) ## every chapter as web video in media/clips: MP4, WebM, poster, subtitles, silent preview
 	@$(MAKE) --no-print-directory renders

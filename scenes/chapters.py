@@ -187,6 +187,20 @@ def kept(chapters: list[Chapter], names: str) -> list[Chapter]:
     return [chapter for chapter in chapters if chapter.module in wanted]
 
 
+def longest_first(chapters: list[Chapter]) -> list[Chapter]:
+    """The chapters by the words their narration speaks, most first: the order `make -j` starts their renders in,
+    so that the longest renders do not start last and leave a core idle at the end."""
+    from scenes.narration.script import NarrationError, load_narration
+
+    def words(chapter: Chapter) -> int:
+        try:
+            return sum(len(text.split()) for text in load_narration(chapter.narration).blocks.values())
+        except (NarrationError, OSError):
+            return 0  # its render says what is wrong
+
+    return sorted(chapters, key=words, reverse=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     what = argv[0] if argv else "list"
@@ -211,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{chapter.module}:{chapter.scene}:{','.join(chapter.reads)}")
         else:
             print(f"{chapter.module:<20} {chapter.scene:<22} {chapter.title}")
+    if what == "make":
+        print("longest-first:" + ",".join(chapter.module for chapter in longest_first(chapters)))
     return 0
 
 

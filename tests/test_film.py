@@ -249,7 +249,7 @@ def test_a_film_that_keeps_some_chapters_renders_and_joins_those_alone(tmp_path)
         assert result.returncode == 0, result.stderr
         rendered = [line.split("scenes/")[1].split(".py")[0] for line in result.stdout.splitlines()
                     if "-m manim render" in line]
-        assert rendered == kept
+        assert sorted(rendered) == kept and rendered[0] == "ch05_walk"  # the most words first; joined in play order
         join = next(line for line in result.stdout.splitlines() if "-m scenes.assemble" in line)
         assert [Path(word).stem for word in join.split() if word.endswith(".mp4")][1:] == kept
         unknown = _film_file(tmp_path, text.replace("ch05_walk", "ch05_nowhere"), name=f"{name}-b", file="unknown.toml")
@@ -265,6 +265,17 @@ def test_the_short_cut_keeps_chapters_that_exist_in_play_order():
 
     film = films.read(REPO / "films" / "short.toml")
     assert film.chapters and [c.module for c in kept(find_chapters(), ",".join(film.chapters))] == list(film.chapters)
+
+
+def test_renders_start_longest_first_and_every_chapter_once():
+    from scenes.chapters import find_chapters, longest_first
+    from scenes.narration.script import load_narration
+
+    chapters = find_chapters()
+    ordered = longest_first(chapters)
+    words = [sum(len(t.split()) for t in load_narration(c.narration).blocks.values()) for c in ordered]
+    assert sorted(c.module for c in ordered) == sorted(c.module for c in chapters)
+    assert words == sorted(words, reverse=True) and words[0] > words[-1]
 
 
 @pytest.mark.parametrize("make, says", [
