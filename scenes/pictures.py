@@ -77,6 +77,16 @@ class Frame(Rectangle):
         self.move_to(picture)
 
 
+def guess_frame(picture, **kwargs) -> Frame:
+    """The frame around the model's guess of the finished picture: the same colour in every chapter."""
+    return Frame(picture, color=style.GUESS, **kwargs)
+
+
+def noisy_frame(picture, **kwargs) -> Frame:
+    """The frame around a noisy state, or pure noise."""
+    return Frame(picture, color=style.NOISY, **kwargs)
+
+
 class CaptionedPicture(Group):
     """A pixel picture in a frame with its caption below, the caption no wider than the picture allows."""
 

@@ -21,6 +21,15 @@ NOISE = ManimColor("#FC6255")  # the noise
 HIGHLIGHT = ManimColor("#FFD84D")  # the moment the narration points at
 MODEL = ManimColor("#83C167")  # the model, and what generation makes
 
+# What each recurring thing looks like, so that a viewer learns it once (scenes/words.py and scenes/pictures.py
+# build them from these):
+PROMPT = MODEL  # a prompt quoted on screen ("a red butterfly on grass"), in curly quotes
+GUESS = MODEL  # the frame and label of the model's guess of the finished picture
+NOISY = NOISE  # the frame of a noisy state, and pure noise
+SEED = MUTED  # "seed 7" under a picture
+JUDGE_YES = MODEL  # the judge's verdict where the picture shows what was asked
+JUDGE_NO = NOISE  # and where it does not
+
 # Computer Modern, from Debian's fonts-cmu: the serif of 3Blue1Brown's on-screen words.
 FONT = "CMU Serif"
 # Numbers that change while you watch (step counters) keep their width in a monospaced face.
@@ -32,11 +41,19 @@ HEADING_SIZE = 40
 BODY_SIZE = 32
 LABEL_SIZE = 26
 SMALL_SIZE = 22
+COUNTER_SIZE = LABEL_SIZE  # "step 12", "seed 3", "stop 4 of 9": above its picture, left-aligned
+PROMPT_SIZE = LABEL_SIZE  # a prompt quoted as a caption
+# A chapter's title, once the chapter has begun, sits small at the top.
+TITLE_DOCKED_SCALE = 0.62
+TITLE_DOCKED_BUFF = 0.3
 
 # Stroke widths: axes and curves read as drawn lines at every render quality.
 AXIS_STROKE = 2.0
 CURVE_STROKE = 5.0
 FRAME_STROKE = 2.0
+ARROW_STROKE = 5.0  # arrows that carry one thing to another
+MARK_STROKE = 3.0  # rings, brackets and underlines that point at something
+GUIDE_STROKE = 2.0  # dashed guides and thresholds
 
 # A diverging colour map for a vector's values (token strips): purple below zero, orange above,
 # and zero dark like the background, so the values that matter stand out. Neither end is one

@@ -94,6 +94,22 @@ class ChapterTitle(VGroup):
         rule.next_to(name, DOWN, buff=0.2)
         super().__init__(name, rule, **kwargs)
 
+    def dock(self) -> ChapterTitle:
+        """Small at the top, where every chapter keeps its title once it has begun: ``title.animate.dock()``."""
+        return self.scale(style.TITLE_DOCKED_SCALE).to_edge(UP, buff=style.TITLE_DOCKED_BUFF)
+
+
+def prompt_words(prompt: str, size: float = style.PROMPT_SIZE, color=style.PROMPT) -> Text:
+    """A prompt quoted on screen, as every chapter shows one: in curly quotes, in the prompt's colour."""
+    return words(f"\u201c{prompt}\u201d", size=size, color=color)
+
+
+def judge_words(text: str, yes: bool | None = None, size: float = style.LABEL_SIZE) -> Text:
+    """What the judge says of a picture ("judge: a butterfly"), green where it saw what was asked, red where it
+    did not, plain where the line is not a verdict."""
+    color = style.INK if yes is None else (style.JUDGE_YES if yes else style.JUDGE_NO)
+    return words(text, size=size, color=color)
+
 
 class PromptBox(VGroup):
     """A prompt as it is typed: the words in a rounded box, left-aligned, with a text cursor after them.
@@ -142,7 +158,7 @@ def take_shape(shown: Text, fresh: Text) -> None:
 class StepCounter(VGroup):
     """'step 420': a word and a number that changes while the film plays, the number's left edge fixed."""
 
-    def __init__(self, value: int = 0, label: str = "step", size: float = style.BODY_SIZE,
+    def __init__(self, value: int = 0, label: str = "step", size: float = style.COUNTER_SIZE,
                  color=style.INK, **kwargs) -> None:
         self.size, self.color_of_number = size, color
         self.label = words(label, size=size, color=style.MUTED)
