@@ -12,6 +12,7 @@ from manim import (
     DOWN,
     LEFT,
     RIGHT,
+    UP,
     Line,
     Rectangle,
     RoundedRectangle,
