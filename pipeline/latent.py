@@ -18,7 +18,7 @@ from diffusers import AutoencoderKL, UNet2DConditionModel
 from diffusers.image_processor import VaeImageProcessor
 
 from pipeline.errors import UsageError
-from pipeline.model import REPO_ROOT, ToyWorldPipeline
+from pipeline.model import REPO_ROOT, ToyWorldPipeline, read_model_index, restore_advice
 from pipeline.text_encoder import STATE_WIDTH
 from pipeline.toyworld import SIZE
 
@@ -132,17 +132,8 @@ class ToyWorldLatentPipeline(ToyWorldPipeline):
 def load_latent_pipeline(model_dir: Path | str | None = None, device: str = "cpu") -> ToyWorldLatentPipeline:
     """The latent twin from its folder, with one clear error where the folder is missing, damaged or mismatched."""
     model_dir = Path(model_dir) if model_dir else DEFAULT_LATENT_DIR
-    index = model_dir / "model_index.json"
-    if not model_dir.is_dir():
-        raise UsageError(f"model folder {model_dir} does not exist: pass a model folder, or run `make latent-model`")
-    if not index.is_file():
-        raise UsageError(f"{model_dir} holds no model_index.json: it is not a diffusers model folder")
-    try:
-        data = json.loads(index.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{index} cannot be read ({str(exc).splitlines()[0][:160]})") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{index} does not describe a pipeline (a JSON object)")
+    data = read_model_index(model_dir, ": pass a model folder, or run `make latent-model`",
+                            restore_advice(model_dir, retrain="make latent-model"))
     check_latent_folder(model_dir, data)
     try:
         pipe = ToyWorldLatentPipeline.from_pretrained(str(model_dir), local_files_only=True, use_safetensors=True,

@@ -188,7 +188,7 @@ def _noise(shape, generator, device, dtype) -> torch.Tensor:
     return torch.randn(shape, generator=generator, dtype=torch.float32).to(device, dtype)
 
 
-def _restore_advice(model_dir: Path) -> str:
+def restore_advice(model_dir: Path, retrain: str = "make model") -> str:
     """What to do about a damaged model folder: the repository's own can be checked out again; another is the user's."""
     try:
         inside = model_dir.resolve().is_relative_to(REPO_ROOT.resolve())
@@ -196,28 +196,42 @@ def _restore_advice(model_dir: Path) -> str:
         inside = False
     if inside and (REPO_ROOT / ".git").exists():
         relative = model_dir.resolve().relative_to(REPO_ROOT.resolve())
-        return f"restore it with `git checkout -- {relative}` (from {REPO_ROOT}) or retrain with `make model`"
+        return f"restore it with `git checkout -- {relative}` (from {REPO_ROOT}) or retrain with `{retrain}`"
     return "copy it again from where it came from, or train one with `python -m pipeline train --out FOLDER`"
 
 
-def model_index(model_dir: Path | str | None = None) -> dict:
-    """A model folder's model_index.json (read bounded), with one clear error where the folder or its index is
-    missing or damaged."""
-    model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+# A diffusers model_index.json names a dozen components in a few hundred bytes: 1 MB and 8 levels are far beyond
+# any real one, and small enough that a crafted index cannot eat memory or the stack.
+INDEX_MOST_BYTES = 1 << 20
+INDEX_MOST_DEPTH = 8
+
+
+def read_model_index(model_dir: Path, missing: str = "", advice: str | None = None) -> dict:
+    """A model folder's model_index.json, read bounded: the one reader of every model folder's index (the toy
+    world's, the latent twin's, any diffusers folder capture records). One clear error where the folder or its
+    index is missing or damaged: ``missing`` is what to do about a missing folder, ``advice`` about a damaged
+    one (by default, where the folder is the repository's own, to check it out again)."""
     index = model_dir / "model_index.json"
+    if not model_dir.exists():
+        raise UsageError(f"model folder {model_dir} does not exist{missing}")
     if not model_dir.is_dir():
-        raise UsageError(f"model folder {model_dir} does not exist: pass a model folder, or run `make model`")
+        raise UsageError(f"model folder {model_dir} is not a folder")
     if not index.is_file():
         raise UsageError(f"{model_dir} holds no model_index.json: it is not a diffusers model folder")
+    advice = restore_advice(model_dir) if advice is None else advice
     try:
-        read = read_json(index, 1 << 20, max_depth=8)
+        read = read_json(index, INDEX_MOST_BYTES, max_depth=INDEX_MOST_DEPTH)
     except (OSError, ValueError) as exc:
-        raise UsageError(f"model folder {model_dir} is damaged ({index.name}: {exc}): "
-                         f"{_restore_advice(model_dir)}") from None
+        raise UsageError(f"model folder {model_dir} is damaged ({index.name}: {exc}): {advice}") from None
     if not isinstance(read, dict):
-        raise UsageError(f"model folder {model_dir} is damaged ({index.name} is not a table): "
-                         f"{_restore_advice(model_dir)}")
+        raise UsageError(f"model folder {model_dir} is damaged ({index.name} is not a table): {advice}")
     return read
+
+
+def model_index(model_dir: Path | str | None = None) -> dict:
+    """The toy world's model folder's model_index.json (read bounded)."""
+    model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+    return read_model_index(model_dir, ": pass a model folder, or run `make model`")
 
 
 def load_pipeline(model_dir: Path | str | None = None, device: str = "cpu") -> ToyWorldPipeline:
@@ -233,7 +247,7 @@ def load_pipeline(model_dir: Path | str | None = None, device: str = "cpu") -> T
                                                 low_cpu_mem_usage=False)
     except (OSError, ValueError, json.JSONDecodeError, RuntimeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"model folder {model_dir} is damaged ({first[:160]}): {_restore_advice(model_dir)}") from exc
+        raise UsageError(f"model folder {model_dir} is damaged ({first[:160]}): {restore_advice(model_dir)}") from exc
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
 

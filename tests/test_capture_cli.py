@@ -30,14 +30,24 @@ def _folder(tmp_path, kind: str) -> Path:
         (folder / "model_index.json").write_text("{not json")
     elif kind == "unsupported":
         (folder / "model_index.json").write_text(json.dumps({"_class_name": "KandinskyV22Pipeline"}))
+    elif kind == "deep index":  # json.loads would recurse past Python's stack
+        (folder / "model_index.json").write_text("[" * 100_000 + "]" * 100_000)
+    elif kind == "huge index":  # 64 MB of one string: read whole it would be held whole
+        with open(folder / "model_index.json", "w") as f:
+            f.write('{"_class_name": "' + "x" * (64 << 20) + '"}')
+    elif kind == "index is a list":
+        (folder / "model_index.json").write_text('["StableDiffusionPipeline"]')
     return folder
 
 
 @pytest.mark.parametrize("kind, says", [
     ("missing", "does not exist"),
     ("a file", "is not a folder"),
-    ("no index", "holds no model_index.json: it is not a diffusers pipeline folder"),
-    ("broken index", "model_index.json cannot be read"),
+    ("no index", "holds no model_index.json: it is not a diffusers model folder"),
+    ("broken index", "is damaged (model_index.json:"),
+    ("deep index", "is damaged (model_index.json:"),
+    ("huge index", "is damaged (model_index.json:"),
+    ("index is a list", "is damaged (model_index.json is not a table)"),
     ("unsupported", "holds a KandinskyV22Pipeline, which capture does not support"),
 ])
 def test_a_bad_model_folder_is_one_line_and_exit_2(tmp_path, capsys, kind, says):

@@ -163,6 +163,18 @@ def test_missing_latent_folder_is_one_line(tmp_path):
         load_latent_pipeline(tmp_path / "nowhere")
 
 
+@pytest.mark.parametrize("index", ["[" * 100_000 + "]" * 100_000, '["ToyWorldLatentPipeline"]', "{not json"])
+def test_a_latent_folder_with_a_hostile_index_is_one_line(tmp_path, index):
+    from pipeline.latent import load_latent_pipeline
+
+    folder = tmp_path / "twin"
+    folder.mkdir()
+    (folder / "model_index.json").write_text(index)
+    with pytest.raises(UsageError, match=r"is damaged \(model_index.json") as caught:
+        load_latent_pipeline(folder)
+    assert "\n" not in str(caught.value) and "copy it again" in str(caught.value)
+
+
 @pytest.mark.parametrize("argv, says", [
     (["--pictures", "-1"], "--pictures must be a whole number from 1"),
     (["--vae-lr", "nan"], "--vae-lr must be a number above 0"),

@@ -84,10 +84,10 @@ def test_publish_answers_a_bad_argument_in_one_line(args, says):
 
 
 def test_advice_for_a_damaged_model_folder_fits_where_it_is(tmp_path):
-    from pipeline.model import DEFAULT_MODEL_DIR, _restore_advice
+    from pipeline.model import DEFAULT_MODEL_DIR, restore_advice
 
-    assert "git checkout -- model/toyworld-diffusion" in _restore_advice(DEFAULT_MODEL_DIR)
-    elsewhere = _restore_advice(tmp_path / "my-model")
+    assert "git checkout -- model/toyworld-diffusion" in restore_advice(DEFAULT_MODEL_DIR)
+    elsewhere = restore_advice(tmp_path / "my-model")
     assert "git checkout" not in elsewhere and "copy it again" in elsewhere
 
 

@@ -60,20 +60,11 @@ def _folder_hashes(folder: Path) -> tuple[str, str]:
 
 def _read_index(folder: Path) -> dict:
     """The folder's model_index.json, checked: the one place that says which pipeline it holds."""
-    if not folder.exists():
-        raise UsageError(f"model folder {folder} does not exist")
-    if not folder.is_dir():
-        raise UsageError(f"model folder {folder} is not a folder")
-    index = folder / "model_index.json"
-    if not index.is_file():
-        raise UsageError(f"{folder} holds no model_index.json: it is not a diffusers pipeline folder")
-    try:
-        data = json.loads(index.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        reason = getattr(e, "strerror", None) or str(e).splitlines()[0]
-        raise UsageError(f"{index} cannot be read ({reason})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("_class_name"), str):
-        raise UsageError(f"{index} does not name a pipeline class (_class_name)")
+    from pipeline.model import read_model_index
+
+    data = read_model_index(folder, advice="copy the folder again from where it came from")
+    if not isinstance(data.get("_class_name"), str):
+        raise UsageError(f"{folder / 'model_index.json'} does not name a pipeline class (_class_name)")
     if data["_class_name"] not in SUPPORTED:
         raise UsageError(f"{folder} holds a {data['_class_name']}, which capture does not support; "
                          f"it records {', '.join(SUPPORTED)}")
