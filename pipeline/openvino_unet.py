@@ -617,7 +617,7 @@ _ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def engine(unet, length: int) -> Engine:
     """The UNet's engine, made once per UNet, weights and text length (an in-place edit of a weight, such as an
     optimiser's step, makes it again)."""
-    from pipeline.precision import weight_edits
+    from pipeline.unet_calls import weight_edits
 
     edits = weight_edits(unet)
     held = _ENGINES.get(unet)
@@ -663,7 +663,7 @@ def openvino_unet(unet):
     opening): an edit while it is open is seen at the next opening. A call this does not cover (extra arguments,
     gradients, another picture shape, a timestep per picture that is not one or the batch's count) goes to the UNet
     itself."""
-    from pipeline.precision import answered_by
+    from pipeline.unet_calls import answered_by
 
     engines = {}  # text length -> its engine, looked up at its first call here (the weights as they are then)
 

@@ -60,3 +60,74 @@ def test_no_file_touches_sys_path(path):
     text = path.read_text(encoding="utf-8")
     assert "sys.path.insert" not in text and "sys.path.append" not in text and "PYTHONPATH" not in text, (
         f"{path.name} reaches around the installed project")
+
+
+def _module_graph(*folders: str) -> dict[str, set[str]]:
+    """Each module of the project, and the project's modules it imports anywhere in it (function-level imports
+    too: they make the same circle, only later)."""
+    def name(path: Path) -> str:
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    sources = {name(path): path for path in _sources(*folders)}
+    graph = {}
+    for module, path in sources.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names if alias.name in sources}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found |= {node.module} & set(sources)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names} & set(sources)
+        # a package's own __init__ is not a circle of its modules
+        graph[module] = {other for other in found if other != module and not module.startswith(other + ".")}
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm, without recursion)."""
+    index, low, on, stack, circles, counter = {}, {}, set(), [], [], 0
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on.add(start)
+        while work:
+            node, edges = work[-1]
+            step = next(edges, None)
+            if step is not None:
+                if step not in index:
+                    index[step] = low[step] = counter
+                    counter += 1
+                    stack.append(step)
+                    on.add(step)
+                    work.append((step, iter(sorted(graph[step]))))
+                elif step in on:
+                    low[node] = min(low[node], index[step])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    circles.append(sorted(group))
+    return circles
+
+
+def test_no_module_imports_itself_through_others():
+    assert _circles(_module_graph("pipeline", "scenes", "publish", "scripts")) == []
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _circles({"a": {"b"}, "b": set()}) == []
