@@ -226,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{chapter.module:<20} {chapter.scene:<22} {chapter.title}")
     if what == "make":
-        print("longest-first:" + ",".join(chapter.module for chapter in longest_first(chapters)))
+        longest = longest_first(chapters)
+        print("longest-first:" + ",".join(chapter.module for chapter in longest))
+        # the captures in the order the longest chapters read them: Make captures them in that order
+        print("capture-order:" + ",".join(dict.fromkeys(name for chapter in longest for name in chapter.reads)))
     return 0
 
 

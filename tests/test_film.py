@@ -278,6 +278,17 @@ def test_renders_start_longest_first_and_every_chapter_once():
     assert words == sorted(words, reverse=True) and words[0] > words[-1]
 
 
+def test_captures_are_made_in_the_order_the_longest_chapters_read_them_the_map_last():
+    from scenes.chapters import find_chapters, longest_first
+
+    result = _make("-B", "film")  # a dry run of everything make would do, in its order (one capture at a time)
+    assert result.returncode == 0, result.stderr
+    made = [line.split("pipeline capture ")[1].split()[0] for line in result.stdout.splitlines()
+            if line.startswith(".venv/bin/python -m pipeline capture ")]
+    first = longest_first(find_chapters())[0].reads[0]
+    assert made[0] == first and made[-1] == "map" and len(made) == len(set(made)) >= 10, made
+
+
 @pytest.mark.parametrize("make, says", [
     (lambda path: path.write_text("seed = " + "[" * 20000 + "]" * 20000 + "\n"), "has a line of"),
     (lambda path: path.write_text("seed = " + "[\n" * 5000 + "]\n" * 5000), "nests brackets deeper than"),
