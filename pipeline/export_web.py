@@ -202,8 +202,8 @@ def toy_world_words() -> dict:
         "backgrounds": [phrases[0] for phrases in toyworld._WORDS_BACKGROUND.values()],
         "sizes": [words[0] for words in toyworld._WORDS_SIZE.values()],
         "positions": [phrases[0] for phrases in toyworld._WORDS_POSITION.values()],
-        "examples": ["a red butterfly on grass", "a yellow fish at sea", "a white house at night",
-                     "a big green tree in the day", "a butterfly and a snail", "a small pink flower on the left"],
+        "examples": [defaults.prompt("walk"), "a yellow fish at sea", "a white house at night",
+                     "a big green tree in the day", defaults.prompt("blend"), "a small pink flower on the left"],
     }
 
 
@@ -256,7 +256,7 @@ def web_config(pipe, tokenizer, unet_form: str, encoder_form: str, model_dir: Pa
         "guidance": "unconditional + guidance * (conditional - unconditional); the unconditional prompt is the "
                     "empty prompt; guidance 1 runs the prompt alone",
         "noise": "torch.randn(shape, generator=torch.Generator().manual_seed(seed)): pipeline/portable_noise.py",
-        "defaults": {"prompt": "a red butterfly on grass", "seed": 0, "steps": defaults.STEPS,
+        "defaults": {"prompt": defaults.prompt("walk"), "seed": 0, "steps": defaults.STEPS,
                      "guidance": defaults.GUIDANCE, "max_steps": 100, "max_guidance": 10.0,
                      "max_seed": options.MAX_SEED},
         "weights": {"unet": unet_form, "text_encoder": encoder_form},

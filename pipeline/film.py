@@ -44,14 +44,15 @@ TOP_KEYS = {"name": "the film's folder under media/films/", "model": "a model fo
             "steps": "steps from noise to picture", "guidance": "the classifier-free guidance scale",
             "prompts": "the table of the film's prompts",
             "chapters": "the chapters the film keeps, in play order (all of them when it is left out)"}
-PROMPT_KEYS = {"walk": "the walk step by step, guidance and the latent twin",
-               "object": "many seeds, the jump and the noise explored by hand",
-               "blend": "two things, 'A and B': the path between them",
-               "words": "the prompt grown one word at a time",
-               "binding": "two things with a colour each"}
-# Which of the film's prompts each experiment walks (forward runs a scheduler on a toy-world picture: none).
-PROMPT_OF = {"walk": "walk", "guidance": "walk", "latent": "walk", "seeds": "object", "jump": "object",
-             "explore": "object", "blend": "blend", "words": "words", "binding": "binding"}
+PROMPT_KEYS = {key: what for key, (_, what) in defaults.PROMPTS.items()}
+
+
+def prompt_of() -> dict[str, str]:
+    """Which of the film's prompts each experiment walks, as each declares it (FILM_PROMPT); forward runs a
+    scheduler on a toy-world picture and the map is fitted over the others: neither walks one."""
+    from pipeline.experiments import registry
+
+    return {entry.name: entry.film_prompt for entry in registry() if entry.film_prompt}
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,8 @@ class Film:
         if experiment == "map":
             raise ValueError("the map takes each input's settings: use inputs_chosen()")
         wanted = {"seed": self.seed, "steps": self.steps, "guidance": self.guidance, "model": self.model}
-        if experiment in PROMPT_OF:
-            wanted["prompt"] = self.prompts[PROMPT_OF[experiment]]
+        if entry.film_prompt:
+            wanted["prompt"] = self.prompts[entry.film_prompt]
         if experiment == "forward":  # a toy-world picture dissolved by the scheduler: its own seed, no walk
             wanted = {}
         return {k: v for k, v in wanted.items() if k in entry.options and v != entry.options[k]}

@@ -18,6 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
+from pipeline import defaults
 from publish import explore
 from publish.media import PublishError
 
@@ -35,7 +36,7 @@ def _isolated_server(site: Path):
 
 
 def measure(site: Path, loads: int = 2, walks: int = 3, steps: int = 25, guidance: float = 2.0,
-            isolated: bool = False, prompt: str = "a red butterfly on grass") -> dict:
+            isolated: bool = False, prompt: str = defaults.prompt("walk")) -> dict:
     from publish.browser import serve
     from publish.explore_browser import open_explorer
 

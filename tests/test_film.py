@@ -56,7 +56,9 @@ def test_the_default_film_makes_the_captures_a_plain_capture_makes():
         chosen = film.inputs_chosen() if entry.name == "map" else film.chosen(entry.name)
         assert all(not c for c in chosen.values()) if entry.name == "map" else chosen == {}, entry.name
     # and its prompts are the experiments' own defaults, each where the film says it is walked
-    for name, key in films.PROMPT_OF.items():
+    walked = films.prompt_of()
+    assert set(walked.values()) == set(films.PROMPT_KEYS)  # every prompt of the film is walked by some experiment
+    for name, key in walked.items():
         assert experiment(name).options["prompt"] == film.prompts[key], name
 
 
@@ -69,7 +71,7 @@ def test_every_capture_takes_its_settings_from_the_film(tmp_path):
             continue
         chosen = film.chosen(entry.name)
         settings = common.settings(entry.module, **{k: v for k, v in chosen.items() if k != "model"})
-        assert settings.prompt == film.prompts[films.PROMPT_OF[entry.name]], entry.name
+        assert settings.prompt == film.prompts[entry.film_prompt], entry.name
         assert (settings.seed, settings.steps, settings.guidance) == (7, 12, 3.5), entry.name
     assert film.chosen("forward") == {}  # a toy-world picture dissolved by the scheduler: its own seed
     # the map is fitted over the captures the film makes, each with the film's settings for it

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
+from pipeline import defaults
+
 # The experiments in the order `capture --all` makes them. The map is last: it is fitted over the others.
 NAMES = ("forward", "walk", "seeds", "jump", "guidance", "words", "binding", "blend", "explore", "latent", "map")
 # Everything an experiment may take from the command line (each is a `capture` flag of that name).
@@ -36,6 +38,7 @@ class Experiment:
     description: str
     options: Mapping[str, object]  # option -> its default
     module: ModuleType
+    film_prompt: str | None = None  # the film file's prompt it walks ([prompts] key), if it walks one
 
     @property
     def runs_model(self) -> bool:
@@ -57,7 +60,12 @@ def registry() -> tuple[Experiment, ...]:
             raise RuntimeError(f"{module.__name__} declares options {unknown}; the command line has {OPTION_NAMES}")
         if not isinstance(module.DESCRIPTION, str) or not module.DESCRIPTION.strip() or "\n" in module.DESCRIPTION:
             raise RuntimeError(f"{module.__name__}: DESCRIPTION must be one line")
-        experiments.append(Experiment(name, module.DESCRIPTION, options, module))
+        film_prompt = getattr(module, "FILM_PROMPT", None)
+        if film_prompt is not None and (film_prompt not in defaults.PROMPTS
+                                        or options.get("prompt") != defaults.prompt(film_prompt)):
+            raise RuntimeError(f"{module.__name__}: FILM_PROMPT must be a key of defaults.PROMPTS, and its "
+                               f"default prompt that prompt's default")
+        experiments.append(Experiment(name, module.DESCRIPTION, options, module, film_prompt))
     return tuple(experiments)
 
 

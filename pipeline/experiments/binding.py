@@ -46,7 +46,8 @@ from pipeline.experiments import common, measures
 
 NAME = "binding"
 DESCRIPTION = "two objects with a colour each, their swapped-word twins, and which colour lands on which object"
-OPTIONS = {"seed": 0, "prompt": "a red butterfly and a blue snail", "steps": defaults.STEPS, "guidance": defaults.GUIDANCE}
+FILM_PROMPT = "binding"  # the film file's prompt it walks
+OPTIONS = {"seed": 0, "prompt": defaults.prompt(FILM_PROMPT), "steps": defaults.STEPS, "guidance": defaults.GUIDANCE}
 OTHER_PAIRS = (("fish", "boat"), ("house", "tree"), ("flower", "sun"))
 OTHER_COLOURS = (("yellow", "purple"), ("green", "pink"))
 SEED_COUNT = 4

@@ -14,12 +14,14 @@ import sys
 
 import numpy as np
 
+from pipeline import defaults
 from pipeline.errors import UsageError
 from pipeline.experiments import common, measures
 
 NAME = "blend"
 DESCRIPTION = "straight and spherical paths between two prompts' embeddings, and the prompt that names both"
-OPTIONS = common.model_options(prompt="a butterfly and a snail", seed=0)  # split at " and " into the path's ends
+FILM_PROMPT = "blend"  # the film file's prompt it walks
+OPTIONS = common.model_options(prompt=defaults.prompt(FILM_PROMPT), seed=0)  # split at " and " into the path's ends
 POINTS = 9
 ARC_LITTLE = 0.25  # the arc "changes little" when it moves the pictures less than this share of the ends' distance
 

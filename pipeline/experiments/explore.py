@@ -17,13 +17,15 @@ import sys
 
 import numpy as np
 
+from pipeline import defaults
 from pipeline.experiments import common, measures
 
 NAME = "explore"
 DESCRIPTION = "a grid of starting noises spanned by three seeds, and a loop through noise space"
 # The prompt leaves colour, background and place free, so moving the noise changes them; the three
 # seeds are the seed, seed + 1 and seed + 2.
-OPTIONS = common.model_options(prompt="a butterfly", seed=0)
+FILM_PROMPT = "object"  # the film file's prompt it walks
+OPTIONS = common.model_options(prompt=defaults.prompt(FILM_PROMPT), seed=0)
 GRID = 4  # 16 pictures and 12 loop frames keep `capture --all` within two minutes on two cores
 LOOP_FRAMES = 12
 NEIGHBOURS_ALIKE = 0.8  # neighbours are "alike" when their pictures lie closer than this share of any two's distance

@@ -11,12 +11,14 @@ import sys
 
 import numpy as np
 
+from pipeline import defaults
 from pipeline.errors import UsageError
 from pipeline.experiments import common, measures
 
 NAME = "guidance"
 DESCRIPTION = "one prompt and seed at guidance 0 to 12; the guesses with and without the prompt"
-OPTIONS = common.model_options(prompt="a red butterfly on grass", seed=0)  # its guidance: the scale shown step by step
+FILM_PROMPT = "walk"  # the film file's prompt it walks
+OPTIONS = common.model_options(prompt=defaults.prompt(FILM_PROMPT), seed=0)  # its guidance: the scale shown step by step
 SCALES = (0.0, 1.0, 2.0, 4.0, 7.5, 12.0)
 
 ARRAY_NAMES = (

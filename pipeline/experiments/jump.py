@@ -11,11 +11,13 @@ import sys
 
 import numpy as np
 
+from pipeline import defaults
 from pipeline.experiments import common, measures
 
 NAME = "jump"
 DESCRIPTION = "the first guess beside the mean of many seeds' pictures; walks of 1 to 50 steps"
-OPTIONS = common.model_options(prompt="a butterfly", seed=0)  # as `seeds`, whose walks it reuses within one run
+FILM_PROMPT = "object"  # the film file's prompt it walks
+OPTIONS = common.model_options(prompt=defaults.prompt(FILM_PROMPT), seed=0)  # as `seeds`, whose walks it reuses within one run
 SEED_COUNT = 32
 LADDER = (1, 2, 5, 10, 25, 50)
 LADDER_SEEDS = 3  # sharpness of one picture is noisy; the mean over a few seeds is what is quoted

@@ -30,7 +30,8 @@ from pipeline.experiments import common, measures
 NAME = "latent"
 DESCRIPTION = "one prompt and seed walked in pixels and in latents, and noise added in both spaces"
 # No --model: it compares the embedded pixel model with its latent twin, so it is no input of the map.
-OPTIONS = {"seed": 0, "prompt": "a red butterfly on grass", "steps": defaults.STEPS, "guidance": defaults.GUIDANCE}
+FILM_PROMPT = "walk"  # the film file's prompt it walks
+OPTIONS = {"seed": 0, "prompt": defaults.prompt(FILM_PROMPT), "steps": defaults.STEPS, "guidance": defaults.GUIDANCE}
 # The picture that is noised in both spaces: the toy world's seed 3, "a big purple butterfly", as in `forward`.
 SOURCE_SEED = 3
 FORWARD_FRAMES = 26  # noise levels shown from clean to pure noise, evenly spaced in the schedule's steps

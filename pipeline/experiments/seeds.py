@@ -26,13 +26,15 @@ import sys
 
 import numpy as np
 
+from pipeline import defaults
 from pipeline.experiments import common, measures
 
 NAME = "seeds"
 DESCRIPTION = "one prompt from many seeds: when the layout is fixed, and forks of one walk with fresh noise"
 # The prompt names the object only: colour, background, size and place are the seed's to choose.
 # The seed is the first of SEED_COUNT consecutive seeds.
-OPTIONS = common.model_options(prompt="a butterfly", seed=0)
+FILM_PROMPT = "object"  # the film file's prompt it walks
+OPTIONS = common.model_options(prompt=defaults.prompt(FILM_PROMPT), seed=0)
 SEED_COUNT = 32
 COMMIT_BELOW = 0.2
 RECOGNISED_SHARE = 0.9  # a step is "recognisable" once this share of the seeds' guesses is nearest their own ending

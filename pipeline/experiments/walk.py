@@ -10,11 +10,13 @@ import sys
 
 import numpy as np
 
+from pipeline import defaults
 from pipeline.experiments import common, measures
 
 NAME = "walk"
 DESCRIPTION = "one prompt, one seed: x_t and the guess of the final picture at every step"
-OPTIONS = common.model_options(prompt="a red butterfly on grass", seed=0)
+FILM_PROMPT = "walk"  # the film file's prompt it walks
+OPTIONS = common.model_options(prompt=defaults.prompt(FILM_PROMPT), seed=0)
 CLOSE_WITHIN = 5.0  # % RMS brightness: a guess this close to the final picture looks the same at a glance
 
 ARRAY_NAMES = (

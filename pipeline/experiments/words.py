@@ -12,12 +12,14 @@ import sys
 
 import numpy as np
 
+from pipeline import defaults
 from pipeline.errors import UsageError
 from pipeline.experiments import common, measures
 
 NAME = "words"
 DESCRIPTION = "a prompt grown one word at a time, and its words reordered, seed fixed"
-OPTIONS = common.model_options(prompt="a red butterfly on grass", seed=0)
+FILM_PROMPT = "words"  # the film file's prompt it walks
+OPTIONS = common.model_options(prompt=defaults.prompt(FILM_PROMPT), seed=0)
 YARDSTICK_SEEDS = 3
 ORDER_MATTERS = 0.5  # the order "matters" when a reordering changes the picture this share of a new seed's change
 
