@@ -43,10 +43,12 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 # folder claimed) only for the targets that make a film, once .venv exists: media/ for film.toml,
 # media/films/<name>/ for any other, so that two films never overwrite each other.
 FILM ?= film.toml
+# `make -n`: reading the Makefile writes nothing (the film's folder is not claimed, the chapters' inputs not written).
+DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
 FILM_GOALS := video film renders captures clips site slides present all report
 ifneq ($(wildcard $(VENV)/.stamp-pip),)
 ifneq ($(filter $(FILM_GOALS),$(MAKECMDGOALS)),)
-FILM_INFO := $(shell $(VENV)/bin/python -m pipeline.film make $(FILM))
+FILM_INFO := $(shell $(VENV)/bin/python -m pipeline.film $(if $(DRY_RUN),plan,make) $(FILM))
 ifeq ($(FILM_INFO),)
   $(error the film file $(FILM) cannot be used (the line above says why))
 endif
@@ -153,7 +155,8 @@ video: $(STAMP_PIP) ## capture (if needed), render every chapter and join them i
 CHAPTER_INPUTS := $(FILM_DIR)/.chapter-inputs
 comma := ,
 ifneq ($(PLANS),)
-CHAPTER_LINES := $(shell $(PY) -m scenes.chapters make $(CHAPTER_INPUTS) $(or $(word 3,$(FILM_INFO)),all))
+CHAPTER_LINES := $(shell $(PY) -m scenes.chapters $(if $(DRY_RUN),plan,make $(CHAPTER_INPUTS)) \
+  $(or $(word 3,$(FILM_INFO)),all))
 CHAPTER_ENTRIES := $(filter-out longest-first:% capture-order:%,$(CHAPTER_LINES))
 # The same chapters, most words first: `make -j` starts their renders in this order.
 LONGEST_FIRST := $(subst $(comma), ,$(patsubst longest-first:%,%,$(filter longest-first:%,$(CHAPTER_LINES))))
@@ -190,6 +193,9 @@ RENDER_ORDER := $(LONGEST_FIRST:%=$(CLIPS)/%.mp4)
 SCENE_SHARED := $(filter-out scenes/chapters.py scenes/assemble.py, \
   $(shell find scenes -name '*.py' -not -name 'ch[0-9]*' -not -path '*/__pycache__/*' 2>/dev/null)) \
   pipeline/contract.py pipeline/maps.py pipeline/files.py manim.cfg
+# The parse above writes the chapters' inputs; under `make -n` it writes nothing, and this rule says what would.
+$(CHAPTER_INPUTS)/%.json:
+	$(PY) -m scenes.chapters make $(CHAPTER_INPUTS) $(or $(word 3,$(FILM_INFO)),all) > /dev/null
 chapter_own = scenes/$(1).py $(CHAPTER_INPUTS)/$(1).json \
   $(shell find scenes -type f -name '$(1).*' -not -name '*.py' -not -name '*.narration.toml' -not -path '*/__pycache__/*')
 
@@ -214,7 +220,7 @@ $(CLIPS)/$(call chapter_module,$(1)).mp4: $(call chapter_own,$(call chapter_modu
 endef
 $(foreach c,$(CHAPTER_ENTRIES),$(eval $(call CHAPTER_RULE,$(c))))
 
-ifneq ($(filter film,$(MAKECMDGOALS)),)
+ifeq ($(filter film,$(MAKECMDGOALS))$(DRY_RUN),film)
 $(shell mkdir -p $(FILM_DIR) && { [ "$$(cat $(FILM_SETTINGS) 2>/dev/null)" = "$(QUALITY) $(LATENT_WALK_VOICE)" ] \
   || echo "$(QUALITY) $(LATENT_WALK_VOICE)" > $(FILM_SETTINGS); })
 endif

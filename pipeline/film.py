@@ -256,9 +256,10 @@ def claim_folder(film: Film) -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=("check", "show", "make"),
+    parser.add_argument("action", choices=("check", "show", "make", "plan"),
                         help="check: read the file and check its model and prompts; show: print what each capture "
-                             "takes from it; make (for the Makefile): claim the film's folder and print it and the voice")
+                             "takes from it; make (for the Makefile): claim the film's folder and print it, the voice "
+                             "and the chapters; plan: print the same, claiming nothing (make -n)")
     parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_FILM,
                         help=f"the film file (default: {DEFAULT_FILM.name})")
 
@@ -272,8 +273,9 @@ def _relative(path: Path) -> str:
 
 def run(args) -> int:
     film = read(args.file)
-    if args.action == "make":
-        print(_relative(claim_folder(film)), film.voice, ",".join(film.chapters) if film.chapters else "all")
+    if args.action in ("make", "plan"):
+        folder = claim_folder(film) if args.action == "make" else film.folder
+        print(_relative(folder), film.voice, ",".join(film.chapters) if film.chapters else "all")
         return 0
     if args.action == "check":
         check(film)

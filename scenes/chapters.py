@@ -204,15 +204,17 @@ def longest_first(chapters: list[Chapter]) -> list[Chapter]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     what = argv[0] if argv else "list"
+    if what == "plan":  # what `make` prints, writing nothing (make -n)
+        what, argv = "make", ["make", "", *argv[1:2]]
     if what not in ("list", "make") or len(argv) > (3 if what == "make" else 1):
-        print("usage: python -m scenes.chapters [list | make [RENDER_INPUTS_FOLDER [all | CHAPTER,CHAPTER...]]]",
-              file=sys.stderr)
+        print("usage: python -m scenes.chapters [list | make [RENDER_INPUTS_FOLDER [all | CHAPTER,CHAPTER...]] "
+              "| plan [all | CHAPTER,CHAPTER...]]", file=sys.stderr)
         return 2
     try:
         chapters = find_chapters()
         if what == "make" and len(argv) == 3:
             chapters = kept(chapters, argv[2])
-        if what == "make" and len(argv) >= 2:
+        if what == "make" and len(argv) >= 2 and argv[1]:
             write_render_inputs(chapters, Path(argv[1]))
     except ChapterError as e:
         print(f"error: {e}", file=sys.stderr)

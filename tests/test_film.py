@@ -223,16 +223,18 @@ def test_make_video_with_a_film_file_makes_it_in_its_own_folder(tmp_path):
     assert not folder.exists()
 
 
-def test_reading_the_makefile_for_help_or_clean_writes_nothing(tmp_path):
-    """`make help` and `make -n clean` do not ask Python for the experiments or the chapters, nor claim a film's
-    folder: in a fresh copy of the project (set up, nothing made yet), they write nothing at all."""
+def test_reading_the_makefile_for_help_or_clean_or_a_dry_run_writes_nothing(tmp_path):
+    """`make help` and `make -n clean` do not ask Python for the experiments or the chapters, and `make -n video`
+    asks but neither claims a film's folder nor writes the chapters' inputs: in a fresh copy of the project (set
+    up, nothing made yet), they write nothing at all."""
     from test_add_a_chapter import _copy_of_the_project
 
     project = _copy_of_the_project(tmp_path / "project")
     path = _film_file(tmp_path, name="elsewhere")
     before = sorted(p.relative_to(project) for p in project.rglob("*"))
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
-    for goal in (["help"], ["-n", "clean"], ["help", f"FILM={path}"], []):
+    for goal in (["help"], ["-n", "clean"], ["help", f"FILM={path}"], [], ["-n", "video"], ["-n", "film"],
+                 ["-n", "film", f"FILM={path}"], ["-n", "-j2", "all"]):
         result = subprocess.run(["make", "--no-print-directory", *goal], cwd=project, capture_output=True, text=True,
                                 timeout=120, stdin=subprocess.DEVNULL, env=env)
         assert result.returncode == 0, result.stderr
