@@ -40,8 +40,8 @@ from manim import (
 from pipeline.contract import Capture, CaptureError, Fact
 from scenes import style
 from scenes.narration import NarratedScene
-from scenes.pictures import Film, Frame, PixelPicture, ValueStrip, value_limit
-from scenes.words import PromptBox, StepCounter, words, words_on_baseline
+from scenes.pictures import Film, Frame, PixelPicture, ValueStrip, noisy_frame, value_limit
+from scenes.words import PromptBox, StepCounter, prompt_words, words, words_on_baseline
 
 
 def _grid_of(pictures, side: float, columns: int, gap: float = 0.12, row_gap: float | None = None) -> Group:
@@ -108,7 +108,7 @@ class Opening(NarratedScene):
         # --- a prompt is typed; enter, and the noise comes
         prompt = PromptBox(str(self.facts["prompt"].value), width=self.prompt_width).move_to(self.prompt_center)
         picture = PixelPicture(film.frame_at(0), height=self.picture_height).move_to(self.picture_center)
-        frame = Frame(picture)
+        frame = noisy_frame(picture)
         with self.narrate("prompt") as tracker:
             self.play(Create(prompt.box), FadeIn(prompt.cursor), run_time=0.8)
             self.wait_until_bookmark("type")
@@ -149,7 +149,7 @@ class Opening(NarratedScene):
         # --- what happened in between? every step of the walk, from the noise to the picture
         title = words(self.title, size=style.HEADING_SIZE).to_edge(UP, buff=0.45)
         strip = self.step_strip(states)
-        first_label = words("noise", size=style.SMALL_SIZE, color=style.NOISE).next_to(strip.cells[0], DOWN, 0.12)
+        first_label = words("noise", size=style.SMALL_SIZE, color=style.NOISY).next_to(strip.cells[0], DOWN, 0.12)
         last_label = words(f"step {len(states) - 1}", size=style.SMALL_SIZE, color=style.SIGNAL)
         last_label.next_to(strip.cells[-1], DOWN, 0.12)
         with self.narrate("between"):
@@ -227,7 +227,7 @@ class Opening(NarratedScene):
         side = min(1.6, (self.strip_width - gap * (columns - 1)) / columns)
         strip = _grid_of(states, side, columns, gap=gap)
         for cell in strip.cells[:1]:
-            cell[1].set_color(style.NOISE)
+            cell[1].set_color(style.NOISY)
         strip.move_to(np.array([0.0, self.strip_y, 0.0]))
         return strip
 
@@ -308,7 +308,7 @@ class Opening(NarratedScene):
         Group(ends[0], middle, ends[1]).arrange(RIGHT, buff=0.45)
         frames = [Frame(p) for p in (ends[0], middle, ends[1])]
         frames[1].set_color(style.HIGHLIGHT)
-        names = VGroup(*(words(f"\u201c{blend.facts[k].value}\u201d", size=style.SMALL_SIZE, color=style.MODEL)
+        names = VGroup(*(prompt_words(str(blend.facts[k].value))
                          .next_to(f, DOWN, 0.15) for k, f in (("end_a", frames[0]), ("end_b", frames[2]))))
         for name, f in zip(names, (frames[0], frames[2])):
             if name.width > f.width + 0.4:
@@ -347,13 +347,13 @@ class Opening(NarratedScene):
         Group(whole_picture, close).arrange(RIGHT, buff=0.7, aligned_edge=DOWN)
         frames = [Frame(whole_picture), Frame(close, color=style.HIGHLIGHT)]
         mark = Rectangle(width=whole_picture.width * side / wide, height=whole_picture.height * side / high,
-                         color=style.HIGHLIGHT, stroke_width=3)
+                         color=style.HIGHLIGHT, stroke_width=style.MARK_STROKE)
         mark.move_to(whole_picture.get_corner(UP + LEFT) + np.array(
             [whole_picture.width * (left + side / 2) / wide, -whole_picture.height * (top + side / 2) / high, 0.0]))
         edges = self.pixel_edges(close, side, side) if side <= 32 else VGroup()  # a large crop: too many to draw
         label = words(f"{side} \u00d7 {side} of its pixels", size=style.SMALL_SIZE, color=style.MUTED)
         label.next_to(frames[1], DOWN, 0.15)
-        counter = StepCounter(0, size=style.SMALL_SIZE).next_to(frames[0], UP, 0.2)
+        counter = StepCounter(0).next_to(frames[0], UP, 0.2).align_to(frames[0], LEFT)
         whole = self.fit(Group(whole_picture, close, *frames, mark, edges, label, counter))
         walk = Film(states, np.arange(len(states)))
         crop_walk = Film(crops, np.arange(len(crops)))

@@ -41,7 +41,7 @@ from scenes import style
 from scenes.charts import LabelledMap, object_colour_of
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Frame, PixelPicture, TokenStrip, ValueKey, ValueStrip, value_limit
+from scenes.pictures import Frame, PixelPicture, TokenStrip, ValueKey, ValueStrip, noisy_frame, value_limit
 from scenes.words import ChapterTitle, PromptBox, words
 
 
@@ -76,7 +76,7 @@ class Compass(NarratedScene):
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
             self.wait_until_bookmark("prompt")
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), Create(prompt.box), run_time=1.0)
+            self.play(title.animate.dock(), Create(prompt.box), run_time=1.0)
             # the prompt is written out while the narration says what must become of it
             self.play_along(Write(prompt.text), most=3.0)
 
@@ -156,7 +156,7 @@ class Compass(NarratedScene):
         pooled_note.next_to(pooled_frame, DOWN, buff=0.2)
         centre = pooled.get_center()
         needle = Arrow(pooled_frame.get_right(), pooled_frame.get_right() + 2.2 * RIGHT, buff=0.15,
-                       color=style.HIGHLIGHT, stroke_width=6)
+                       color=style.HIGHLIGHT, stroke_width=style.ARROW_STROKE)
         with self.narrate("pooled"):
             self.play(FadeOut(callout), FadeOut(key), FadeOut(links), run_time=0.5)
             # the image model listens to every column: each lights up in turn
@@ -237,15 +237,15 @@ class Compass(NarratedScene):
 
         # a prompt is a direction: an arrow from the middle of the map to it, and to its nearest neighbours
         middle = prompt_map.to_scene(np.asarray(self.arrays["atlas_xy"], dtype=float).mean(axis=0))
-        own_arrow = Arrow(middle, walk_dot.get_center(), buff=0.05, color=style.HIGHLIGHT, stroke_width=5)
+        own_arrow = Arrow(middle, walk_dot.get_center(), buff=0.05, color=style.HIGHLIGHT, stroke_width=style.ARROW_STROKE)
         nearby = np.argsort(np.linalg.norm(self.arrays["atlas_xy"] - np.asarray(self.arrays["walk_prompt_xy"]).reshape(1, 2),
                                            axis=1))[:3]
         near_arrows = VGroup(*(Arrow(middle, atlas_dots[i].get_center(), buff=0.05, color=style.MUTED, stroke_width=3)
                                for i in nearby))
         start = self.captures["walk"].arrays["trajectory_pictures"][0]
-        start_noise = PixelPicture(start, height=3.2).move_to(self.map_center)
-        start_frame = Frame(start_noise, color=style.NOISE)
-        start_name = words("a place to start?", size=style.LABEL_SIZE, color=style.NOISE)
+        start_noise = PixelPicture(start, height=4.4).move_to(np.array([0.0, -0.2, 0.0]))  # large, in the middle
+        start_frame = noisy_frame(start_noise)
+        start_name = words("a place to start?", size=style.LABEL_SIZE, color=style.NOISY)
         start_name.next_to(start_frame, DOWN, buff=0.2)
         everything = Group(*(m for m in self.mobjects if m is not title))
         with self.narrate("closing"):
@@ -274,8 +274,8 @@ class Compass(NarratedScene):
         """The map's two directions as lines across it, and a bar of the share of the prompts' spread they keep."""
         border = prompt_map.border
         middle = border.get_center()
-        across = DashedLine(border.get_left(), border.get_right(), color=style.MUTED, stroke_width=2)
-        up = DashedLine(border.get_bottom(), border.get_top(), color=style.MUTED, stroke_width=2)
+        across = DashedLine(border.get_left(), border.get_right(), color=style.MUTED, stroke_width=style.GUIDE_STROKE)
+        up = DashedLine(border.get_bottom(), border.get_top(), color=style.MUTED, stroke_width=style.GUIDE_STROKE)
         directions = VGroup(across, up).move_to(middle)
         total = float(self.facts["prompt_map_variance"].value) / 100.0
         track = Rectangle(width=2.4, height=0.22, color=style.FAINT, stroke_width=style.FRAME_STROKE)

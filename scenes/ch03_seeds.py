@@ -35,8 +35,8 @@ from manim import (
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PixelPicture
-from scenes.words import ChapterTitle, ReadsTheJudge, StepCounter, words
+from scenes.pictures import Film, Frame, PixelPicture, noisy_frame
+from scenes.words import ChapterTitle, ReadsTheJudge, StepCounter, judge_words, prompt_words, words
 
 
 def _filled_to(pixels: np.ndarray, share: float) -> np.ndarray:
@@ -104,22 +104,22 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
             self.wait_until_bookmark("noise")
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(big), Create(big_frame), run_time=1.2)
-            self.play(big_frame.animate.set_color(style.NOISE), run_time=0.4)
+            self.play(title.animate.dock(), FadeIn(big), Create(big_frame), run_time=1.2)
+            self.play(big_frame.animate.set_color(style.NOISY), run_time=0.4)
             # "every pixel a random colour": the camera goes into the noise until its pixels are squares
             corner = big.get_corner(UP + RIGHT) + np.array([-0.3 * big.width, -0.35 * big.height, 0.0])
             self.play_along(self.look_at(corner, self.pixels_width), least=1.2, most=4.0, leave=0.1)
 
         # --- from a seed: the seed starts a generator, and the generator writes the noise pixel by pixel
-        seed = StepCounter(int(seeds[0]), label="seed", size=style.HEADING_SIZE).move_to(self.seed_center)
-        seed_arrow = Arrow(seed.get_right(), big_frame.get_left(), buff=0.35, color=style.MUTED, stroke_width=4)
+        seed = StepCounter(int(seeds[0]), label="seed").move_to(self.seed_center)
+        seed_arrow = Arrow(seed.get_right(), big_frame.get_left(), buff=0.35, color=style.MUTED, stroke_width=style.ARROW_STROKE)
         generator = words("random numbers", size=style.SMALL_SIZE, color=style.MUTED)
         generator.next_to(seed_arrow, UP, buff=0.12)
         written = ValueTracker(1.0)
         big.add_updater(lambda m: m.show(_filled_to(noise[0], written.get_value())))
         again = PixelPicture(_filled_to(noise[0], 0.0), height=self.again_height).move_to(self.again_center)
-        again_frame = Frame(again, color=style.NOISE)
-        again_label = words(f"seed {int(seeds[0])}, made again", size=style.SMALL_SIZE, color=style.MUTED)
+        again_frame = noisy_frame(again)
+        again_label = words(f"seed {int(seeds[0])}, made again", size=style.SMALL_SIZE, color=style.SEED)
         again_label.next_to(again_frame, DOWN, buff=0.2)
         rewritten = ValueTracker(0.0)
         same_sign, other_sign = (words(sign, size=style.TITLE_SIZE, color=style.HIGHLIGHT) for sign in ("=", "\u2260"))
@@ -132,8 +132,8 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
             big.clear_updaters()
             self.wait_until_bookmark("same")
             big.generate_target().fit_in(self.again_height).move_to(self.shifted_center)
-            moved_frame = Frame(big.target, color=style.NOISE)
-            arrow_target = Arrow(seed.get_right(), moved_frame.get_left(), buff=0.35, color=style.MUTED, stroke_width=4)
+            moved_frame = noisy_frame(big.target)
+            arrow_target = Arrow(seed.get_right(), moved_frame.get_left(), buff=0.35, color=style.MUTED, stroke_width=style.ARROW_STROKE)
             for sign in (same_sign, other_sign):
                 sign.move_to((moved_frame.get_right() + again_frame.get_left()) / 2)
             self.play(MoveToTarget(big), big_frame.animate.become(moved_frame), seed_arrow.animate.become(arrow_target),
@@ -160,16 +160,16 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
         # --- a row of seeds, one prompt, a row of pictures walked from them
         count = min(self.row_length, len(seeds))
         noise_row = self.picture_row(noise[:count], self.noise_row_y, self.row_height, self.row_gap, self.row_shift)
-        seed_labels = VGroup(*(words(f"seed {int(s)}", size=style.SMALL_SIZE, color=style.MUTED)
+        seed_labels = VGroup(*(words(f"seed {int(s)}", size=style.SMALL_SIZE, color=style.SEED)
                                .next_to(f, DOWN, buff=0.15) for s, f in zip(seeds[:count], noise_row.frames)))
         final_row = self.picture_row(noise[:count], self.final_row_y, self.row_height, self.row_gap, self.row_shift)
-        arrows = VGroup(*(Arrow(label.get_bottom(), f.get_top(), buff=0.15, color=style.MODEL, stroke_width=4)
+        arrows = VGroup(*(Arrow(label.get_bottom(), f.get_top(), buff=0.15, color=style.MODEL, stroke_width=style.ARROW_STROKE)
                           for label, f in zip(seed_labels, final_row.frames)))
         left_edge = noise_row.frames.get_left()[0]
-        noise_name = self.row_name("noise", style.NOISE, noise_row.frames, left_edge)
+        noise_name = self.row_name("noise", style.NOISY, noise_row.frames, left_edge)
         picture_name = self.row_name("picture", style.SIGNAL, final_row.frames, left_edge)
-        prompt = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
-        counter = StepCounter(0, size=style.SMALL_SIZE)
+        prompt = prompt_words(str(self.facts['prompt'].value))
+        counter = StepCounter(0)
         prompt_label = VGroup(prompt, counter).arrange(DOWN, buff=0.15)
         prompt_label.move_to(np.array([(left_edge + self.frame_left()) / 2, arrows.get_y(), 0.0]))
         if prompt_label.width > left_edge - self.frame_left() - 0.3:
@@ -214,8 +214,8 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
         under = self.picture_row(noise[:count], self.under_y, self.under_height, self.wide_gap, 0.0)
         for picture, frame, above in zip(under.pictures, under.frames, wide.frames):
             Group(picture, frame).set_x(above.get_x())
-            frame.set_color(style.NOISE)
-        ups = VGroup(*(Arrow(f.get_top(), g.get_bottom(), buff=0.1, color=style.MUTED, stroke_width=4)
+            frame.set_color(style.NOISY)
+        ups = VGroup(*(Arrow(f.get_top(), g.get_bottom(), buff=0.1, color=style.MUTED, stroke_width=style.ARROW_STROKE)
                        for f, g in zip(under.frames, wide.frames)))
         with self.narrate("different"):
             self.wait_until_bookmark("pictures")
@@ -266,14 +266,14 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
         walk = self.walk_of(0)
         picked = PixelPicture(finals[0], height=self.picked_height).move_to(self.picked_center)
         picked_frame = Frame(picked, color=style.HIGHLIGHT)
-        picked_seed = StepCounter(int(seeds[0]), label="seed", size=style.LABEL_SIZE)
+        picked_seed = StepCounter(int(seeds[0]), label="seed")
         picked_seed.next_to(picked_frame, UP, buff=0.2)
-        picked_counter = StepCounter(walk.step_at(walk.last), size=style.LABEL_SIZE)
+        picked_counter = StepCounter(walk.step_at(walk.last))
         picked_counter.next_to(picked_frame, DOWN, buff=0.2)
         with self.narrate("end"):
             if self.sorted_by is not None:  # "a prompt does not point at one picture": back into one family
                 self.play_along(*self.sorted_by, least=1.0, most=2.5, leave=0.2)
-            family = SurroundingRectangle(grid.frames, buff=0.15, color=style.MODEL, stroke_width=3,
+            family = SurroundingRectangle(grid.frames, buff=0.15, color=style.MODEL, stroke_width=style.MARK_STROKE,
                                           corner_radius=0.1)
             chosen = SurroundingRectangle(grid.frames[0], buff=0.06, color=style.HIGHLIGHT, stroke_width=5)
             self.wait_until_bookmark("family")
@@ -310,7 +310,7 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
                                                     (style.SIGNAL, style.SIGNAL, style.HIGHLIGHT))]
         minus = words("\u2212", size=style.TITLE_SIZE).move_to((frames[0].get_right() + frames[1].get_left()) / 2)
         equals = words("=", size=style.TITLE_SIZE).move_to((frames[1].get_right() + frames[2].get_left()) / 2)
-        names = [StepCounter(int(seeds[i]), label="seed", size=style.LABEL_SIZE).next_to(frames[i], DOWN, buff=0.2)
+        names = [StepCounter(int(seeds[i]), label="seed").next_to(frames[i], DOWN, buff=0.2)
                  for i in (0, 1)]
         names.append(words("pixel by pixel", size=style.LABEL_SIZE, color=style.HIGHLIGHT)
                      .next_to(frames[2], DOWN, buff=0.2))
@@ -355,8 +355,8 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
         self.add(*(grid.pictures[i] for i in pair), *(grid.frames[i] for i in pair))
 
     def judged(self, grid: Group, seed_count) -> None:
-        """What a classifier trained apart from the model sees: the object in each picture (its frame turns the
-        model's colour, or the noise's where it is missed), then the pictures sorted into groups, by colour and then
+        """What the judge (a classifier trained apart from the model) sees: the object in each picture (its frame turns
+        the judge's yes, or its no where the object is missed), then the pictures sorted into groups, by colour and then
         by background (or by seen and missed). ``self.sorted_by`` is left as the animations that bring them back."""
         self.sorted_by = None
         count_place = np.array([0.0, grid.frames.get_bottom()[1] - 0.45, 0.0])
@@ -369,13 +369,13 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
         presence = np.asarray(self.arrays["judged_presence"], dtype=float)
         seen = presence > float(self.capture.spec["judge"]["present_above"])
         thing = self.facts["object"].value
-        verdict = words(f"a separate classifier: a {thing} in {shown(self.facts['judged_object_share'])} of them",
-                        size=style.LABEL_SIZE, color=style.MODEL).move_to(count_place)
-        # the classifier reads the pictures one by one: each comes forward as it is read, and its frame says what
-        # the classifier saw
+        verdict = judge_words(f"the judge: a {thing} in {shown(self.facts['judged_object_share'])} of them")
+        verdict.move_to(count_place)
+        # the judge reads the pictures one by one: each comes forward as it is read, and its frame says what
+        # the judge saw
         self.play_along(LaggedStart(*(p.animate(rate_func=there_and_back).scale(1.18) for p in grid.pictures),
                                     lag_ratio=0.08),
-                        LaggedStart(*(f.animate.set_color(style.MODEL if s else style.NOISE)
+                        LaggedStart(*(f.animate.set_color(style.JUDGE_YES if s else style.JUDGE_NO)
                                       for f, s in zip(grid.frames, seen)), lag_ratio=0.08),
                         FadeIn(verdict, shift=0.15 * UP), least=1.5, most=3.5, leave=0.3)
         home = [(f.get_center(), f.height) for f in grid.frames]

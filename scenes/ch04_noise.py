@@ -39,7 +39,7 @@ from scenes import style
 from scenes.charts import LevelChart, Marker
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import CaptionedPicture, Film, Frame, PixelPicture
+from scenes.pictures import CaptionedPicture, Film, Frame, PixelPicture, noisy_frame
 from scenes.words import ChapterTitle, StepCounter, readout, words
 
 
@@ -62,7 +62,8 @@ class NoiseForwardBackward(NarratedScene):
     strip_height = 1.75
     guesses_per_second = 3.0  # the toy pictures shown in turn where the way back ends
     grid_columns = 8  # the test's candidate pictures
-    grid_cell = 0.62
+    grid_cell = 0.78
+    grid_right = 6.85  # the grid's right edge at most, inside the frame
 
     def tell(self) -> None:
         film = Film(self.arrays["frames"], self.arrays["timesteps"], levels={
@@ -75,14 +76,14 @@ class NoiseForwardBackward(NarratedScene):
         shown_picture = CaptionedPicture(film.frame_at(0), str(self.facts["caption"].value), height=self.picture_height)
         shown_picture.move_to(self.picture_center)
         picture, frame, caption = shown_picture.picture, shown_picture.frame, shown_picture.caption
-        counter = StepCounter(0).next_to(frame, UP, buff=0.3)
+        counter = StepCounter(0).next_to(frame, UP, buff=0.3).align_to(frame, LEFT)
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
             self.wait_until_bookmark("picture")
             # at its own size first (32 pixels), then enlarged
             small = self.actual_size / self.picture_height
             shown_picture.scale(small)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(picture), Create(frame),
+            self.play(title.animate.dock(), FadeIn(picture), Create(frame),
                       run_time=1.2)
             self.wait_until_bookmark("enlarged")
             self.play_along(shown_picture.animate.scale(1 / small), least=1.0, most=3.0)
@@ -118,7 +119,7 @@ class NoiseForwardBackward(NarratedScene):
         # Below and right of the rising noise curve, far enough that the moving dot passes it by.
         label_step = 0.18 * last_step
         noise_label.next_to(chart.point(label_step, film.level_at("noise", at_share(0.18))), RIGHT + DOWN, buff=0.3)
-        now_line = Line(chart.point(0, 0), chart.point(0, 1), color=style.MUTED, stroke_width=1.5)
+        now_line = Line(chart.point(0, 0), chart.point(0, 1), color=style.MUTED, stroke_width=style.GUIDE_STROKE)
         now_line.add_updater(lambda m: m.put_start_and_end_on(*self.now_line_ends(chart)))
         picture_dot = self.dot_on(chart, "picture", style.SIGNAL)
         noise_dot = self.dot_on(chart, "noise", style.NOISE)
@@ -157,6 +158,7 @@ class NoiseForwardBackward(NarratedScene):
                                direction=LEFT, color=style.SIGNAL, buff=0.3)
         # the pictures the test chooses among, over the chart while they are spoken of: the original framed
         candidates = self.candidate_grid().move_to(self.chart_center)
+        candidates.shift(min(self.grid_right - candidates.get_right()[0], 0.0) * RIGHT)
         own = SurroundingRectangle(candidates.cells[0], color=style.SIGNAL, buff=0.05, stroke_width=4)
         own_label = words("the closest: the original", size=style.SMALL_SIZE, color=style.SIGNAL)
         own_label.next_to(candidates.cells, DOWN, buff=0.2)
@@ -178,12 +180,13 @@ class NoiseForwardBackward(NarratedScene):
             self.play_along(self.look_at(frame, self.close_width), least=1.0, most=6.0)
 
         # --- pure noise
-        pure_caption = words("pure noise", size=style.LABEL_SIZE, color=style.NOISE).move_to(caption)
+        pure_caption = words("pure noise", size=style.LABEL_SIZE, color=style.NOISY).move_to(caption)
         caption_again = caption.copy()  # for the way back; the caption itself turns into "pure noise"
+        frame_colour = frame.get_color()  # the frame turns the noise's colour at pure noise, and back with the picture
         with self.narrate("end") as tracker:
             self.play(FadeOut(lost_readout), self.camera_home(), run_time=0.8)
             self.play_film_to(film.last, tracker.time_until_bookmark("pure"))
-            self.play(FadeTransform(caption, pure_caption), run_time=0.8)
+            self.play(FadeTransform(caption, pure_caption), frame.animate.set_color(style.NOISY), run_time=0.8)
             # close to the pure noise: what a model starts from
             self.play_along(self.look_at(Group(frame, pure_caption), self.close_width), least=1.0, most=4.0)
 
@@ -195,7 +198,7 @@ class NoiseForwardBackward(NarratedScene):
             self.wait_until_bookmark("rewind")
             self.play(FadeIn(backwards, shift=0.2 * LEFT), FadeOut(pure_caption), run_time=0.5)
             self.play_film_to(0, self.backward_seconds)
-            self.play(FadeIn(caption_again, shift=0.2 * UP), run_time=0.8)
+            self.play(FadeIn(caption_again, shift=0.2 * UP), frame.animate.set_color(frame_colour), run_time=0.8)
 
         # --- the catch: without the recording, every frame but the noise is unknown
         picture.clear_updaters()
@@ -289,15 +292,15 @@ class NoiseForwardBackward(NarratedScene):
         positions = np.linspace(0, film.last, self.strip_length).round().astype(int)
         pictures = [PixelPicture(film.frames[p], height=self.strip_height) for p in positions]
         Group(*pictures).arrange(RIGHT, buff=0.38).move_to(0.2 * UP)
-        frames = [Frame(p) for p in pictures]
+        frames = [Frame(p) for p in pictures[:-1]] + [noisy_frame(pictures[-1])]  # the last: pure noise
         labels = VGroup(*(words(f"step {int(film.timesteps[p])}", size=style.SMALL_SIZE, color=style.MUTED)
                           .next_to(f, DOWN, buff=0.2) for p, f in zip(positions, frames)))
         arrow = Arrow(frames[-1].get_bottom() + 1.05 * DOWN, frames[0].get_bottom() + 1.05 * DOWN,
-                      color=style.MODEL, stroke_width=5, buff=0)
+                      color=style.MODEL, stroke_width=style.ARROW_STROKE, buff=0)
         arrow.set_x(Group(*frames).get_x())
         arrow_label = words("generation runs this way", size=style.LABEL_SIZE, color=style.MODEL)
         arrow_label.next_to(arrow, DOWN, buff=0.2)
-        unknowns = [VGroup(DashedVMobject(Square(f.width, color=style.MUTED, stroke_width=2), num_dashes=24),
+        unknowns = [VGroup(DashedVMobject(Square(f.width, color=style.MUTED, stroke_width=style.GUIDE_STROKE), num_dashes=24),
                            words("?", size=style.HEADING_SIZE, color=style.MUTED)).move_to(f)
                     for f in frames[:-1]]
         strip = VGroup(VGroup(*frames), labels, arrow, arrow_label)

@@ -36,11 +36,11 @@ from manim import (
     linear,
 )
 
-from scenes import style
+from scenes import pictures, style
 from scenes.charts import LabelledMap, finished_pictures_xy, picture_map_xy
 from scenes.narration import NarratedScene
-from scenes.pictures import Film, Frame, PixelPicture
-from scenes.words import ChapterTitle, LiveText, StepCounter, words
+from scenes.pictures import Film, Frame, PixelPicture, noisy_frame
+from scenes.words import ChapterTitle, LiveText, StepCounter, prompt_words, words
 
 
 class TheWalk(NarratedScene):
@@ -83,23 +83,23 @@ class TheWalk(NarratedScene):
 
         # --- the prompt and the noise
         title = ChapterTitle(self.title)
-        prompt = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.BODY_SIZE, color=style.MODEL)
+        prompt = prompt_words(str(self.facts['prompt'].value))
         seen_picture = PixelPicture(seen[0], height=self.big_height).move_to(self.big_centers[0])
-        seen_frame = Frame(seen_picture)
+        seen_frame = noisy_frame(seen_picture)
         seen_label = words("what the model sees", size=style.LABEL_SIZE).next_to(seen_frame, UP, buff=0.2)
         noise_readout = LiveText(lambda: f"noise {noise_percent[self.step_now()]:.0f}%", size=style.SMALL_SIZE,
-                                 color=style.NOISE)
+                                 color=style.NOISY)
         noise_readout.add_updater(lambda m: m.refresh().next_to(seen_frame, DOWN, buff=0.2))
         counter = StepCounter(0).move_to(self.counter_centers[0])
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
+            self.play(title.animate.dock(), run_time=0.8)
             prompt.next_to(title, DOWN, buff=0.35)
             self.wait_until_bookmark("prompt")
             self.play(FadeIn(prompt, shift=0.2 * DOWN), run_time=0.8)
             self.wait_until_bookmark("noise")
             self.play(FadeIn(seen_picture), Create(seen_frame), FadeIn(noise_readout),
-                      prompt.animate.scale(0.8).next_to(title, DOWN, buff=0.2).to_edge(LEFT, buff=0.6),
+                      prompt.animate.next_to(title, DOWN, buff=0.2).to_edge(LEFT, buff=0.6),
                       run_time=1.0)
             self.wait_until_bookmark("sees")
             self.play(FadeIn(seen_label, shift=0.1 * DOWN), FadeIn(counter), run_time=0.8)
@@ -108,16 +108,16 @@ class TheWalk(NarratedScene):
 
         # --- the first guess
         guess_picture = PixelPicture(guesses[0], height=self.big_height).move_to(self.big_centers[1])
-        guess_frame = Frame(guess_picture, color=style.MODEL)
-        guess_label = words("its guess of the finished picture", size=style.LABEL_SIZE, color=style.MODEL)
+        guess_frame = pictures.guess_frame(guess_picture)
+        guess_label = words("its guess of the finished picture", size=style.LABEL_SIZE, color=style.GUESS)
         guess_label.next_to(guess_frame, UP, buff=0.2)
-        unknown = VGroup(DashedVMobject(Square(guess_frame.width, color=style.MUTED, stroke_width=2), num_dashes=40),
+        unknown = VGroup(DashedVMobject(Square(guess_frame.width, color=style.MUTED, stroke_width=style.GUIDE_STROKE), num_dashes=40),
                          words("?", size=style.TITLE_SIZE, color=style.MUTED)).move_to(guess_frame)
         guess_readout = LiveText(lambda: f"{guess_off[max(self.step_now(), 1) - 1]:.1f}% away from the final picture",
                                  size=style.SMALL_SIZE, color=style.MODEL)
         guess_readout.add_updater(lambda m: m.refresh().next_to(guess_frame, DOWN, buff=0.2))
         guess_arrow = Arrow(seen_frame.get_right(), guess_frame.get_left(), buff=0.25, color=style.MODEL,
-                            stroke_width=5)
+                            stroke_width=style.ARROW_STROKE)
         guess_word = words("guess", size=style.SMALL_SIZE, color=style.MODEL).next_to(guess_arrow, UP, buff=0.1)
         ending = PixelPicture(self.arrays["final_picture"], height=self.big_height).move_to(guess_picture)
         ending_label = words("where this walk will end", size=style.LABEL_SIZE, color=style.SIGNAL).move_to(guess_label)
@@ -143,7 +143,7 @@ class TheWalk(NarratedScene):
         counter.add_updater(lambda m: m.set_value(self.step_now()))
         step_arrow = Arrow(guess_frame.get_bottom() + self.step_arrow_drop * DOWN,
                            seen_frame.get_bottom() + self.step_arrow_drop * DOWN,
-                           buff=0.3, color=style.HIGHLIGHT, stroke_width=5)
+                           buff=0.3, color=style.HIGHLIGHT, stroke_width=style.ARROW_STROKE)
         step_word = words("a small step towards it", size=style.SMALL_SIZE, color=style.HIGHLIGHT)
         step_word.next_to(step_arrow, DOWN, buff=0.06)
         with self.narrate("step"):
@@ -151,7 +151,7 @@ class TheWalk(NarratedScene):
             self.play(GrowArrow(step_arrow), FadeIn(step_word), run_time=0.8)
             self.play_walk_to(1, self.time_along(least=self.first_step_seconds))
             self.wait_until_bookmark("again")
-            self.play(Indicate(guess_frame, color=style.MODEL, scale_factor=1.04), run_time=0.8)
+            self.play(Indicate(guess_frame, color=style.GUESS, scale_factor=1.04), run_time=0.8)
             self.play_walk_to(min(2, steps), self.time_along(least=self.first_step_seconds))
 
         # --- the map
@@ -178,7 +178,7 @@ class TheWalk(NarratedScene):
                 run_time=1.2,
             )
             seen_label = words("what it sees", size=style.LABEL_SIZE).next_to(seen_frame, UP, buff=0.2)
-            guess_label = words("its guess", size=style.LABEL_SIZE, color=style.MODEL)
+            guess_label = words("its guess", size=style.LABEL_SIZE, color=style.GUESS)
             guess_label.next_to(guess_frame, UP, buff=0.2)
             noise_readout.add_updater(lambda m: m.refresh().next_to(seen_frame, DOWN, buff=0.2))
             guess_readout.text_of = lambda: f"{guess_off[max(self.step_now(), 1) - 1]:.1f}% from the end"
@@ -386,7 +386,7 @@ class TheWalk(NarratedScene):
             return start, end
 
         def pointer_between() -> DashedLine:
-            return DashedLine(*pointer_ends(), color=style.MODEL, stroke_width=2, dash_length=0.08)
+            return DashedLine(*pointer_ends(), color=style.MODEL, stroke_width=style.GUIDE_STROKE, dash_length=0.08)
 
         def follow(pointer: DashedLine) -> DashedLine:
             """Dashes made afresh only when the length changes by a tenth (otherwise moved and stretched)."""

@@ -40,8 +40,17 @@ from pipeline.maps import picture_distance
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PixelPicture, ValueKey, diverging_colours, value_limit
-from scenes.words import ChapterTitle, LiveText, StepCounter, words
+from scenes.pictures import (
+    Film,
+    Frame,
+    PixelPicture,
+    ValueKey,
+    diverging_colours,
+    guess_frame,
+    noisy_frame,
+    value_limit,
+)
+from scenes.words import ChapterTitle, LiveText, StepCounter, words, words_on_baseline
 
 
 class LatentGrids(Group):
@@ -74,9 +83,9 @@ class PixelsAndLatents(NarratedScene):
     side_x = 4.6
     squeeze_y = -0.25
     noise_x = 4.4
-    row_height = 1.15
-    walk_height = 2.25
-    walk_y = 0.45
+    row_height = 1.3
+    walk_height = 2.5
+    walk_y = 0.0
     walk_xs = (-5.2, -2.35, 2.35, 5.2)
     grids_y = -2.15
     most_forward_frames = 9
@@ -101,7 +110,7 @@ class PixelsAndLatents(NarratedScene):
         picture.add_updater(lambda m: m.show(pixel_film.frame_at(walked_pixels.get_value())))
         frame = Frame(picture)
         h, w = seen.shape[1:3]
-        count = VGroup(words(f"{h} x {w} pixels x {seen.shape[3]} colours", size=style.LABEL_SIZE),
+        count = VGroup(words(f"{h} \u00d7 {w} pixels \u00d7 {seen.shape[3]} colours", size=style.LABEL_SIZE),
                        words(f"= {shown(facts['pixel_numbers'])} numbers", size=style.LABEL_SIZE))
         count.arrange(DOWN, buff=0.12).next_to(frame, DOWN, buff=0.25)
         # one pixel of the walk's finished picture, and its three numbers (the picture's own values, 0 to 255)
@@ -109,11 +118,11 @@ class PixelsAndLatents(NarratedScene):
         row, column = self.telling_pixel(final)
         cell = picture.height / h
         pixel_centre = picture.get_corner(UP + LEFT) + np.array([(column + 0.5) * cell, -(row + 0.5) * cell, 0.0])
-        pixel_box = Square(side_length=cell * 1.15, color=style.HIGHLIGHT, stroke_width=3).move_to(pixel_centre)
+        pixel_box = Square(side_length=cell * 1.15, color=style.HIGHLIGHT, stroke_width=style.MARK_STROKE).move_to(pixel_centre)
         channels = VGroup(*(words(f"{name} {int(value)}", size=style.LABEL_SIZE, color=colour)
                             for name, value, colour in zip(("red", "green", "blue"), final[row, column],
                                                            ("#FC6255", "#83C167", "#58C4DD"))))
-        swatch = Square(side_length=1.0, stroke_color=style.HIGHLIGHT, stroke_width=3, fill_opacity=1.0,
+        swatch = Square(side_length=1.0, stroke_color=style.HIGHLIGHT, stroke_width=style.MARK_STROKE, fill_opacity=1.0,
                         fill_color=ManimColor.from_rgb(tuple(int(v) for v in final[row, column])))
         channels.arrange(DOWN, buff=0.15, aligned_edge=LEFT)
         Group(swatch, channels).arrange(RIGHT, buff=0.3).next_to(frame, RIGHT, buff=0.9)
@@ -129,7 +138,7 @@ class PixelsAndLatents(NarratedScene):
         walked = ValueTracker(0.0)
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
+            self.play(title.animate.dock(), run_time=0.8)
             # "every step we have watched so far was a picture": the walk in pixels, from its noise
             self.play(FadeIn(picture), Create(frame), run_time=0.6)
             self.play_along(walked_pixels.animate.set_value(0.35 * pixel_film.last), rate_func=linear, least=0.5,
@@ -172,16 +181,17 @@ class PixelsAndLatents(NarratedScene):
 
         # --- squeezed into a latent, and back
         grids = LatentGrids(arrays["source_latent"], limit).move_to(centre)
-        grids_label = words(f"{shown(facts['latent_channels'])} grids of {shown(facts['latent_side'])} x "
+        grids_label = words(f"{shown(facts['latent_channels'])} grids of {shown(facts['latent_side'])} \u00d7 "
                             f"{shown(facts['latent_side'])} = {shown(facts['latent_numbers'])} numbers",
                             size=style.SMALL_SIZE, color=style.SIGNAL).next_to(grids, DOWN, buff=0.3)
         squeeze_word = words(f"{shown(facts['squeeze'])} times fewer", size=style.SMALL_SIZE,
                              color=style.HIGHLIGHT).next_to(grids_label, DOWN, buff=0.15)
-        encoder = Arrow(frame.get_right(), grids.get_left(), buff=0.25, color=style.MODEL, stroke_width=5)
+        encoder = Arrow(frame.get_right(), grids.get_left(), buff=0.25, color=style.MODEL, stroke_width=style.ARROW_STROKE)
         encoder_word = words("encoder", size=style.SMALL_SIZE, color=style.MODEL).next_to(encoder, UP, buff=0.1)
         back = PixelPicture(arrays["source_decoded"], height=self.picture_height).move_to(right)
         back_frame = Frame(back)
-        decoder = Arrow(grids.get_right(), back_frame.get_left(), buff=0.25, color=style.MODEL, stroke_width=5)
+        decoder = Arrow(grids.get_right(), back_frame.get_left(), buff=0.25, color=style.MODEL,
+                        stroke_width=style.ARROW_STROKE)
         decoder_word = words("decoder", size=style.SMALL_SIZE, color=style.MODEL).next_to(decoder, UP, buff=0.1)
         error = words(f"{shown(facts['squeeze_error'])} away from the original", size=style.SMALL_SIZE,
                       color=style.INK).next_to(back_frame, DOWN, buff=0.25)
@@ -276,10 +286,10 @@ class PixelsAndLatents(NarratedScene):
         snow = PixelPicture(arrays["pixel_seen_pictures"][0], height=self.picture_height).move_to(np.array([-x, -0.1, 0.0]))
         blotches = PixelPicture(twin_seen[0], height=self.picture_height).move_to(np.array([0.0, -0.1, 0.0]))
         drawn_picture = PixelPicture(source, height=self.picture_height).move_to(np.array([x, -0.1, 0.0]))
-        snow_frame, blotch_frame = Frame(snow, color=style.NOISE), Frame(blotches, color=style.NOISE)
+        snow_frame, blotch_frame = noisy_frame(snow), noisy_frame(blotches)
         drawn_frame = Frame(drawn_picture)
-        snow_label = words("noise in pixels", size=style.LABEL_SIZE, color=style.NOISE).next_to(snow_frame, UP, 0.2)
-        blotch_label = words("noise in latents, decoded", size=style.LABEL_SIZE, color=style.NOISE)
+        snow_label = words("noise in pixels", size=style.LABEL_SIZE, color=style.NOISY).next_to(snow_frame, UP, 0.2)
+        blotch_label = words("noise in latents, decoded", size=style.LABEL_SIZE, color=style.NOISY)
         blotch_label.next_to(blotch_frame, UP, buff=0.2)
         drawn_label = words("a drawn picture", size=style.LABEL_SIZE, color=style.INK).next_to(drawn_frame, UP, 0.2)
         snow_likeness = words(f"neighbours alike: {shown(facts['pixel_noise_likeness'])}", size=style.SMALL_SIZE)
@@ -365,8 +375,8 @@ class PixelsAndLatents(NarratedScene):
         travel = [LiveText(lambda c=cumulative, f=facts[name]: self.travel_text(c, f), size=style.SMALL_SIZE,
                            color=style.HIGHLIGHT)
                   for cumulative, name in ((pixel_travel, "pixel_travel"), (latent_travel, "latent_travel"))]
-        travel[0].next_to(Group(*walk.labels[:2]), DOWN, buff=0.15)
-        travel[1].next_to(Group(*walk.labels[2:]), DOWN, buff=0.15)
+        travel[0].next_to(Group(*walk.frames[:2]), DOWN, buff=0.15)
+        travel[1].next_to(Group(*walk.frames[2:]), DOWN, buff=0.15)
         for readout in travel:
             readout.add_updater(lambda m: m.refresh())
         bars = self.cost_bars()
@@ -459,14 +469,17 @@ class PixelsAndLatents(NarratedScene):
             shown_picture.move_to(np.array([x, self.walk_y, 0.0]))
             shown_picture.add_updater(lambda m, f=film, o=offset: m.show(f.frame_at(self.position.get_value() + o)))
             pictures.append(shown_picture)
-        frames = [Frame(p, color=style.MODEL if i % 2 else style.FAINT) for i, p in enumerate(pictures)]
-        labels = [words(text, size=style.SMALL_SIZE, color=style.MODEL if i % 2 else style.INK)
-                  .next_to(frames[i], DOWN, buff=0.15)
-                  for i, text in enumerate(("what it sees", "its guess", "what it sees", "its guess"))]
+        # what each walk sees in the noise's frame, its guess in the guess's, each named above its picture
+        frames = [guess_frame(p) if i % 2 else noisy_frame(p) for i, p in enumerate(pictures)]
+        labels = []
+        for i, text in enumerate(("what it sees", "its guess", "what it sees", "its guess")):
+            label, drop = words_on_baseline(text, size=style.LABEL_SIZE, color=style.GUESS if i % 2 else style.INK)
+            label.move_to(frames[i]).shift((frames[i].get_top()[1] + 0.18 - drop - label.get_bottom()[1]) * UP)
+            labels.append(label)  # all four on one baseline, "its guess" with its descender as "what it sees"
         headings = [words("in pixels", size=style.LABEL_SIZE, color=style.SIGNAL)
-                    .next_to(Group(frames[0], frames[1]), UP, buff=0.25),
+                    .next_to(Group(*frames[:2], *labels[:2]), UP, buff=0.25),
                     words("in latents, through the decoder", size=style.LABEL_SIZE, color=style.SIGNAL)
-                    .next_to(Group(frames[2], frames[3]), UP, buff=0.25)]
+                    .next_to(Group(*frames[2:], *labels[2:]), UP, buff=0.25)]
         latents = arrays["latent_seen"].astype(np.float32)
         grids = LatentGrids(latents[0], limit, cell=0.62, columns=4, buff=0.1)
         grids.move_to(np.array([(self.walk_xs[2] + self.walk_xs[3]) / 2, self.grids_y, 0.0]))

@@ -30,11 +30,11 @@ from manim import (
     linear,
 )
 
-from scenes import style
+from scenes import pictures, style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import Film, Frame, PictureColumns, PixelPicture
-from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, words
+from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, StepCounter, prompt_words, words
 
 
 class WhyNotJump(ReadsTheJudge, NarratedScene):
@@ -50,7 +50,7 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
     column_close_width = 5.5  # the camera's frame, at least this wide, close to one column of the step ladder
     finals_center = np.array([2.4, row_y, 0.0])  # the seeds' finished pictures, before they are averaged
     finals_columns = 8  # the seeds' finished pictures as rows of this many
-    finals_cell = 0.72
+    finals_cell = 0.95
     finals_seconds = 2.5  # the finished pictures shown in turn beside the average, at least this long
     finals_per_second = 2.5
     finals_buff = 0.08
@@ -62,14 +62,14 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
 
         # --- the first guess
         title = ChapterTitle(self.title)
-        prompt = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        prompt = prompt_words(str(self.facts['prompt'].value))
         guess = PixelPicture(self.arrays["first_guesses"][0], height=self.big_height).move_to(self.guess_center)
-        guess_frame = Frame(guess, color=style.MODEL)
-        guess_label = words("the first guess", size=style.LABEL_SIZE, color=style.MODEL)
+        guess_frame = pictures.guess_frame(guess)
+        guess_label = words("the first guess", size=style.LABEL_SIZE, color=style.GUESS)
         guess_label.next_to(guess_frame, UP, buff=0.2)
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
+            self.play(title.animate.dock(), run_time=0.8)
             prompt.next_to(title, DOWN, buff=0.25)
             self.wait_until_bookmark("guess")
             self.play(FadeIn(prompt, shift=0.15 * DOWN), FadeIn(guess), Create(guess_frame), FadeIn(guess_label),
@@ -178,38 +178,41 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
             two = Group(two_box, ladder.scores[1])
             self.play(FadeIn(ladder.scores[1]), ReplacementTransform(one_box, two_box),
                       self.look_at(two, max(self.width_to_show(two), self.column_close_width)), run_time=1.2)
-            longest_box = SurroundingRectangle(ladder.columns[-1], color=style.MODEL, buff=0.08)
+            longest_box = SurroundingRectangle(ladder.columns[-1], color=style.JUDGE_YES, buff=0.08)  # the long walk: right
             both = Group(two_box, longest_box, ladder.scores[1])
             self.play_along(Create(longest_box), self.look_at(both), least=1.0, most=4.0)
             self.wait_until_bookmark("clean")
             self.play_along(FadeOut(two_box), FadeOut(longest_box), self.camera_home(), LaggedStart(*(FadeIn(score, shift=0.2 * UP) for score in ladder.scores[2:]),
                                                           lag_ratio=0.4), least=1.5, most=4.0)
 
-        jump_box = SurroundingRectangle(ladder.columns[0], color=style.NOISE, buff=0.1)
+        jump_box = SurroundingRectangle(ladder.columns[0], color=style.JUDGE_NO, buff=0.1)  # the jump: wrong
         # the walk's own guess at every step, sharper each time: the layout first, then the details
         walk = self.captures["walk"].arrays
         guesses = Film(walk["predicted_clean_pictures"], np.arange(1, len(walk["predicted_clean_pictures"]) + 1))
         sharpening = PixelPicture(guesses.frame_at(0), height=4.2).move_to(self.mean_center + 0.3 * DOWN)
-        sharpening_frame = Frame(sharpening, color=style.MODEL)
+        sharpening_frame = pictures.guess_frame(sharpening)
         sharpening_label = words(f"each step's guess for \u201c{self.captures['walk'].facts['prompt'].value}\u201d",
-                                 size=style.LABEL_SIZE, color=style.MODEL)
+                                 size=style.LABEL_SIZE, color=style.GUESS)
         sharpening_label.next_to(sharpening_frame, UP, buff=0.2)
         step = ValueTracker(0.0)
-        counter = LiveText(lambda: f"step {round(guesses.step_at(step.get_value()))} of {guesses.last + 1}",
-                           size=style.SMALL_SIZE, color=style.MUTED)
-        counter.next_to(sharpening_frame, DOWN, buff=0.2)
+        # "step 12 of 25": the counter set at its widest number first, so that "of 25" sits clear of every number
+        counter = StepCounter(guesses.last + 1)
+        of_all = words(f"of {guesses.last + 1}", size=style.COUNTER_SIZE, color=style.MUTED)
+        of_all.next_to(counter, RIGHT, buff=0.2).align_to(counter.number, DOWN)  # on the digits' baseline
+        counter.set_value(round(guesses.step_at(0)))
+        counter = VGroup(counter, of_all).next_to(sharpening_frame, DOWN, buff=0.2).align_to(sharpening_frame, LEFT)
         with self.narrate("end"):
             self.play_along(Create(jump_box), least=0.8, most=2.0)
             self.wait_until_bookmark("steps")
             self.play(FadeOut(Group(jump_box, ladder, *ladder.scores, prompt)), FadeIn(sharpening), Create(sharpening_frame),
                       FadeIn(sharpening_label), FadeIn(counter), run_time=0.8)
             sharpening.add_updater(lambda m: m.show(guesses.frame_at(step.get_value())))
-            counter.add_updater(lambda m: m.refresh())
+            counter[0].add_updater(lambda m: m.set_value(round(guesses.step_at(step.get_value()))))
             # slow where the guess changes most, early: the layout first, then the details
             self.play_along(step.animate.set_value(guesses.last), rate_func=lambda t: t * t, least=2.0, most=8.0,
                             leave=0.3)
             sharpening.clear_updaters()
-            counter.clear_updaters()
+            counter[0].clear_updaters()
 
     # --- pieces of the chapter
 
@@ -230,7 +233,7 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
 
     def distance_between(self, left: Frame, right: Frame, text: str, under: str | None = None) -> VGroup:
         """A measured gap between two pictures: a line from one to the other, the distance above it, a note below."""
-        line = Line(left.get_right(), right.get_left(), buff=0.2, color=style.HIGHLIGHT, stroke_width=3)
+        line = Line(left.get_right(), right.get_left(), buff=0.2, color=style.HIGHLIGHT, stroke_width=style.MARK_STROKE)
         label = words(text, size=style.LABEL_SIZE, color=style.HIGHLIGHT).next_to(line, UP, buff=0.15)
         gap = VGroup(line, label)
         if under:
