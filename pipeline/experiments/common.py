@@ -187,7 +187,7 @@ def final_pictures(walk) -> np.ndarray:
     return to_uint8(walk.final)
 
 
-def half(x) -> np.ndarray:
+def as_float16(x) -> np.ndarray:
     """Float16 for arrays the film only draws (states, outputs): half the size, no visible change."""
     return np.asarray(x, dtype=np.float16)
 

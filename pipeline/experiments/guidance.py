@@ -61,7 +61,7 @@ def compute(model, spec, bar, root=None):
         "conditional_clean_pictures": conditional,
         "unconditional_clean_pictures": unconditional,
         "guided_clean_pictures": model.pictures(shown.predicted_clean[:, 0]),
-        "guidance_direction": common.half(direction),
+        "guidance_direction": common.as_float16(direction),
         "guidance_direction_pictures": np.clip(np.rint((0.5 + direction) * 255), 0, 255).astype(np.uint8),
         "direction_size": (100 * np.sqrt((direction**2).mean(axis=(1, 2, 3)))).astype(np.float32),
     }

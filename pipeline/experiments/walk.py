@@ -53,12 +53,12 @@ def compute(model, spec, bar, root=None):
         "timesteps": walk.timesteps,
         "signal_level": walk.signal_level,
         "noise_level": walk.noise_level,
-        "trajectory": common.half(walk.trajectory[:, 0]),
+        "trajectory": common.as_float16(walk.trajectory[:, 0]),
         "trajectory_pictures": model.pictures(walk.trajectory[:, 0]),
-        "predicted_clean": common.half(walk.predicted_clean[:, 0]),
+        "predicted_clean": common.as_float16(walk.predicted_clean[:, 0]),
         "predicted_clean_pictures": clean_pictures,
-        "guided_output": common.half(walk.guided_output[:, 0]),
-        "conditional_output": common.half(walk.conditional_output[:, 0]),
+        "guided_output": common.as_float16(walk.guided_output[:, 0]),
+        "conditional_output": common.as_float16(walk.conditional_output[:, 0]),
         "conditional_clean_pictures": model.pictures(walk.conditional_clean[:, 0]),
         "final": walk.final[0],
         "final_picture": final_picture,
@@ -93,7 +93,7 @@ def compute(model, spec, bar, root=None):
                           "(S,) percent of full brightness",
     }
     if walk.unconditional_output is not None:
-        arrays["unconditional_output"] = common.half(walk.unconditional_output[:, 0])
+        arrays["unconditional_output"] = common.as_float16(walk.unconditional_output[:, 0])
         arrays["unconditional_clean_pictures"] = model.pictures(walk.unconditional_clean[:, 0])
         meanings["unconditional_output"] = "the model's raw output given the empty prompt, (S, C, h, w) float16"
         meanings["unconditional_clean_pictures"] = ("the guess of the final picture without the prompt, "
