@@ -38,7 +38,7 @@ from scenes.charts import LabelledMap, finished_pictures_xy, picture_map_xy
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import Frame, PixelPicture, ValueStrip, fade_to, value_limit
-from scenes.words import ChapterTitle, words
+from scenes.words import ChapterTitle, PromptBox, prompt_words, words
 
 
 def convex_hull(points: np.ndarray) -> np.ndarray:
@@ -86,7 +86,7 @@ class WherePromptPoints(NarratedScene):
                            fold=self.vector_fold)
         strip.move_to(np.array([-3.4, self.spaces_y, 0.0]))
         strip_frame = Frame(strip, buff=0.03)
-        strip_label = words(f"\u201c{vector_prompt}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        strip_label = prompt_words(vector_prompt)
         strip_label.next_to(strip_frame, UP, buff=0.2)
         strip_count = words(f"{shown(self.facts['prompt_numbers'])} numbers", size=style.LABEL_SIZE, color=style.MODEL)
         strip_count.next_to(strip_frame, DOWN, buff=0.2)
@@ -97,14 +97,16 @@ class WherePromptPoints(NarratedScene):
         picture_label.next_to(picture_frame, UP, buff=0.2)
         picture_count = words(f"{shown(self.facts['picture_numbers'])} numbers", size=style.LABEL_SIZE, color=style.SIGNAL)
         picture_count.next_to(picture_frame, DOWN, buff=0.2)
-        typed = strip_label.copy().scale(1.6).move_to(np.array([0.0, 0.6, 0.0]))
+        typed = PromptBox(vector_prompt, width=0.0).move_to(np.array([0.0, 0.6, 0.0]))
+        typed.remove(typed.cursor)
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
+            self.play(title.animate.dock(), run_time=0.8)
             self.wait_until_bookmark("prompt")
-            self.play_along(Write(typed), least=0.8, most=2.5)
+            self.play_along(Create(typed.box), Write(typed.text), least=0.8, most=2.5)
             self.wait_until_bookmark("vector")
-            self.play_along(ReplacementTransform(typed, strip_label), FadeIn(strip, shift=0.5 * DOWN),
+            self.play_along(ReplacementTransform(typed.text, strip_label), FadeOut(typed.box),
+                            FadeIn(strip, shift=0.5 * DOWN),
                             Create(strip_frame), least=1.0, most=2.0)
             self.wait_until_bookmark("count")
             self.play_along(FadeIn(strip_count, shift=0.1 * UP), least=0.6, most=1.5)
@@ -249,8 +251,8 @@ class WherePromptPoints(NarratedScene):
         gaps = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=-1)
         np.fill_diagonal(gaps, np.inf)
         for i, j in enumerate(np.argmin(gaps, axis=1)):
-            colour = style.MODEL if objects[i] == objects[j] else style.NOISE
-            links.add(Line(centres[i], centres[j], color=colour, stroke_width=2.5))
+            colour = style.JUDGE_YES if objects[i] == objects[j] else style.JUDGE_NO
+            links.add(Line(centres[i], centres[j], color=colour, stroke_width=style.MARK_STROKE))
         return links
 
     # --- what the chapter reads

@@ -37,8 +37,8 @@ from scenes import style
 from scenes.charts import LevelChart, Marker
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PictureColumns, PixelPicture
-from scenes.words import ChapterTitle, LiveText, StepCounter, words
+from scenes.pictures import Film, Frame, PictureColumns, PixelPicture, guess_frame
+from scenes.words import ChapterTitle, LiveText, StepCounter, prompt_words, words
 
 
 def layout_picture(pixels: np.ndarray, blocks: int) -> np.ndarray:
@@ -113,21 +113,21 @@ class WhenSeedMatters(NarratedScene):
 
         # --- many seeds, one prompt: their endings, then back to where they start
         title = ChapterTitle(self.title)
-        prompt = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        prompt = prompt_words(str(self.facts['prompt'].value))
         films = [Film(guesses[:, s], np.arange(1, steps + 1)) for s in chosen]
         row = Group(*(PixelPicture(film.frame_at(film.last), height=self.row_height) for film in films))
         row.arrange(RIGHT, buff=0.3).move_to(np.array([0.0, self.row_y, 0.0]))
-        frames = VGroup(*(Frame(p) for p in row))
-        seed_labels = VGroup(*(words(f"seed {int(self.arrays['seeds'][s])}", size=style.SMALL_SIZE, color=style.MUTED)
+        frames = VGroup(*(guess_frame(p) for p in row))
+        seed_labels = VGroup(*(words(f"seed {int(self.arrays['seeds'][s])}", size=style.SMALL_SIZE, color=style.SEED)
                                .next_to(f, DOWN, buff=0.15) for s, f in zip(chosen, frames)))
-        guess_word = words("each seed's guess of its finished picture", size=style.LABEL_SIZE, color=style.MODEL)
+        guess_word = words("each seed's guess of its finished picture", size=style.LABEL_SIZE, color=style.GUESS)
         guess_word.next_to(frames, UP, buff=0.3)
         ends_word = words("where each seed ends", size=style.LABEL_SIZE, color=style.MUTED).move_to(guess_word)
         counter = StepCounter(1).next_to(seed_labels, DOWN, buff=0.45)
         back = ValueTracker(0.0)  # 0: each seed's ending, 1: its first guess
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.5)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
+            self.play(title.animate.dock(), run_time=0.8)
             prompt.next_to(title, DOWN, buff=0.25)
             self.wait_until_bookmark("ends")
             # each ends in a different picture: the endings arrive one by one
@@ -223,11 +223,11 @@ class WhenSeedMatters(NarratedScene):
         walked = ValueTracker(0.0)  # guess index
         guess_layouts = Film(np.stack([layout_picture(g, blocks) for g in guesses[:, example]]), np.arange(1, steps + 1))
         guess_layout = PixelPicture(guess_layouts.frame_at(0), height=self.layout_height).move_to(final_small)
-        guess_frame = Frame(guess_layout)
+        guess_layout_frame = guess_frame(guess_layout)
         layout_small_frame = Frame(layout_small)
         guess_label = LiveText(lambda: f"its guess at step {int(round(walked.get_value())) + 1}, as layout",
-                               size=style.SMALL_SIZE, color=style.MODEL)
-        guess_label.next_to(guess_frame, UP, buff=0.12)
+                               size=style.LABEL_SIZE, color=style.GUESS)
+        guess_label.next_to(guess_layout_frame, UP, buff=0.12)
         ending_label = words("the layout it ends with", size=style.SMALL_SIZE, color=style.MUTED)
         ending_label.next_to(layout_small_frame, UP, buff=0.12)
         own_curve = chart.curve(np.arange(1, steps + 1, dtype=float), own, style.HIGHLIGHT, stroke_width=2.5)
@@ -255,7 +255,7 @@ class WhenSeedMatters(NarratedScene):
             # the two pictures to the side, the chart beside them; the guess at the first step takes the picture's place
             self.play(self.camera_home(), FadeOut(Group(grid, final_grid, final_label, layout_label)),
                       final.animate.move_to(final_small).set(height=final_small.height),
-                      final_frame.animate.become(guess_frame),
+                      final_frame.animate.become(guess_layout_frame),
                       layout.animate.move_to(layout_small).set(height=layout_small.height),
                       layout_frame.animate.become(layout_small_frame),
                       Create(chart.axes), FadeIn(chart.x_label, chart.y_label, chart.ticks), run_time=1.2)

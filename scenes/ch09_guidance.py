@@ -33,8 +33,8 @@ from manim import (
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PictureRow, PixelPicture
-from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, StepCounter, words
+from scenes.pictures import Film, Frame, PictureRow, PixelPicture, guess_frame
+from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, StepCounter, judge_words, prompt_words, words
 
 
 def scale_text(scale: float) -> str:
@@ -73,33 +73,33 @@ class Guidance(ReadsTheJudge, NarratedScene):
         for name, x in zip(("with", "without", "difference"), (-1, 0, 1)):
             pictures[name].move_to(np.array([x * self.sum_spacing, self.sum_y, 0.0]))
         frames = {name: Frame(p, color=color) for (name, p), color in zip(
-            pictures.items(), (style.MODEL, style.FAINT, style.HIGHLIGHT))}
+            pictures.items(), (style.GUESS, style.FAINT, style.HIGHLIGHT))}
         minus = words("\u2212", size=style.TITLE_SIZE).move_to(
             (pictures["with"].get_center() + pictures["without"].get_center()) / 2)
         equals = words("=", size=style.TITLE_SIZE).move_to(
             (pictures["without"].get_center() + pictures["difference"].get_center()) / 2)
         labels = {
-            "with": words("with the prompt", size=style.LABEL_SIZE, color=style.MODEL),
+            "with": words("with the prompt", size=style.LABEL_SIZE, color=style.GUESS),
             "without": words("without a prompt", size=style.LABEL_SIZE, color=style.MUTED),
             "difference": words("what the prompt adds", size=style.LABEL_SIZE, color=style.HIGHLIGHT),
         }
         for name, label in labels.items():
             label.next_to(frames[name], DOWN, buff=0.2)
-        prompt = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.SMALL_SIZE, color=style.MODEL)
+        prompt = prompt_words(str(self.facts['prompt'].value))
         prompt.next_to(labels["with"], DOWN, buff=0.12)
         grey_note = words("grey: no change", size=style.SMALL_SIZE, color=style.MUTED)
         grey_note.next_to(labels["difference"], DOWN, buff=0.12)
-        counter = StepCounter(1, size=style.LABEL_SIZE).next_to(frames["with"], UP, buff=0.3).align_to(
+        counter = StepCounter(1).next_to(frames["with"], UP, buff=0.3).align_to(
             frames["with"], LEFT)
         two = words("two guesses at every step", size=style.HEADING_SIZE, color=style.INK)
         # the walk's guess at every step, where the two guesses are hidden
         hidden = ValueTracker(0.0)
         walk_guess = PixelPicture(films["guided"].frame_at(0), height=self.opening_height).move_to(0.4 * DOWN)
         walk_guess.add_updater(lambda m: m.show(films["guided"].frame_at(hidden.get_value())))
-        walk_frame = Frame(walk_guess, color=style.MODEL)
+        walk_frame = guess_frame(walk_guess)
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.2)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(walk_guess), FadeIn(walk_frame),
+            self.play(title.animate.dock(), FadeIn(walk_guess), FadeIn(walk_frame),
                       run_time=0.8)
             self.play_along(hidden.animate.set_value(films["guided"].last), rate_func=linear, least=1.0, most=6.0)
             walk_guess.clear_updaters()
@@ -130,7 +130,7 @@ class Guidance(ReadsTheJudge, NarratedScene):
                       words(f"without  +  {scale} \u00d7 what the prompt adds", size=style.LABEL_SIZE))
         rule.arrange(RIGHT, buff=0.3)
         guided = PixelPicture(films["guided"].frame_at(0), height=self.guided_height)
-        guided_frame = Frame(guided, color=style.INK)
+        guided_frame = guess_frame(guided)
         bottom_line = Group(rule, Group(guided, guided_frame)).arrange(RIGHT, buff=0.45)
         bottom_line.to_edge(DOWN, buff=0.3)
         with self.narrate("guided"):
@@ -196,7 +196,7 @@ class Guidance(ReadsTheJudge, NarratedScene):
         walked = ValueTracker(0.0)
         for picture, film in zip(row.pictures, row_films):
             picture.show(film.frame_at(0))
-        row_counter = StepCounter(1, size=style.LABEL_SIZE).next_to(row.frames, UP, buff=0.3).align_to(row.frames, LEFT)
+        row_counter = StepCounter(1).next_to(row.frames, UP, buff=0.3).align_to(row.frames, LEFT)
         with self.narrate("up") as tracker:
             self.play(FadeOut(sum_parts), run_time=0.8)
             self.wait_until_bookmark("row")
@@ -212,7 +212,7 @@ class Guidance(ReadsTheJudge, NarratedScene):
             self.play(FadeOut(row_counter), run_time=0.4)
             self.wait_until_bookmark("zero")
             if off is not None:
-                self.play(row.frames[off].animate.set_color(style.NOISE),
+                self.play(row.frames[off].animate.set_color(style.JUDGE_NO),
                           *([FadeIn(judged[off]), FadeIn(judge_heading)] if off in judged else []), run_time=0.7)
                 # close to the picture with guidance off, and what the judge read on it
                 self.play_along(self.look_at(Group(row.frames[off], *([judged[off]] if off in judged else [])),
@@ -221,7 +221,7 @@ class Guidance(ReadsTheJudge, NarratedScene):
             # The plain setting's reading first, then the rest of the row's.
             rest = [judged[i] for i in judged if i not in (off, plain)]
             if plain is not None:
-                self.play(row.frames[plain].animate.set_color(style.MODEL),
+                self.play(row.frames[plain].animate.set_color(style.JUDGE_YES),
                           *([FadeIn(judged[plain])] if plain in judged else []),
                           self.look_at(Group(row.frames[plain], *([judged[plain]] if plain in judged else [])),
                                        self.close_width), run_time=1.0)
@@ -235,7 +235,7 @@ class Guidance(ReadsTheJudge, NarratedScene):
         # the knob turned up: a mark travels along the row from no guidance to the most
         turned = ValueTracker(0.0)
         centres = Film(np.array([row.frames[i].get_center() for i in range(len(scales))]), np.arange(len(scales)))
-        knob = SurroundingRectangle(row.frames[0], color=style.HIGHLIGHT, buff=0.08, stroke_width=4)
+        knob = SurroundingRectangle(row.frames[0], color=style.HIGHLIGHT, buff=0.08, stroke_width=style.MARK_STROKE)
         knob.add_updater(lambda m: m.move_to(centres.frame_at(turned.get_value())))
         with self.narrate("closing"):
             self.wait_until_bookmark("knob")
@@ -270,9 +270,11 @@ class Guidance(ReadsTheJudge, NarratedScene):
         tags = {}
         if not facts["judged"].value:  # (its judge's facts are stand-ins the narration does not speak)
             return tags
+        # the verdict's colour where the row marks one: red with guidance off, green at the plain setting
+        verdicts = {self.index_of(scales, 0.0): False, self.index_of(scales, 1.0): True}
         for i, scale in enumerate(scales):
             key = self.judge_key(facts, scale)
             if key is not None:
-                tags[i] = words(shown(facts[key]), size=style.SMALL_SIZE, color=style.INK)
+                tags[i] = judge_words(shown(facts[key]), yes=verdicts.get(i), size=style.SMALL_SIZE)
                 tags[i].move_to(np.array([row.frames[i].get_x(), y, 0.0]))
         return tags

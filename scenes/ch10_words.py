@@ -40,7 +40,7 @@ from scenes.narration import NarratedScene
 from scenes.narration.speech import BOOKMARK
 from scenes.numbers import shown
 from scenes.pictures import Film, Frame, PictureRow, PixelPicture
-from scenes.words import ChapterTitle, PromptBox, words, words_on_baseline
+from scenes.words import ChapterTitle, PromptBox, judge_words, prompt_words, words, words_on_baseline
 
 
 class OneWordAtATime(NarratedScene):
@@ -81,7 +81,7 @@ class OneWordAtATime(NarratedScene):
         map_name.next_to(prompt_map.border, UP, buff=0.12).align_to(prompt_map.border, LEFT)
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.2)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), FadeIn(prompt.box), FadeIn(prompt.cursor),
+            self.play(title.animate.dock(), FadeIn(prompt.box), FadeIn(prompt.cursor),
                       run_time=0.8)
             self.wait_until_bookmark("empty")
             self.play_along(FadeIn(picture, scale=0.7), Create(frame), FadeIn(readout), most=2.5)
@@ -129,8 +129,7 @@ class OneWordAtATime(NarratedScene):
                             height=self.order_height, buff=1.3, max_width=12.8)
         orders.move_to(self.order_y * UP)
         orders.frames[0].set_color(style.MODEL)
-        captions = VGroup(*(self.quoted(p, width=orders.frames[i].width + 1.0, color=style.MODEL if i == 0 else
-                                        style.INK).next_to(orders.frames[i], DOWN, buff=0.2)
+        captions = VGroup(*(self.quoted(p, width=orders.frames[i].width + 0.8).next_to(orders.frames[i], DOWN, buff=0.2)
                             for i, p in enumerate([growth[-1], *variants])))
         changes = VGroup(*(words(f"changed {c:.1f}%", size=style.SMALL_SIZE, color=style.HIGHLIGHT)
                            .next_to(captions[i + 1], DOWN, buff=0.15)
@@ -179,10 +178,10 @@ class OneWordAtATime(NarratedScene):
         before_after = PictureRow([self.arrays["growth_finals"][biggest - 1], self.arrays["growth_finals"][biggest]],
                                   [f"\u201c{growth[biggest - 1]}\u201d" if growth[biggest - 1] else "no words",
                                    f"\u201c{growth[biggest]}\u201d"], height=self.most_height, buff=2.2,
-                                  max_width=12.0, label_size=style.LABEL_SIZE, label_color=style.INK)
+                                  max_width=12.0, label_size=style.PROMPT_SIZE, label_color=style.PROMPT)
         before_after.move_to(self.most_y * UP)
         plus = Arrow(before_after.frames[0].get_right(), before_after.frames[1].get_left(), buff=0.25,
-                     color=style.HIGHLIGHT, stroke_width=5)
+                     color=style.HIGHLIGHT, stroke_width=style.ARROW_STROKE)
         plus_word = words(f"+ \u201c{self.facts['biggest_change_word'].value}\u201d", size=style.LABEL_SIZE,
                           color=style.HIGHLIGHT).next_to(plus, UP, buff=0.15)
         plus_change = words(f"changed {shown(self.facts['biggest_change'])}", size=style.SMALL_SIZE,
@@ -217,16 +216,17 @@ class OneWordAtATime(NarratedScene):
         Each word's right edge is where the prompt typed up to that word ends, so the spacing is
         the font's own.
         """
-        box = PromptBox(prompt, width=self.prompt_width, size=style.LABEL_SIZE).move_to(self.prompt_center)
-        full, full_drop = words_on_baseline(prompt, size=style.LABEL_SIZE)
+        size = style.BODY_SIZE  # a prompt being typed: PromptBox's own size, as in every chapter
+        box = PromptBox(prompt, width=self.prompt_width, size=size).move_to(self.prompt_center)
+        full, full_drop = words_on_baseline(prompt, size=size)
         full.move_to(box.text)
         baseline = full.get_bottom()[1] + full_drop
         left = full.get_left()[0]
         typed = prompt.split()
         pieces = []
         for count, word in enumerate(typed, start=1):
-            piece, drop = words_on_baseline(word, size=style.LABEL_SIZE)
-            so_far = words(" ".join(typed[:count]), size=style.LABEL_SIZE)
+            piece, drop = words_on_baseline(word, size=size)
+            so_far = words(" ".join(typed[:count]), size=size)
             piece.move_to(np.array([left + so_far.width - piece.width / 2, baseline - drop + piece.height / 2, 0.0]))
             pieces.append(piece)
         box.words = pieces
@@ -238,9 +238,21 @@ class OneWordAtATime(NarratedScene):
         first = "the empty prompt" if index == 0 else f"this word changed it {change:.1f}%"
         lines = [words(first, size=style.SMALL_SIZE, color=style.MUTED if index == 0 else style.HIGHLIGHT)]
         if "growth_judged_object" in arrays:
-            seen = " ".join(str(arrays[f"growth_judged_{k}"][index]) for k in ("colour", "object"))
-            lines.append(words(f"judge: {seen}", size=style.SMALL_SIZE, color=style.INK))
+            colour, thing = (str(arrays[f"growth_judged_{k}"][index]) for k in ("colour", "object"))
+            lines.append(judge_words(f"judge: {colour} {thing}", yes=self.verdict(str(arrays["growth_prompts"][index]),
+                                                                                colour, thing), size=style.SMALL_SIZE))
         return VGroup(*lines).arrange(DOWN, buff=0.12)
+
+    def verdict(self, prompt: str, colour: str, thing: str) -> bool | None:
+        """Whether the judge saw what the prompt asks for: the colour and object it names (from the map capture's
+        vocabulary), where it names either; None while it names neither."""
+        vocabulary = self.captures["map"].arrays
+        asked = prompt.split()
+        colours = [w for w in asked if w in {str(c) for c in vocabulary["atlas_colour"]}]
+        things = [w for w in asked if w in {str(o) for o in vocabulary["atlas_object"]}]
+        if not colours and not things:
+            return None
+        return (not colours or colour in colours) and (not things or thing in things)
 
     def prompt_map(self, arrays) -> tuple[LabelledMap, list[np.ndarray]]:
         """The atlas of prompts in its objects' colours, the bare objects labelled, framed to take in the growing
@@ -260,8 +272,8 @@ class OneWordAtATime(NarratedScene):
         return prompt_map, [prompt_map.to_scene(p) for p in arrays["words_prompt_xy"]]
 
     @staticmethod
-    def quoted(prompt: str, width: float, color=style.INK):
-        text = words(f"\u201c{prompt}\u201d", size=style.SMALL_SIZE, color=color)
+    def quoted(prompt: str, width: float):
+        text = prompt_words(prompt)
         if text.width > width:
             text.width = width
         return text

@@ -46,13 +46,13 @@ from manim import (
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PixelPicture, fade_to, fitted_size
-from scenes.words import ChapterTitle, LiveText, PromptBox, StepCounter, words
+from scenes.pictures import Film, Frame, PixelPicture, fade_to, fitted_size, guess_frame
+from scenes.words import ChapterTitle, LiveText, PromptBox, StepCounter, prompt_words, words
 
 # How each verdict is drawn: the frame around a picture, and the legend's order
 VERDICT_COLOURS = {
-    "right": style.MODEL,
-    "swapped": style.NOISE,
+    "right": style.JUDGE_YES,
+    "swapped": style.JUDGE_NO,
     "one colour on both": style.HIGHLIGHT,
     "other colours": style.SIGNAL,
     "objects wrong": style.FAINT,
@@ -80,7 +80,7 @@ class WhichColourGoesWhere(NarratedScene):
 
         # --- the prompt, which colour word goes to which thing, one of its pictures, and the published figures
         title = ChapterTitle(self.title)
-        prompt = PromptBox(str(facts["prompt"].value), width=6.5, size=style.LABEL_SIZE).move_to(2.2 * UP)
+        prompt = PromptBox(str(facts["prompt"].value), width=6.5).move_to(2.15 * UP)
         links = self.colour_links(prompt, [str(c) for c in arrays["asked_colours"][0]], objects)
         typed = VGroup(prompt.box, prompt.text)  # the prompt as shown: its box and words, no cursor
         hero = PixelPicture(arrays["finals"][0, 0], height=3.6).move_to(0.75 * DOWN)
@@ -92,7 +92,7 @@ class WhichColourGoesWhere(NarratedScene):
         ours.move_to(np.array([hero_place[0], waffles.values.get_y(), 0.0]))
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.2)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.8)
+            self.play(title.animate.dock(), run_time=0.8)
             self.wait_until_bookmark("prompt")
             self.play_along(FadeIn(prompt.box), FadeIn(prompt.text, shift=0.1 * UP), least=0.8, most=1.5)
             self.wait_until_bookmark("words")
@@ -116,13 +116,14 @@ class WhichColourGoesWhere(NarratedScene):
         seeds = self.seed_pictures(arrays["finals"][0], verdicts[0], arrays["read_colours"][0], arrays["read_kinds"][0])
         twin_seeds = self.seed_pictures(arrays["finals"][twin], verdicts[twin], arrays["read_colours"][twin],
                                         arrays["read_kinds"][twin])
-        twin_prompt = PromptBox(str(facts["swapped_prompt"].value), width=6.2, size=style.LABEL_SIZE)
+        twin_prompt = PromptBox(str(facts["swapped_prompt"].value), width=6.2)
         twin_typed = VGroup(twin_prompt.box, twin_prompt.text)
         typed.generate_target()
         for place, grid, column in ((typed.target, seeds, -3.55), (twin_typed, twin_seeds, 3.55)):
+            place.scale(style.LABEL_SIZE / style.BODY_SIZE)  # typed large; above its pictures, at a label's size
             if place.width > 6.8:
                 place.scale_to_fit_width(6.8)
-            place.move_to(np.array([column, 2.45, 0.0]))
+            place.move_to(np.array([column, 2.5, 0.0]))
             grid.move_to(np.array([column, 0.0, 0.0])).align_to(np.array([0.0, 1.95, 0.0]), UP)
         with self.narrate("pictures"):
             self.wait_until_bookmark("seeds")
@@ -254,11 +255,11 @@ class WhichColourGoesWhere(NarratedScene):
         film = Film(guesses[:, 0], np.arange(1, steps + 1)) if steps else None
         guess = PixelPicture(guesses[0, 0] if steps else arrays["finals"][0, 0], height=3.6)
         guess.move_to(np.array([-3.6, 0.35, 0.0]))
-        guess_frame = Frame(guess)
+        guess_box = guess_frame(guess)
         guess_heading = words(f"the guess of the finished picture: {facts['prompt'].value}", size=style.LABEL_SIZE,
-                              color=style.MUTED)
+                              color=style.GUESS)
         guess_heading.scale_to_fit_width(min(guess_heading.width, 12.5)).move_to(2.75 * UP)
-        counter = StepCounter(1, size=style.LABEL_SIZE).next_to(guess_frame, DOWN, buff=0.2)
+        counter = StepCounter(1).next_to(guess_box, DOWN, buff=0.2)
         position = ValueTracker(0.0)
 
         def read_at(index: int) -> str:
@@ -275,7 +276,7 @@ class WhichColourGoesWhere(NarratedScene):
         with self.narrate("settle"):
             self.wait_until_bookmark("steps")
             self.play(FadeOut(Group(*self.shown_parts(chart))), run_time=0.6)
-            self.play_along(FadeIn(guess, scale=0.7), Create(guess_frame), FadeIn(guess_heading), FadeIn(counter),
+            self.play_along(FadeIn(guess, scale=0.7), Create(guess_box), FadeIn(guess_heading), FadeIn(counter),
                             FadeIn(reads), FadeIn(settle.frame_parts), least=0.8, most=2.0)
             self.wait_until_bookmark("watch")
             settle.grow_to(0)
@@ -295,7 +296,7 @@ class WhichColourGoesWhere(NarratedScene):
             self.wait_until_bookmark("settled")
             median = int(facts["settle_step_median"].value)
             back, settled_here = [], self.settled_at(readings)
-            here_box = SurroundingRectangle(guess_frame, color=style.HIGHLIGHT, buff=0.06)
+            here_box = SurroundingRectangle(guess_box, color=style.HIGHLIGHT, buff=0.06)
             if film is not None and settled_here is not None:
                 # back to the step from which this walk's colours stay as they end: where it settled
                 back = [position.animate.set_value(settled_here), Create(here_box)]
@@ -312,11 +313,11 @@ class WhichColourGoesWhere(NarratedScene):
         compass = self.distance_bars()
         pieces = self.piece_chart()
         Group(compass, pieces).arrange(DOWN, buff=0.7).move_to(0.35 * DOWN)
-        arrow = Arrow(ORIGIN, 1.3 * RIGHT, color=style.HIGHLIGHT, buff=0, stroke_width=6)
+        arrow = Arrow(ORIGIN, 1.3 * RIGHT, color=style.HIGHLIGHT, buff=0, stroke_width=style.ARROW_STROKE)
         arrow.next_to(compass[0], RIGHT, buff=0.4)
         colour_words = self.colour_pieces()
         with self.narrate("compass"):
-            self.play(FadeOut(Group(*self.shown_parts(Group(guess, guess_frame, guess_heading, counter, reads, settle,
+            self.play(FadeOut(Group(*self.shown_parts(Group(guess, guess_box, guess_heading, counter, reads, settle,
                                                             settle.frame_parts, settled, here_box)))), run_time=0.6)
             # the prompt's word pieces, each in its place
             self.play_along(FadeIn(pieces.heading), LaggedStart(*(FadeIn(label, shift=0.2 * UP) for label in
@@ -399,12 +400,12 @@ class WhichColourGoesWhere(NarratedScene):
         for index, key in enumerate(keys):
             right = int(round(float(facts[f"geneval_{key}"].value)))
             squares = VGroup(*(Square(side_length=0.2, stroke_width=0, fill_opacity=0.95,
-                                      fill_color=style.MODEL if i < right else style.FAINT) for i in range(100)))
+                                      fill_color=style.JUDGE_YES if i < right else style.FAINT) for i in range(100)))
             squares.arrange_in_grid(rows=10, cols=10, buff=0.05, flow_order="ru")
             squares.move_to(np.array([-5.1 + 3.0 * index, -0.85, 0.0]))
             name = words(str(facts[f"geneval_{key}_name"].value), size=style.LABEL_SIZE)
             name.scale_to_fit_width(min(name.width, 2.8)).next_to(squares, UP, buff=0.2)
-            value = words(f"{shown(facts[f'geneval_{key}'])} right", size=style.LABEL_SIZE, color=style.MODEL)
+            value = words(f"{shown(facts[f'geneval_{key}'])} right", size=style.LABEL_SIZE, color=style.JUDGE_YES)
             value.next_to(squares, DOWN, buff=0.2)
             waffles.waffle[key], waffles.name[key], waffles.value[key] = squares, name, value
             waffles.add(squares, name, value)
@@ -511,7 +512,7 @@ class WhichColourGoesWhere(NarratedScene):
                 return []
             x = bars[step - 1].get_right()[0] + 0.1 * pitch
             line = DashedLine(np.array([x, axis.get_y(), 0.0]), np.array([x, axis.get_y() + tallest + 0.1, 0.0]),
-                              color=style.HIGHLIGHT, stroke_width=3)
+                              color=style.HIGHLIGHT, stroke_width=style.MARK_STROKE)
             chart.add(line)
             return [Create(line), *(bar.animate.set_fill(style.HIGHLIGHT) for bar in bars[:step])]
 
@@ -554,7 +555,7 @@ class WhichColourGoesWhere(NarratedScene):
                     return VGroup()
                 centre = (at + len(word) / 2) / max(len(whole), 1)
                 ends.append(np.array([text.get_left()[0] + centre * text.width, prompt.box.get_top()[1] + 0.08, 0.0]))
-            links.add(CurvedArrow(ends[0], ends[1], angle=-1.2, color=style.HIGHLIGHT, stroke_width=3,
+            links.add(CurvedArrow(ends[0], ends[1], angle=-1.2, color=style.HIGHLIGHT, stroke_width=style.MARK_STROKE,
                                   tip_length=0.16))
         return links
 
@@ -572,13 +573,12 @@ class WhichColourGoesWhere(NarratedScene):
         in the colour of what the pair did (the swap ignored, or followed)."""
         arrays, shown_pairs = self.arrays, Group()
         for i, j, seed, ignored in pairs:
-            colour = style.NOISE if ignored else style.MODEL
+            colour = style.JUDGE_NO if ignored else style.JUDGE_YES
             cells = Group()
             for index in (i, j):
                 picture = PixelPicture(arrays["finals"][index, seed], height=2.3)
                 frame = Frame(picture, color=colour)
-                said = words(str(arrays["prompts"][index]).replace(" and ", "\nand ", 1), size=style.SMALL_SIZE,
-                             color=style.MUTED)
+                said = prompt_words(str(arrays["prompts"][index]).replace(" and ", "\nand ", 1), size=style.SMALL_SIZE)
                 said.scale_to_fit_width(min(said.width, frame.width + 0.3)).next_to(frame, UP, buff=0.12)
                 # the thing the judge read on each side, with the colour it read there
                 read = self.reading_words([str(k) for k in arrays["read_kinds"][index, seed]],
@@ -617,12 +617,12 @@ class WhichColourGoesWhere(NarratedScene):
         share of the red ones under them."""
         columns = max(1, min(len(pairs), 23))
         cells = VGroup(*(Square(side_length=0.2, stroke_width=0, fill_opacity=0.95,
-                                fill_color=style.NOISE if ignored else style.MODEL) for *_, ignored in pairs))
+                                fill_color=style.JUDGE_NO if ignored else style.JUDGE_YES) for *_, ignored in pairs))
         if len(cells):
             cells.arrange_in_grid(cols=columns, buff=0.06)
         ignored = sum(1 for *_, gone in pairs if gone)
         caption = words(f"{ignored} of {len(pairs)} pairs the same: {shown(self.facts['swap_ignored_share'])}",
-                        size=style.LABEL_SIZE, color=style.NOISE)
+                        size=style.LABEL_SIZE, color=style.JUDGE_NO)
         if len(cells):
             caption.next_to(cells, DOWN, buff=0.25)
         squares = VGroup(cells, caption)
@@ -669,7 +669,7 @@ class WhichColourGoesWhere(NarratedScene):
         for i, (scale, score) in enumerate(zip(scales, scores)):
             key = f"{float(scale):g}".replace(".", "_")
             height = max(0.02, self.bar_height * float(score) / 100)
-            bar = Rectangle(width=width, height=height, stroke_width=0, fill_color=style.MODEL, fill_opacity=0.9)
+            bar = Rectangle(width=width, height=height, stroke_width=0, fill_color=style.JUDGE_YES, fill_opacity=0.9)
             bar.move_to(np.array([i * (width + gap), height / 2, 0.0]))
             bars.add(bar)
             labels.add(words(shown(self.facts[f"score_at_{key}"]), size=style.SMALL_SIZE).next_to(bar, UP, 0.12))
@@ -679,12 +679,12 @@ class WhichColourGoesWhere(NarratedScene):
         swaps, swap_labels = VGroup(), VGroup()
         for bar, scale, swapped in zip(bars, scales, self.arrays["curve_swapped"]):
             height = max(0.02, self.bar_height * float(swapped) / 100)
-            swap = Rectangle(width=width * 0.4, height=height, stroke_width=0, fill_color=style.NOISE,
+            swap = Rectangle(width=width * 0.4, height=height, stroke_width=0, fill_color=style.JUDGE_NO,
                              fill_opacity=0.9)
             swap.move_to(np.array([bar.get_right()[0] + width * 0.2 + 0.04, height / 2, 0.0]))
             swaps.add(swap)
             at = f"{float(scale):g}".replace(".", "_")
-            swap_labels.add(words(shown(self.facts[f"swapped_at_{at}"]), size=style.SMALL_SIZE, color=style.NOISE)
+            swap_labels.add(words(shown(self.facts[f"swapped_at_{at}"]), size=style.SMALL_SIZE, color=style.JUDGE_NO)
                             .scale(0.7).next_to(swap, UP, 0.08))
         guided = [bar for bar, scale in zip(bars, scales) if float(scale) > 0] or list(bars)
         low, high = (self.bar_height * float(self.facts[name].value) / 100 for name in ("guided_low_score",
@@ -694,7 +694,7 @@ class WhichColourGoesWhere(NarratedScene):
                                    stroke_width=3) for y in sorted({low, high})))
         key = VGroup(*(VGroup(Square(side_length=0.22, stroke_width=0, fill_color=c, fill_opacity=0.9),
                               words(t, size=style.SMALL_SIZE, color=c)).arrange(RIGHT, buff=0.15)
-                       for c, t in ((style.MODEL, "right"), (style.NOISE, "swapped"))))
+                       for c, t in ((style.JUDGE_YES, "right"), (style.JUDGE_NO, "swapped"))))
         key.arrange(DOWN, aligned_edge=LEFT, buff=0.12).next_to(bars, RIGHT, buff=0.9).shift(0.8 * UP)
         axis = VGroup(Rectangle(width=len(scales) * (width + gap), height=0.01, color=style.MUTED, stroke_width=2)
                       .move_to(np.array([bars.get_x(), 0.0, 0.0])),

@@ -40,7 +40,7 @@ from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import CaptionedPicture, Film, Frame, PictureRow, PixelPicture, ValueStrip, value_limit
-from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, words, words_on_baseline
+from scenes.words import ChapterTitle, LiveText, PromptBox, ReadsTheJudge, words, words_on_baseline
 
 
 class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
@@ -87,22 +87,26 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
 
         # --- the two ends: each prompt, and the picture it leads to
         title = ChapterTitle(self.title)
-        picture_a = CaptionedPicture(straight[0], end_a, height=self.end_height).move_to(self.end_x * LEFT)
-        picture_b = CaptionedPicture(straight[-1], end_b, height=self.end_height).move_to(self.end_x * RIGHT)
-        typed = [words(f"\u201c{end}\u201d", size=style.HEADING_SIZE, color=style.MODEL).move_to(picture.picture)
+        picture_a, picture_b = (CaptionedPicture(pixels, f"\u201c{end}\u201d", height=self.end_height,
+                                                 caption_size=style.PROMPT_SIZE, caption_color=style.PROMPT)
+                                .move_to(x * self.end_x * RIGHT)
+                                for pixels, end, x in ((straight[0], end_a, -1), (straight[-1], end_b, 1)))
+        # each prompt typed in its box where its picture will grow
+        typed = [self.typed_box(end, picture.picture, self.end_x * 2 - 0.6)
                  for end, picture in ((end_a, picture_a), (end_b, picture_b))]
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.2)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.6)
+            self.play(title.animate.dock(), run_time=0.6)
             self.wait_until_bookmark("ends")
-            self.play_along(Write(typed[0]), least=0.6, most=1.2, leave=0.2)
+            self.play_along(Create(typed[0].box), Write(typed[0].text), least=0.6, most=1.2, leave=0.2)
             self.wait_until_bookmark("b")
-            self.play_along(Write(typed[1]), least=0.6, most=1.2, leave=0.2)
+            self.play_along(Create(typed[1].box), Write(typed[1].text), least=0.6, most=1.2, leave=0.2)
             self.wait_until_bookmark("own")
             # each prompt leads to its own picture: the picture grows where its words were, the words go under it
             self.play_along(*(anim for words_typed, picture in zip(typed, (picture_a, picture_b)) for anim in (
                 FadeIn(Group(picture.picture, picture.frame), scale=0.15),
-                ReplacementTransform(words_typed, picture.caption))), least=1.5, most=4.5, leave=0.3)
+                ReplacementTransform(words_typed.text, picture.caption), FadeOut(words_typed.box))),
+                            least=1.5, most=4.5, leave=0.3)
 
         # --- the straight path between them, one picture per mix
         between = Line(picture_a.frame.get_right(), picture_b.frame.get_left(), buff=0.3, color=style.HIGHLIGHT,
@@ -186,13 +190,11 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         mid_big = CaptionedPicture(straight[middle], "halfway along the path", height=self.big_height)
         mid_big.move_to(self.big_x * LEFT + self.big_y * UP)
         both = CaptionedPicture(self.arrays["combined_final"], f"\u201c{self.facts['prompt'].value}\u201d",
-                                height=self.big_height, caption_color=style.MODEL)
+                                height=self.big_height, caption_size=style.PROMPT_SIZE, caption_color=style.PROMPT)
         both.move_to(self.big_x * RIGHT + self.big_y * UP)
         both.frame.set_color(style.MODEL)
-        typed_both = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.HEADING_SIZE, color=style.MODEL)
-        typed_both.move_to(both.picture)
-        if typed_both.width > both.frame.width + 2.0:
-            typed_both.width = both.frame.width + 2.0
+        typed_both = self.typed_box(str(self.facts["prompt"].value), both.picture,
+                                    2 * (config.frame_width / 2 - self.big_x) - 0.6)
         mid_bars = self.judge_bars("lerp", self.big_bars_width)
         both_bars = self.judge_bars("combined", self.big_bars_width)
         for bars, picture in ((mid_bars, mid_big), (both_bars, both)):
@@ -205,11 +207,13 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
                       row.frames[middle].animate.set_color(style.FAINT), run_time=1.2)
             self.remove(middle_cell)
             self.add(mid_big.picture, mid_big.frame)
-            self.play_along(FadeIn(mid_big.caption), Write(typed_both), least=0.8, most=2.0, leave=0.2)
+            self.play_along(FadeIn(mid_big.caption), Create(typed_both.box), Write(typed_both.text), least=0.8,
+                            most=2.0, leave=0.2)
             self.wait_until_bookmark("both")
             # the picture of the prompt naming both grows where its words were typed
             self.play_along(FadeIn(Group(both.picture, both.frame), scale=0.15),
-                            ReplacementTransform(typed_both, both.caption), least=1.0, most=2.5, leave=0.2)
+                            ReplacementTransform(typed_both.text, both.caption), FadeOut(typed_both.box), least=1.0,
+                            most=2.5, leave=0.2)
             self.wait_until_bookmark("sure")
             # the judge's readings, side by side: the middle's, then the picture's
             readings = [bars for bars in (mid_bars, both_bars) if bars is not None]
@@ -235,15 +239,15 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         thumb_a = self.thumbnail(straight[0]).next_to(dot_a, LEFT, buff=0.45)
         thumb_b = self.thumbnail(straight[-1]).next_to(dot_b, RIGHT, buff=0.45)
         # Names above the ends' pictures: below them is the note on how the drawing is made.
-        (name_a, drop_a), (name_b, drop_b) = (words_on_baseline(e, size=style.SMALL_SIZE, color=style.MUTED)
-                                              for e in (end_a, end_b))
+        (name_a, drop_a), (name_b, drop_b) = (words_on_baseline(f"\u201c{e}\u201d", size=style.PROMPT_SIZE,
+                                                                color=style.PROMPT) for e in (end_a, end_b))
         for name, drop, thumb in ((name_a, drop_a, thumb_a), (name_b, drop_b, thumb_b)):
             name.next_to(thumb, UP, buff=0.15).shift((max(drop_a, drop_b) - drop) * UP)
         point = always_redraw(lambda: Dot(spot(along.get_value(), off.get_value()), radius=0.1, color=style.MODEL))
         # The line through the two ends, dashed beyond them, in case the foot falls outside the path.
         extension = always_redraw(lambda: DashedLine(spot(min(0.0, along.get_value()), 0),
                                                      spot(max(1.0, along.get_value()), 0),
-                                                     color=style.FAINT, stroke_width=2))
+                                                     color=style.FAINT, stroke_width=style.GUIDE_STROKE))
         drop = always_redraw(lambda: DashedLine(spot(along.get_value(), off.get_value()), spot(along.get_value(), 0),
                                                 color=style.MODEL, stroke_width=3))
         foot = always_redraw(lambda: Dot(spot(along.get_value(), 0), radius=0.07, color=style.MODEL))
@@ -313,7 +317,7 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         lesson.move_to(note)
         # the mix: a point on the path, its middle; "and": an arrow from there to where the prompt points
         mix_dot = Dot(spot(0.5, 0), radius=0.1, color=style.HIGHLIGHT)
-        pointer = Arrow(spot(0.5, 0), spot(*reads), buff=0.12, color=style.MODEL, stroke_width=5,
+        pointer = Arrow(spot(0.5, 0), spot(*reads), buff=0.12, color=style.MODEL, stroke_width=style.ARROW_STROKE,
                         max_tip_length_to_length_ratio=0.08)
         with self.narrate("closing"):
             self.wait_until_bookmark("lesson")
@@ -331,10 +335,13 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
     def row(self, pictures: np.ndarray, end_a: str, end_b: str, middle: int) -> PictureRow:
         """The pictures of one path from end to end, the ends and the middle named under them."""
         labels: list[str | None] = [None] * len(pictures)
-        labels[0], labels[-1] = end_a, end_b
+        labels[0], labels[-1] = f"\u201c{end_a}\u201d", f"\u201c{end_b}\u201d"
         if 0 < middle < len(pictures) - 1:
             labels[middle] = "halfway"
-        return PictureRow(pictures, labels, height=self.row_height, buff=0.14)
+        row = PictureRow(pictures, labels, height=self.row_height, buff=0.14)
+        for end in (0, len(pictures) - 1):
+            row.label_of[end].set_color(style.PROMPT)  # the ends are prompts
+        return row
 
     def row_name(self, text: str, row: PictureRow) -> VGroup:
         return words(text, size=style.LABEL_SIZE, color=style.INK).next_to(row.frames, UP, buff=0.15).align_to(
@@ -369,7 +376,7 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
             track.move_to(index * self.bar_pitch * DOWN)
             share = float(np.clip(float(facts[key].value) / 100, 0.0, 1.0))
             bar = Rectangle(width=max(width * share, 0.02), height=self.bar_height, stroke_width=0,
-                            fill_color=style.MODEL, fill_opacity=1.0).align_to(track, LEFT).set_y(track.get_y())
+                            fill_color=style.JUDGE_YES, fill_opacity=1.0).align_to(track, LEFT).set_y(track.get_y())
             label = words(str(facts[name].value), size=style.SMALL_SIZE, color=style.MUTED).next_to(track, LEFT,
                                                                                                       buff=0.15)
             value = words(shown(facts[key]), size=style.SMALL_SIZE, color=style.INK).next_to(track, RIGHT, buff=0.15)
@@ -392,6 +399,15 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         lines = VGroup(words(first, size=style.LABEL_SIZE, color=style.INK),
                        words(second, size=style.LABEL_SIZE, color=style.MUTED))
         return lines.arrange(DOWN, buff=0.12, aligned_edge=LEFT)
+
+    @staticmethod
+    def typed_box(prompt: str, over, widest: float) -> PromptBox:
+        """A prompt typed in its box (no cursor), centred on ``over``, no wider than ``widest``."""
+        box = PromptBox(prompt, width=0.0).move_to(over)
+        box.remove(box.cursor)
+        if box.width > widest:
+            box.scale_to_fit_width(widest)
+        return box
 
     def thumbnail(self, pixels: np.ndarray, color=style.FAINT) -> Group:
         picture = PixelPicture(pixels, height=self.thumbnail_height)

@@ -37,8 +37,8 @@ from manim import (
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Frame, PixelPicture
-from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, words
+from scenes.pictures import Frame, PixelPicture, noisy_frame
+from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, prompt_words, words
 
 
 class ExploringByHand(ReadsTheJudge, NarratedScene):
@@ -68,15 +68,16 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
         title = ChapterTitle(self.title)
         noise = PixelPicture(noises[0, 0], height=self.pair_height).move_to(self.pair_x * LEFT + 0.3 * DOWN)
         picture = PixelPicture(finals[0, 0], height=self.pair_height).move_to(self.pair_x * RIGHT + 0.3 * DOWN)
-        noise_frame, picture_frame = Frame(noise), Frame(picture, color=style.MODEL)
-        leads = Arrow(noise_frame.get_right(), picture_frame.get_left(), buff=0.3, color=style.MODEL, stroke_width=5)
+        noise_frame, picture_frame = noisy_frame(noise), Frame(picture, color=style.MODEL)
+        leads = Arrow(noise_frame.get_right(), picture_frame.get_left(), buff=0.3, color=style.MODEL,
+                      stroke_width=style.ARROW_STROKE)
         noise_caption = words("seed A's starting noise", size=style.LABEL_SIZE, color=style.NOISE)
         noise_caption.next_to(noise_frame, DOWN, buff=0.25)
-        picture_caption = words(f"\u201c{self.facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        picture_caption = prompt_words(str(self.facts['prompt'].value))
         picture_caption.next_to(picture_frame, DOWN, buff=0.25)
         with self.narrate("opening"):
             self.play(Write(title), run_time=1.2)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.6)
+            self.play(title.animate.dock(), run_time=0.6)
             self.play(FadeIn(noise), FadeIn(noise_frame), run_time=0.8)
             self.wait_until_bookmark("seed")
             self.play(FadeIn(noise_caption), GrowArrow(leads), run_time=0.6)
@@ -95,12 +96,12 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
                        for i in range(size)]
         corners = {"A": (0, 0), "B": (size - 1, 0), "C": (0, size - 1)}
         corner_labels = {
-            "A": words("seed A", size=style.SMALL_SIZE, color=style.NOISE).next_to(noise_cells[0][0], LEFT, buff=0.2),
-            "B": words("seed B", size=style.SMALL_SIZE, color=style.NOISE).next_to(noise_cells[-1][0], LEFT,
+            "A": words("seed A", size=style.SMALL_SIZE, color=style.SEED).next_to(noise_cells[0][0], LEFT, buff=0.2),
+            "B": words("seed B", size=style.SMALL_SIZE, color=style.SEED).next_to(noise_cells[-1][0], LEFT,
                                                                                  buff=0.2),
-            "C": words("seed C", size=style.SMALL_SIZE, color=style.NOISE).next_to(noise_cells[0][-1], UP, buff=0.15),
+            "C": words("seed C", size=style.SMALL_SIZE, color=style.SEED).next_to(noise_cells[0][-1], UP, buff=0.15),
         }
-        corner_frames = VGroup(*(Frame(noise_cells[i][j], color=style.NOISE, buff=0.03) for i, j in corners.values()))
+        corner_frames = VGroup(*(noisy_frame(noise_cells[i][j], buff=0.03) for i, j in corners.values()))
         # The sheet's two directions from seed A, along the grid's edges; the grid covers them later.
         directions = VGroup(*(Arrow(corner_frames[0].get_edge_center(side), corner_frames[k].get_edge_center(-side),
                                     buff=0.12, color=style.NOISE, stroke_width=3, max_tip_length_to_length_ratio=0.08)
@@ -139,7 +140,7 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
         in_between = [noise_cells[i][j] for i in range(size) for j in range(size) if (i, j) not in corners.values()]
         share = self.facts.get("grid_object_share") if self.facts["judged"].value else None
         grid_notes = self.notes(("every start, the same prompt", style.MUTED),
-                                *([(f"the judge sees a {self.facts['object'].value}", style.MUTED),
+                                *([(f"the judge sees a {self.facts['object'].value}", style.JUDGE_YES),
                                    (f"in {shown(share)} of them", style.INK)] if share is not None else []))
         neighbours = ((f"neighbours {shown(self.facts['grid_neighbour_change'])} apart,", style.MUTED),
                       (f"any two {shown(self.facts['grid_pair_change'])}", style.MUTED))
@@ -191,19 +192,19 @@ class ExploringByHand(ReadsTheJudge, NarratedScene):
             return self.circle_center + self.circle_radius * np.array([np.sin(turn), np.cos(turn), 0.0])
 
         marks = VGroup(*(Dot(on_circle(a), radius=0.045, color=style.MUTED) for a in angles))
-        seed_a = words("seed A", size=style.SMALL_SIZE, color=style.NOISE).next_to(on_circle(0), UP, buff=0.2)
-        seed_b = words("seed B", size=style.SMALL_SIZE, color=style.NOISE).next_to(on_circle(90), RIGHT, buff=0.2)
+        seed_a = words("seed A", size=style.SMALL_SIZE, color=style.SEED).next_to(on_circle(0), UP, buff=0.2)
+        seed_b = words("seed B", size=style.SMALL_SIZE, color=style.SEED).next_to(on_circle(90), RIGHT, buff=0.2)
         walker = Dot(on_circle(angles[0]), radius=0.11, color=style.HIGHLIGHT)
         walker.add_updater(lambda m: m.move_to(on_circle(angles[now()])))
         start_noise = PixelPicture(loop_noises[0], height=1.3).move_to(self.circle_center)
         start_noise.add_updater(lambda m: m.show(loop_noises[now()]))
-        start_frame = Frame(start_noise, color=style.NOISE)
+        start_frame = noisy_frame(start_noise)
         circle_name = words("a circle through noise space", size=style.LABEL_SIZE, color=style.MUTED)
         circle_name.next_to(circle, DOWN, buff=0.35)
         shown_loop = PixelPicture(loop_finals[0], height=self.loop_height).move_to(self.loop_center)
         shown_loop.add_updater(lambda m: m.show(loop_finals[now()]))
         loop_frame = Frame(shown_loop, color=style.MODEL)
-        counter = LiveText(lambda: f"stop {now() + 1} of {stops}", size=style.LABEL_SIZE, color=style.INK)
+        counter = LiveText(lambda: f"stop {now() + 1} of {stops}", size=style.COUNTER_SIZE, color=style.INK)
         counter.next_to(loop_frame, UP, buff=0.25).align_to(loop_frame, LEFT)
         counter.add_updater(lambda m: m.refresh())
         grid_parts = Group(*(final_cells[i][j] for i in range(size) for j in range(size)), *corner_labels.values(),

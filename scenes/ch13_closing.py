@@ -25,6 +25,7 @@ from manim import (
     Indicate,
     LaggedStart,
     MoveAlongPath,
+    ReplacementTransform,
     ValueTracker,
     VGroup,
     VMobject,
@@ -36,8 +37,8 @@ from manim import (
 from pipeline.contract import Capture
 from scenes import style
 from scenes.narration import NarratedScene
-from scenes.pictures import Film, Frame, PixelPicture, ValueStrip, fade_to, value_limit
-from scenes.words import ChapterTitle, words, words_on_baseline
+from scenes.pictures import Film, Frame, PixelPicture, ValueStrip, fade_to, guess_frame, noisy_frame, value_limit
+from scenes.words import ChapterTitle, PromptBox, prompt_words, words, words_on_baseline
 
 
 @dataclass(frozen=True)
@@ -76,28 +77,30 @@ class Closing(NarratedScene):
 
         # --- the whole walk once, large, from the prompt typed
         title = ChapterTitle(self.title)
-        typed = words(f"\u201c{walk.prompt}\u201d", size=style.HEADING_SIZE, color=style.MODEL)
+        typed = PromptBox(walk.prompt, width=0.0)
+        typed.remove(typed.cursor)
         if typed.width > config.frame_width - 1.5:
             typed.scale_to_fit_width(config.frame_width - 1.5)
         big = PixelPicture(film.frame_at(0), height=self.big_height).shift(0.35 * DOWN)
         big_frame = Frame(big)
+        typed_caption = prompt_words(walk.prompt).next_to(big_frame, UP, buff=0.2)
         position = ValueTracker(0.0)
         big.add_updater(lambda m: m.show(film.frame_at(position.get_value())))
         with self.narrate("opening") as tracker:
             self.play(Write(title), run_time=1.2)
-            self.play(title.animate.scale(0.62).to_edge(UP, buff=0.3), run_time=0.6)
+            self.play(title.animate.dock(), run_time=0.6)
             # "between typing a prompt and seeing a picture": the prompt, typed
-            self.play_along(Write(typed), least=0.8, most=2.0, leave=0.2)
+            self.play_along(Create(typed.box), Write(typed.text), least=0.8, most=2.0, leave=0.2)
             self.wait_until_bookmark("walk")
-            self.play(typed.animate.scale(0.6).next_to(big_frame, UP, buff=0.2), FadeIn(big), Create(big_frame),
-                      run_time=0.8)
+            self.play(ReplacementTransform(typed.text, typed_caption), FadeOut(typed.box), FadeIn(big),
+                      Create(big_frame), run_time=0.8)
             walk_time = max(min(self.walk_seconds, tracker.get_remaining_duration() - 1.2), 1.0)
             self.play(position.animate.set_value(film.last), run_time=walk_time, rate_func=linear)
             big.clear_updaters()
             strip = self.walk_strip(walk)
             # The big picture becomes the strip's last picture; the others join it.
             self.play(big.animate.set(height=strip.pictures[-1].height).move_to(strip.pictures[-1]),
-                      big_frame.animate.become(strip.frames[-1]), FadeOut(typed), run_time=1.0)
+                      big_frame.animate.become(strip.frames[-1]), FadeOut(typed_caption), run_time=1.0)
             self.remove(big, big_frame)
             self.add(strip.pictures[-1], strip.frames[-1])
             self.play(LaggedStart(*(FadeIn(Group(p, f)) for p, f in zip(strip.pictures[:-1], strip.frames[:-1])),
@@ -127,7 +130,7 @@ class Closing(NarratedScene):
                 self.play_along(LaggedStart(*(FadeIn(end) for end in seeds.finals), lag_ratio=0.3),
                                 least=1.0, most=3.0)
 
-        prompt = words(f"\u201c{walk.prompt}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+        prompt = prompt_words(walk.prompt)
         prompt.next_to(strip.frames, UP, buff=0.45)
         numbers = self.prompt_numbers(prompt)
         with self.narrate("compass"):
@@ -162,9 +165,9 @@ class Closing(NarratedScene):
         overlays = Group()
         if guesses is not None and len(guesses):
             for p, shown_picture in zip(positions[:-1], strip.pictures[:-1]):
-                overlays.add(PixelPicture(guesses[min(p, len(guesses) - 1)], height=shown_picture.height)
-                             .move_to(shown_picture))
-        guess_word = words("its guesses", size=style.LABEL_SIZE, color=self.lessons[2][1])
+                guess = PixelPicture(guesses[min(p, len(guesses) - 1)], height=shown_picture.height)
+                overlays.add(Group(guess.move_to(shown_picture), guess_frame(guess)))
+        guess_word = words("its guesses", size=style.LABEL_SIZE, color=style.GUESS)
         guess_word.next_to(strip.frames[:-1], DOWN, buff=0.2)
         # a walker: the walk itself, going along the strip from its noise to its picture, step by step
         walker = PixelPicture(film.frame_at(0), height=self.strip_height * 1.12)
@@ -213,7 +216,7 @@ class Closing(NarratedScene):
         # --- the last shot: the finished picture, large, and where it came from
         everything_else = Group(title, steering, wires, strip.arrows, strip.step_labels, strip.source, lessons,
                                 *strip.pictures[:-1], *strip.frames[:-1])
-        recorded = words("every picture recorded, every number measured", size=style.BODY_SIZE, color=style.INK)
+        recorded = words("every picture recorded, every number measured", size=style.LABEL_SIZE, color=style.MODEL)
         thanks = words("Thanks for watching", size=style.HEADING_SIZE, color=style.INK)
         with self.narrate("closing"):
             self.wait_until_bookmark("recorded")
@@ -305,11 +308,11 @@ class Closing(NarratedScene):
             return None
         pictures = [PixelPicture(noises[i], height=self.strip_height) for i in range(count)]
         Group(*pictures).arrange(RIGHT, buff=self.arrow_room).move_to(self.strip_center)
-        frames = VGroup(*(Frame(p, color=style.NOISE) for p in pictures))
-        labels = VGroup(*(words(f"seed {int(numbers[i])}", size=style.SMALL_SIZE, color=style.MUTED)
+        frames = VGroup(*(noisy_frame(p) for p in pictures))
+        labels = VGroup(*(words(f"seed {int(numbers[i])}", size=style.SMALL_SIZE, color=style.SEED)
                           .next_to(frames[i], DOWN, buff=0.18) for i in range(count)))
         prompt = words(f"\u201c{capture.facts['prompt'].value}\u201d, {count} seeds" if count > 1 else
-                       f"\u201c{capture.facts['prompt'].value}\u201d", size=style.LABEL_SIZE, color=style.MODEL)
+                       f"\u201c{capture.facts['prompt'].value}\u201d", size=style.PROMPT_SIZE, color=style.PROMPT)
         prompt.next_to(frames, UP, buff=0.45)
         row = Group(*pictures, frames, labels, prompt)
         row.pictures, row.frames, row.labels, row.prompt = pictures, frames, labels, prompt
