@@ -40,7 +40,7 @@ from manim import (
 from pipeline.contract import Capture, CaptureError, Fact
 from scenes import style
 from scenes.narration import NarratedScene
-from scenes.pictures import Film, Frame, PixelPicture, ValueStrip, noisy_frame, value_limit
+from scenes.pictures import Frame, PixelPicture, Reel, ValueStrip, noisy_frame, value_limit
 from scenes.words import PromptBox, StepCounter, prompt_words, words, words_on_baseline
 
 
@@ -103,7 +103,7 @@ class Opening(NarratedScene):
     def tell(self) -> None:
         # The walk's recorded states, noise first; the final picture is the last step's output.
         states = np.concatenate([self.arrays["trajectory_pictures"][:-1], self.arrays["final_picture"][None]])
-        film = Film(states, np.arange(len(states)))
+        film = Reel(states, np.arange(len(states)))
 
         # --- a prompt is typed; enter, and the noise comes
         prompt = PromptBox(str(self.facts["prompt"].value), width=self.prompt_width).move_to(self.prompt_center)
@@ -314,7 +314,7 @@ class Opening(NarratedScene):
             if name.width > f.width + 0.4:
                 name.width = f.width + 0.4
         whole = self.fit(Group(*ends, middle, *frames, names))
-        along = Film(path, np.arange(len(path)))
+        along = Reel(path, np.arange(len(path)))
         walked = ValueTracker(0.0)
         middle.add_updater(lambda m: m.show(along.frame_at(walked.get_value())))
         return _Shown(whole, None, [walked.animate(rate_func=linear).set_value(along.last)],
@@ -355,8 +355,8 @@ class Opening(NarratedScene):
         label.next_to(frames[1], DOWN, 0.15)
         counter = StepCounter(0).next_to(frames[0], UP, 0.2).align_to(frames[0], LEFT)
         whole = self.fit(Group(whole_picture, close, *frames, mark, edges, label, counter))
-        walk = Film(states, np.arange(len(states)))
-        crop_walk = Film(crops, np.arange(len(crops)))
+        walk = Reel(states, np.arange(len(states)))
+        crop_walk = Reel(crops, np.arange(len(crops)))
         walked = ValueTracker(0.0)
         whole_picture.add_updater(lambda m: m.show(walk.frame_at(walked.get_value())))
         close.add_updater(lambda m: m.show(crop_walk.frame_at(walked.get_value())))

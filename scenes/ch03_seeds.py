@@ -35,7 +35,7 @@ from manim import (
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PixelPicture, noisy_frame
+from scenes.pictures import Frame, PixelPicture, Reel, noisy_frame
 from scenes.words import ChapterTitle, ReadsTheJudge, StepCounter, judge_words, prompt_words, words
 
 
@@ -449,14 +449,14 @@ class StartingPoint(ReadsTheJudge, NarratedScene):
 
     # --- pieces of the chapter
 
-    def walk_of(self, index: int) -> Film:
+    def walk_of(self, index: int) -> Reel:
         """Seed ``index``'s walk as a film: its noise, the model's guess of the final picture after every step, and
         its final picture; each frame's step is the number of steps taken."""
         noise, finals = self.arrays["start_noise_pictures"], self.arrays["finals"]
         guesses = np.asarray(self.arrays["predicted_clean_pictures"])  # (steps, seeds, H, W, 3)
         along = guesses[:, index] if guesses.ndim == 5 and guesses.shape[1] > index else noise[:0]
         frames = np.concatenate([noise[index][None], along, finals[index][None]])
-        return Film(frames, np.minimum(np.arange(len(frames)), len(along)))
+        return Reel(frames, np.minimum(np.arange(len(frames)), len(along)))
 
     def counted(self, fact: str, thing: str) -> str:
         """'8 colours', '1 colour': a count fact and what it counts."""

@@ -39,7 +39,7 @@ from scenes import style
 from scenes.charts import LevelChart, Marker
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import CaptionedPicture, Film, Frame, PixelPicture, noisy_frame
+from scenes.pictures import CaptionedPicture, Frame, PixelPicture, Reel, noisy_frame
 from scenes.words import ChapterTitle, StepCounter, readout, words
 
 
@@ -66,7 +66,7 @@ class NoiseForwardBackward(NarratedScene):
     grid_right = 6.85  # the grid's right edge at most, inside the frame
 
     def tell(self) -> None:
-        film = Film(self.arrays["frames"], self.arrays["timesteps"], levels={
+        film = Reel(self.arrays["frames"], self.arrays["timesteps"], levels={
             "picture": self.arrays["signal_level"], "noise": self.arrays["noise_level"]})
         self.film = film
         self.position = ValueTracker(0.0)

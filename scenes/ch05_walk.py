@@ -39,7 +39,7 @@ from manim import (
 from scenes import pictures, style
 from scenes.charts import LabelledMap, finished_pictures_xy, picture_map_xy
 from scenes.narration import NarratedScene
-from scenes.pictures import Film, Frame, PixelPicture, noisy_frame
+from scenes.pictures import Frame, PixelPicture, Reel, noisy_frame
 from scenes.words import ChapterTitle, LiveText, StepCounter, prompt_words, words
 
 
@@ -74,8 +74,8 @@ class TheWalk(NarratedScene):
         steps = len(guesses)
         # Position p on the walk: p steps taken. The picture seen is the film of states at p; the
         # guess shown is the one the last step made (guess i belongs to step i + 1).
-        self.seen_film = Film(seen, np.arange(len(seen)))
-        self.guess_film = Film(guesses, np.arange(1, steps + 1))
+        self.seen_film = Reel(seen, np.arange(len(seen)))
+        self.guess_film = Reel(guesses, np.arange(1, steps + 1))
         self.position = ValueTracker(0.0)
         self.steps = steps
         noise_percent = np.append(100 * self.arrays["noise_level"], 0.0)  # what is left of the noise after p steps

@@ -41,9 +41,9 @@ from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
 from scenes.pictures import (
-    Film,
     Frame,
     PixelPicture,
+    Reel,
     ValueKey,
     diverging_colours,
     guess_frame,
@@ -104,7 +104,7 @@ class PixelsAndLatents(NarratedScene):
         # --- a picture is many numbers: the pixel model's own walk, played large
         title = ChapterTitle(self.title)
         seen = arrays["pixel_seen_pictures"]
-        pixel_film = Film(seen, np.arange(len(seen)))
+        pixel_film = Reel(seen, np.arange(len(seen)))
         walked_pixels = ValueTracker(0.0)
         picture = PixelPicture(pixel_film.frame_at(0), height=self.picture_height).move_to(centre)
         picture.add_updater(lambda m: m.show(pixel_film.frame_at(walked_pixels.get_value())))
@@ -133,7 +133,7 @@ class PixelsAndLatents(NarratedScene):
         code_label.next_to(code_box, DOWN, buff=0.2)
         # The twin's own walk through its latent, step by step, inside the box while "a squeezed code" is spoken.
         limit = value_limit(np.concatenate([arrays["source_latent"].ravel(), arrays["latent_seen"][-1].ravel()]))
-        twin_walk = Film(np.asarray(arrays["latent_seen"], dtype=np.float32), np.arange(len(arrays["latent_seen"])))
+        twin_walk = Reel(np.asarray(arrays["latent_seen"], dtype=np.float32), np.arange(len(arrays["latent_seen"])))
         walking = LatentGrids(twin_walk.frame_at(0), limit, cell=1.0, buff=0.1).move_to(code_box)
         walked = ValueTracker(0.0)
         with self.narrate("opening"):
@@ -167,7 +167,7 @@ class PixelsAndLatents(NarratedScene):
 
         # --- the twin: the same walk, in pixels and in latents, side by side
         twin_seen = arrays["latent_seen_pictures"]
-        twin_film = Film(twin_seen, np.arange(len(twin_seen)))
+        twin_film = Reel(twin_seen, np.arange(len(twin_seen)))
         twin_picture = PixelPicture(twin_film.frame_at(0), height=self.picture_height).move_to(right)
         twin_picture.add_updater(lambda m: m.show(twin_film.frame_at(walked.get_value())))
         twin_frame = Frame(twin_picture, color=style.MODEL)
@@ -458,10 +458,10 @@ class PixelsAndLatents(NarratedScene):
         arrays = self.arrays
         steps = len(arrays["timesteps"])
         self.position = ValueTracker(0.0)
-        films = [Film(arrays["pixel_seen_pictures"], np.arange(steps + 1)),
-                 Film(arrays["pixel_guess_pictures"], np.arange(1, steps + 1)),
-                 Film(arrays["latent_seen_pictures"], np.arange(steps + 1)),
-                 Film(arrays["latent_guess_pictures"], np.arange(1, steps + 1))]
+        films = [Reel(arrays["pixel_seen_pictures"], np.arange(steps + 1)),
+                 Reel(arrays["pixel_guess_pictures"], np.arange(1, steps + 1)),
+                 Reel(arrays["latent_seen_pictures"], np.arange(steps + 1)),
+                 Reel(arrays["latent_guess_pictures"], np.arange(1, steps + 1))]
         offsets = (0.0, -1.0, 0.0, -1.0)  # a guess belongs to the step that made it
         pictures = []
         for film, offset, x in zip(films, offsets, self.walk_xs):

@@ -33,7 +33,7 @@ from manim import (
 from scenes import pictures, style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PictureColumns, PixelPicture
+from scenes.pictures import Frame, PictureColumns, PixelPicture, Reel
 from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, StepCounter, prompt_words, words
 
 
@@ -188,7 +188,7 @@ class WhyNotJump(ReadsTheJudge, NarratedScene):
         jump_box = SurroundingRectangle(ladder.columns[0], color=style.JUDGE_NO, buff=0.1)  # the jump: wrong
         # the walk's own guess at every step, sharper each time: the layout first, then the details
         walk = self.captures["walk"].arrays
-        guesses = Film(walk["predicted_clean_pictures"], np.arange(1, len(walk["predicted_clean_pictures"]) + 1))
+        guesses = Reel(walk["predicted_clean_pictures"], np.arange(1, len(walk["predicted_clean_pictures"]) + 1))
         sharpening = PixelPicture(guesses.frame_at(0), height=4.2).move_to(self.mean_center + 0.3 * DOWN)
         sharpening_frame = pictures.guess_frame(sharpening)
         sharpening_label = words(f"each step's guess for \u201c{self.captures['walk'].facts['prompt'].value}\u201d",

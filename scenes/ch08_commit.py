@@ -37,7 +37,7 @@ from scenes import style
 from scenes.charts import LevelChart, Marker
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PictureColumns, PixelPicture, guess_frame
+from scenes.pictures import Frame, PictureColumns, PixelPicture, Reel, guess_frame
 from scenes.words import ChapterTitle, LiveText, StepCounter, prompt_words, words
 
 
@@ -114,7 +114,7 @@ class WhenSeedMatters(NarratedScene):
         # --- many seeds, one prompt: their endings, then back to where they start
         title = ChapterTitle(self.title)
         prompt = prompt_words(str(self.facts['prompt'].value))
-        films = [Film(guesses[:, s], np.arange(1, steps + 1)) for s in chosen]
+        films = [Reel(guesses[:, s], np.arange(1, steps + 1)) for s in chosen]
         row = Group(*(PixelPicture(film.frame_at(film.last), height=self.row_height) for film in films))
         row.arrange(RIGHT, buff=0.3).move_to(np.array([0.0, self.row_y, 0.0]))
         frames = VGroup(*(guess_frame(p) for p in row))
@@ -173,7 +173,7 @@ class WhenSeedMatters(NarratedScene):
         layout_label.next_to(layout_frame, UP, buff=0.12)
         # the picture coarsening into its layout, block size by block size
         coarser = [ending_pixels, ending_pixels] + [layout_picture(ending_pixels, b) for b in coarsenings(ending_pixels, blocks)]
-        coarsening = Film(np.stack(coarser), np.arange(len(coarser)))
+        coarsening = Reel(np.stack(coarser), np.arange(len(coarser)))
         coarse = ValueTracker(0.0)
         grid = block_grid(layout_frame, blocks)
         final_grid = block_grid(final_frame, blocks)
@@ -221,7 +221,7 @@ class WhenSeedMatters(NarratedScene):
         # with, and its own curve drawn by a dot at the same step, so the distance grows out of the pictures measured.
         own = np.clip(self.arrays["layout_distance"][:, example], 0.0, 1.0)
         walked = ValueTracker(0.0)  # guess index
-        guess_layouts = Film(np.stack([layout_picture(g, blocks) for g in guesses[:, example]]), np.arange(1, steps + 1))
+        guess_layouts = Reel(np.stack([layout_picture(g, blocks) for g in guesses[:, example]]), np.arange(1, steps + 1))
         guess_layout = PixelPicture(guess_layouts.frame_at(0), height=self.layout_height).move_to(final_small)
         guess_layout_frame = guess_frame(guess_layout)
         layout_small_frame = Frame(layout_small)
@@ -326,7 +326,7 @@ class WhenSeedMatters(NarratedScene):
         share_meaning.next_to(VGroup(*shares), DOWN, buff=0.3).set_x(0)
         # the unforked walk, large: the picture at every step, fresh noise and all, down to its ending
         noisy = self.arrays["fork_reference_pictures"]
-        noisy_film = Film(noisy, np.arange(len(noisy)))
+        noisy_film = Reel(noisy, np.arange(len(noisy)))
         noisy_walk = PixelPicture(noisy_film.frame_at(0), height=self.noisy_height).move_to(self.noisy_at)
         noisy_frame = Frame(noisy_walk, color=style.SIGNAL)
         noisy_label = words("one walk, fresh noise added at every step", size=style.LABEL_SIZE, color=style.SIGNAL)

@@ -33,7 +33,7 @@ from manim import (
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PictureRow, PixelPicture, guess_frame
+from scenes.pictures import Frame, PictureRow, PixelPicture, Reel, guess_frame
 from scenes.words import ChapterTitle, LiveText, ReadsTheJudge, StepCounter, judge_words, prompt_words, words
 
 
@@ -60,7 +60,7 @@ class Guidance(ReadsTheJudge, NarratedScene):
 
     def tell(self) -> None:
         steps = np.arange(1, len(self.arrays["direction_size"]) + 1)
-        films = {name: Film(self.arrays[key], steps) for name, key in (
+        films = {name: Reel(self.arrays[key], steps) for name, key in (
             ("with", "conditional_clean_pictures"), ("without", "unconditional_clean_pictures"),
             ("difference", "guidance_direction_pictures"), ("guided", "guided_clean_pictures"))}
         position = ValueTracker(0.0)
@@ -192,7 +192,7 @@ class Guidance(ReadsTheJudge, NarratedScene):
         sum_parts = Group(*pictures.values(), *frames.values(), *labels.values(), minus, equals, prompt, grey_note,
                           counter, change, bottom_line)
         # The row starts at each scale's first guess and walks to its finished picture, all scales at once.
-        row_films = [Film(walk, steps) for walk in self.arrays["predicted_clean_pictures"]]
+        row_films = [Reel(walk, steps) for walk in self.arrays["predicted_clean_pictures"]]
         walked = ValueTracker(0.0)
         for picture, film in zip(row.pictures, row_films):
             picture.show(film.frame_at(0))
@@ -234,7 +234,7 @@ class Guidance(ReadsTheJudge, NarratedScene):
 
         # the knob turned up: a mark travels along the row from no guidance to the most
         turned = ValueTracker(0.0)
-        centres = Film(np.array([row.frames[i].get_center() for i in range(len(scales))]), np.arange(len(scales)))
+        centres = Reel(np.array([row.frames[i].get_center() for i in range(len(scales))]), np.arange(len(scales)))
         knob = SurroundingRectangle(row.frames[0], color=style.HIGHLIGHT, buff=0.08, stroke_width=style.MARK_STROKE)
         knob.add_updater(lambda m: m.move_to(centres.frame_at(turned.get_value())))
         with self.narrate("closing"):

@@ -39,7 +39,7 @@ from scenes.charts import LabelledMap, object_colour_of
 from scenes.narration import NarratedScene
 from scenes.narration.speech import BOOKMARK
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PictureRow, PixelPicture
+from scenes.pictures import Frame, PictureRow, PixelPicture, Reel
 from scenes.words import ChapterTitle, PromptBox, judge_words, prompt_words, words, words_on_baseline
 
 
@@ -63,7 +63,7 @@ class OneWordAtATime(NarratedScene):
     def tell(self) -> None:
         places = self.captures["map"]
         growth = [str(p) for p in self.arrays["growth_prompts"]]
-        film = Film(self.arrays["growth_finals"], np.arange(len(growth)))
+        film = Reel(self.arrays["growth_finals"], np.arange(len(growth)))
         position = ValueTracker(0.0)
 
         # --- the empty prompt, its picture, and the map

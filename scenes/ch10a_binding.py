@@ -46,7 +46,7 @@ from manim import (
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import Film, Frame, PixelPicture, fade_to, fitted_size, guess_frame
+from scenes.pictures import Frame, PixelPicture, Reel, fade_to, fitted_size, guess_frame
 from scenes.words import ChapterTitle, LiveText, PromptBox, StepCounter, prompt_words, words
 
 # How each verdict is drawn: the frame around a picture, and the legend's order
@@ -252,7 +252,7 @@ class WhichColourGoesWhere(NarratedScene):
         steps = int(guesses.shape[0])
         readings = arrays["headline_read_colours"]
         settle = self.settle_chart(steps).move_to(np.array([3.3, -0.3, 0.0]))
-        film = Film(guesses[:, 0], np.arange(1, steps + 1)) if steps else None
+        film = Reel(guesses[:, 0], np.arange(1, steps + 1)) if steps else None
         guess = PixelPicture(guesses[0, 0] if steps else arrays["finals"][0, 0], height=3.6)
         guess.move_to(np.array([-3.6, 0.35, 0.0]))
         guess_box = guess_frame(guess)

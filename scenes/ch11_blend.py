@@ -39,7 +39,7 @@ from manim import (
 from scenes import style
 from scenes.narration import NarratedScene
 from scenes.numbers import shown
-from scenes.pictures import CaptionedPicture, Film, Frame, PictureRow, PixelPicture, ValueStrip, value_limit
+from scenes.pictures import CaptionedPicture, Frame, PictureRow, PixelPicture, Reel, ValueStrip, value_limit
 from scenes.words import ChapterTitle, LiveText, PromptBox, ReadsTheJudge, words, words_on_baseline
 
 
@@ -115,7 +115,7 @@ class BetweenTwoPrompts(ReadsTheJudge, NarratedScene):
         row_name = self.row_name("straight path", row)
         # The walk along the straight line: the prompt's numbers mixed from one end's to the other's, as it goes.
         mixes = np.asarray(self.arrays["lerp_pooled"], dtype=np.float64)
-        path = Film(mixes, fractions)  # each point's numbers, and how far along the path it is
+        path = Reel(mixes, fractions)  # each point's numbers, and how far along the path it is
         along = ValueTracker(0.0)  # a point's index on the path, possibly between two
         mix_strip = ValueStrip(mixes[0], value_limit(mixes), width=self.mix_size[0], height=self.mix_size[1],
                                fold=self.fold_of(mixes.shape[1])).move_to(self.mix_y * UP)

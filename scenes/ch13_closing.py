@@ -37,7 +37,7 @@ from manim import (
 from pipeline.contract import Capture
 from scenes import style
 from scenes.narration import NarratedScene
-from scenes.pictures import Film, Frame, PixelPicture, ValueStrip, fade_to, guess_frame, noisy_frame, value_limit
+from scenes.pictures import Frame, PixelPicture, Reel, ValueStrip, fade_to, guess_frame, noisy_frame, value_limit
 from scenes.words import ChapterTitle, PromptBox, prompt_words, words, words_on_baseline
 
 
@@ -73,7 +73,7 @@ class Closing(NarratedScene):
 
     def tell(self) -> None:
         walk = self.walk_from(self.capture)
-        film = Film(walk.frames, walk.steps)
+        film = Reel(walk.frames, walk.steps)
 
         # --- the whole walk once, large, from the prompt typed
         title = ChapterTitle(self.title)
@@ -251,7 +251,7 @@ class Closing(NarratedScene):
     def walk_strip(self, walk: Walk) -> Group:
         """Pictures from noise (left) to the finished picture (right), a step arrow between each two,
         the step under each picture and, below, where the frames come from."""
-        film = Film(walk.frames, walk.steps)
+        film = Reel(walk.frames, walk.steps)
         positions = np.linspace(0, film.last, self.strip_length).round().astype(int)
         pictures = [PixelPicture(walk.frames[p], height=self.strip_height) for p in positions]
         Group(*pictures).arrange(RIGHT, buff=self.arrow_room).move_to(self.strip_center)

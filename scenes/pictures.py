@@ -179,8 +179,9 @@ class PictureColumns(Group):
         return words(text, size=size, color=color).next_to(self.columns[index], DOWN, buff=buff)
 
 
-class Film:
-    """A capture's frames as one film that can be shown at any in-between position.
+class Reel:
+    """A capture's frames as one reel that can be shown at any in-between position (not a film file: that is
+    ``pipeline.film.Film``).
 
     Position ``p`` is a frame index, and may fall between frames: the picture is then the
     blend of its two neighbours. Every frame mixes the same picture with the same noise, so a
