@@ -51,7 +51,6 @@ class Guidance(ReadsTheJudge, NarratedScene):
     guided_height = 1.45
     walk_seconds = 6.0  # the three guesses played through the whole walk
     opening_height = 3.6  # the walk's guess, step by step, at the start
-    close_width = 6.0  # the camera's frame, close to one picture of the row and its reading
     row_height = 1.9  # the finished pictures at each scale, in a table with a column of headings
     row_y = 0.7
     row_width = 10.6
@@ -215,16 +214,18 @@ class Guidance(ReadsTheJudge, NarratedScene):
                 self.play(row.frames[off].animate.set_color(style.JUDGE_NO),
                           *([FadeIn(judged[off]), FadeIn(judge_heading)] if off in judged else []), run_time=0.7)
                 # close to the picture with guidance off, and what the judge read on it
-                self.play_along(self.look_at(Group(row.frames[off], *([judged[off]] if off in judged else [])),
-                                             self.close_width), least=1.0, most=4.0)
+                # (with the row's heading, so that "judge: butterfly" stays whole on screen)
+                self.play_along(self.look_at(Group(row.frames[off], *([judged[off], judge_heading]
+                                                                      if off in judged else []))),
+                                least=1.0, most=4.0)
             self.wait_until_bookmark("one")
             # The plain setting's reading first, then the rest of the row's.
             rest = [judged[i] for i in judged if i not in (off, plain)]
             if plain is not None:
                 self.play(row.frames[plain].animate.set_color(style.JUDGE_YES),
                           *([FadeIn(judged[plain])] if plain in judged else []),
-                          self.look_at(Group(row.frames[plain], *([judged[plain]] if plain in judged else [])),
-                                       self.close_width), run_time=1.0)
+                          self.look_at(Group(row.frames[plain], *([judged[plain], judge_heading]
+                                                                  if plain in judged else []))), run_time=1.0)
             if rest:
                 self.play_along(LaggedStart(*(FadeIn(t) for t in rest), lag_ratio=0.2), self.camera_home(),
                                 least=0.8, most=3.0)

@@ -126,9 +126,9 @@ class Closing(NarratedScene):
                                               for p, f in zip(seeds.pictures, seeds.frames)), lag_ratio=0.25),
                                 FadeIn(seeds.labels), FadeIn(seeds.prompt, shift=0.1 * DOWN), least=1.0, most=2.5)
                 self.wait_until_bookmark("many")
-                # and each noise ends in its own picture
+                # and each noise ends in its own picture: its frame, a noise frame, becomes a finished picture's
                 self.play_along(LaggedStart(*(FadeIn(end) for end in seeds.finals), lag_ratio=0.3),
-                                least=1.0, most=3.0)
+                                seeds.frames.animate.set_color(style.GUESS), least=1.0, most=3.0)
 
         prompt = prompt_words(walk.prompt)
         prompt.next_to(strip.frames, UP, buff=0.45)

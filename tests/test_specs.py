@@ -38,6 +38,7 @@ SETTINGS = {
 }
 # What a module declares about itself, not about what it computes.
 NOT_SETTINGS = {"NAME", "DESCRIPTION", "OPTIONS", "ARRAY_NAMES", "PROGRESS_UNIT",
+                "FILM_PROMPT",  # which film prompt it walks: its OPTIONS default, which the spec records
                 "LATENT_MODEL",  # (a folder: the spec records the latent model's identity, not where it was)
                 "_PROMPT"}  # binding's prompt pattern (the spec records the prompts themselves)
 # Settings that live in shared modules, with the experiments whose specs must see them.
