@@ -191,29 +191,9 @@ def _remembers_its_frame(camera_class: type) -> type:
                 self._frame_known = known
             return known
 
-        @property
-        def frame_center(self):
-            return self._frame_now()[1].copy()
-
-        @frame_center.setter
-        def frame_center(self, value) -> None:
-            camera_class.frame_center.fset(self, value)
-
-        @property
-        def frame_width(self) -> float:
-            return self._frame_now()[2]
-
-        @frame_width.setter
-        def frame_width(self, value: float) -> None:
-            camera_class.frame_width.fset(self, value)
-
-        @property
-        def frame_height(self) -> float:
-            return self._frame_now()[3]
-
-        @frame_height.setter
-        def frame_height(self, value: float) -> None:
-            camera_class.frame_height.fset(self, value)
+        frame_center = property(lambda self: self._frame_now()[1].copy(), camera_class.frame_center.fset)
+        frame_width = property(lambda self: self._frame_now()[2], camera_class.frame_width.fset)
+        frame_height = property(lambda self: self._frame_now()[3], camera_class.frame_height.fset)
 
         def get_cached_cairo_context(self, pixel_array):
             kept = self.__dict__.get("_context_kept")
@@ -242,7 +222,8 @@ class RegionRedraw:
         self.camera.display_image_mobject = self._display_image
         if hasattr(self.camera, "frame") and isinstance(type(self.camera).__dict__.get("frame_center"), property):
             self.camera.__class__ = _remembers_its_frame(type(self.camera))
-        # frames drawn in boxes; drawn whole; of a camera move, cut from canvases; of one, off its planned path
+        # frames drawn in boxes; drawn whole; of a camera move, cut from canvases (each also counted as drawn in
+        # boxes or whole); of a camera move, off its planned path
         self.drawn_frames = self.full_frames = self.camera_frames = self.uncut_frames = 0
 
     @classmethod
@@ -327,7 +308,7 @@ class RegionRedraw:
     def _plan_camera_move(self, animations, animated: set[int], frame: Mobject) -> _CameraPlan | None:
         """While the camera's frame moves (one transform of it, nothing else moving it), the still shapes are drawn
         once into canvases sharp enough for each stretch of its path, and each frame is cut from one; what moves is
-        drawn on top. Only where everything that moves lies above everything still (else manim's way)."""
+        drawn in its boxes as in :meth:`_compose`. None (manim's way) for any other camera move."""
         scene, camera = self.scene, self.camera
         moves = [a for a in animations if a.mobject is frame]
         if (len(moves) != 1 or not isinstance(moves[0], Transform) or moves[0].path_arc != 0
@@ -446,13 +427,14 @@ class RegionRedraw:
         if canvas.behind is None:
             canvas.behind, canvas.still = self._draw_canvas(plan, canvas)
         scale = canvas.density / density  # canvas pixels per screen pixel
+        # the screen's top-left corner on the canvas, in canvas pixels
+        origin_x, origin_y = (left - canvas.left) * canvas.density, (canvas.top - top) * canvas.density
 
         def cut(image: Image.Image, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
             """The screen's pixels x0..x1, y0..y1 from a canvas (opaque, kept without its alpha: shrinking a picture
             with alpha weighs every pixel by it, several times slower). The box filter averages the canvas pixels
             each screen pixel covers."""
-            box = ((left - canvas.left) * canvas.density + x0 * scale, (canvas.top - top) * canvas.density + y0 * scale,
-                   (left - canvas.left) * canvas.density + x1 * scale, (canvas.top - top) * canvas.density + y1 * scale)
+            box = (origin_x + x0 * scale, origin_y + y0 * scale, origin_x + x1 * scale, origin_y + y1 * scale)
             rgba = np.full((y1 - y0, x1 - x0, 4), 255, dtype=np.uint8)
             rgba[..., :3] = np.asarray(image.resize((x1 - x0, y1 - y0), Image.Resampling.BOX, box=box))
             return rgba
