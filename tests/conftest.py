@@ -81,6 +81,17 @@ def made_once(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[t
         done.touch()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_text_outlines(tmp_path_factory):
+    """Every render of the run, on every xdist worker, keeps labels' parsed outlines in one folder
+    (scenes/text_cache.py): a label the suite draws in many renders is parsed once. The first render of each label
+    takes the parse's way; every render after it, the kept one."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    os.environ.setdefault("LATENT_WALK_TEXT_CACHE", str(base / "text-outlines"))
+
+
 @pytest.fixture(scope="session")
 def tiny_captures(tmp_path_factory):
     """Every experiment captured once at two steps into one temporary folder: (captures by name, root).

@@ -34,6 +34,7 @@ from manim_voiceover.tracker import VoiceoverTracker
 
 from pipeline.contract import Capture, CaptureError, Fact, read_capture
 from pipeline.files import write_whole
+from scenes import text_cache
 from scenes.chapters import MARKS_SCHEMA, Chapter, read_chapter
 from scenes.numbers import spoken, visible
 from scenes.redraw import DrawsOnlyWhatMoves
@@ -134,6 +135,7 @@ class NarratedScene(DrawsOnlyWhatMoves, VoiceoverScene, MovingCameraScene):
         # `make video` renders chapters side by side, so two chapters drawing the same words at once could read each
         # other's half-written file.
         config.text_dir = str(Path(config.media_dir) / "texts" / type(self).__name__)
+        text_cache.install()  # each label's parsed outlines are kept beside its SVG, and read back next render
         self.set_speech_service(service_from_env(), create_subcaption=False)
         self.spoken: list[SpokenBlock] = []
         # Where each block's animations end (the scene's clock when its `narrate` closes).
