@@ -131,9 +131,16 @@ captures: $(CAPTURE_POINTERS) ## compute the captures the film reads, with the f
 
 # The capture command runs whenever pipeline code changes, but a cache hit leaves
 # <experiment>.current untouched, so chapters re-render only when the data really changed.
-$(CAPTURE_CHECKS): $(CAPTURES)/.%.checked: $(PIPELINE_CODE) $(FILM) $(STAMP_PIP)
-	$(PY) -m pipeline capture $* --film $(FILM) --out $(CAPTURES)
-	@touch $@
+#
+# Every capture is made by one process, in the registry's order (the map, fitted over the others, last), before any
+# chapter renders: a capture runs on every core (its spec names the thread count it ran with, so two side by side
+# would each be other captures), and one process loads the model once. Renders, which read the captures, then have
+# both cores to themselves from the start.
+ifneq ($(CAPTURE_CHECKS),)
+$(CAPTURE_CHECKS) &: $(PIPELINE_CODE) $(FILM) $(STAMP_PIP)
+	$(PY) -m pipeline capture --all --film $(FILM) --out $(CAPTURES)
+	@touch $(CAPTURE_CHECKS)
+endif
 
 
 $(CAPTURE_POINTERS): $(CAPTURES)/%.current: $(CAPTURES)/.%.checked
@@ -157,7 +164,7 @@ comma := ,
 ifneq ($(PLANS),)
 CHAPTER_LINES := $(shell $(PY) -m scenes.chapters $(if $(DRY_RUN),plan,make $(CHAPTER_INPUTS)) \
   $(or $(word 3,$(FILM_INFO)),all))
-CHAPTER_ENTRIES := $(filter-out longest-first:% capture-order:%,$(CHAPTER_LINES))
+CHAPTER_ENTRIES := $(filter-out longest-first:%,$(CHAPTER_LINES))
 # The same chapters, most words first: `make -j` starts their renders in this order.
 LONGEST_FIRST := $(subst $(comma), ,$(patsubst longest-first:%,%,$(filter longest-first:%,$(CHAPTER_LINES))))
 ifneq ($(filter film renders,$(MAKECMDGOALS)),)
@@ -169,18 +176,6 @@ endif
 chapter_module = $(word 1,$(subst :, ,$(1)))
 chapter_class = $(word 2,$(subst :, ,$(1)))
 chapter_captures = $(or $(patsubst %,$(CAPTURES)/%.current,$(subst $(comma), ,$(word 3,$(subst :, ,$(1))))),$(CAPTURE_POINTERS))
-
-# One capture at a time, even under `make -j`: a capture's spec names the thread count it ran with (so two side by
-# side would each need fewer threads, and be other captures). Each waits for the one before it (order only: it is
-# not redone for it). They run in the order the longest chapters read them, so that those start rendering first on
-# the other core; the registry's last (the map, fitted over all the others) stays last.
-CAPTURE_FIRST := $(subst $(comma), ,$(patsubst capture-order:%,%,$(filter capture-order:%,$(CHAPTER_LINES))))
-LAST_CAPTURE := $(lastword $(EXPERIMENTS))
-CAPTURE_ORDER := $(filter-out $(LAST_CAPTURE),$(filter $(EXPERIMENTS),$(CAPTURE_FIRST)) \
-  $(filter-out $(CAPTURE_FIRST),$(EXPERIMENTS))) $(LAST_CAPTURE)
-CAPTURE_QUEUE := $(CAPTURE_ORDER:%=$(CAPTURES)/.%.checked)
-CAPTURE_AFTER := $(join $(wordlist 2,$(words $(CAPTURE_QUEUE)),$(CAPTURE_QUEUE)),$(addprefix :|,$(CAPTURE_QUEUE)))
-$(foreach pair,$(filter %.checked,$(CAPTURE_AFTER)),$(if $(findstring :|,$(pair)),$(eval $(subst :|,: | ,$(pair)))))
 
 CHAPTER_MODULES := $(foreach c,$(CHAPTER_ENTRIES),$(call chapter_module,$(c)))
 CHAPTER_CLIPS := $(CHAPTER_MODULES:%=$(CLIPS)/%.mp4)

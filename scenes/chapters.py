@@ -230,8 +230,6 @@ def main(argv: list[str] | None = None) -> int:
     if what == "make":
         longest = longest_first(chapters)
         print("longest-first:" + ",".join(chapter.module for chapter in longest))
-        # the captures in the order the longest chapters read them: Make captures them in that order
-        print("capture-order:" + ",".join(dict.fromkeys(name for chapter in longest for name in chapter.reads)))
     return 0
 
 
