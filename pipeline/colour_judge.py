@@ -26,7 +26,7 @@ from tqdm import tqdm
 from pipeline import options
 from pipeline.errors import UsageError
 from pipeline.judge import COLOUR_NAMES, _roughen, load_weights, save_weights
-from pipeline.model import REPO_ROOT
+from pipeline.model_folder import REPO_ROOT
 from pipeline.toyworld import BACKGROUNDS, OBJECTS, Scene, _choice, _two_object_scene, render, to_model_space
 
 DEFAULT_COLOUR_JUDGE_DIR = REPO_ROOT / "model" / "colour-judge"

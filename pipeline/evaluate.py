@@ -20,14 +20,13 @@ from pipeline.judge import COLOUR_NAMES, DEFAULT_JUDGE_DIR, load_judge, verdicts
 from pipeline.latent import DEFAULT_LATENT_DIR, latent_unet_config, vae_config
 from pipeline.model import (
     DEFAULT_GUIDANCE,
-    DEFAULT_MODEL_DIR,
     DEFAULT_STEPS,
     PREDICTION_TYPE,
-    REPO_ROOT,
     load_pipeline,
     to_uint8,
     unet_config,
 )
+from pipeline.model_folder import DEFAULT_MODEL_DIR, REPO_ROOT
 from pipeline.toyworld import BACKGROUNDS, OBJECTS, sample_scene
 
 EVAL_SEEDS = 1_000_000_000_000  # prompts drawn from seeds far from the training stream (which starts at 0)

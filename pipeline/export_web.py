@@ -227,7 +227,7 @@ def square_roots(scheduler) -> dict:
 
 def web_config(pipe, tokenizer, unet_form: str, encoder_form: str, model_dir: Path | None = None) -> dict:
     """explore.json without the files' sizes: the schedule, DDIM's settings, the tokenizer's rules and the words."""
-    from pipeline.model import DEFAULT_MODEL_DIR
+    from pipeline.model_folder import DEFAULT_MODEL_DIR
     from pipeline.text_encoder import MAX_TOKENS, STATE_WIDTH
 
     scheduler = pipe.scheduler
@@ -272,17 +272,19 @@ def export_web(out: Path, model_dir: Path | None = None, unet_form: str = UNET_W
     """Write the four files into ``out`` (each whole, or not at all); returns explore.json's content."""
     from tqdm import tqdm
 
-    from pipeline.model import load_pipeline, model_index, shared_text_encoder
-    from pipeline.text_encoder import encoder_path
+    from pipeline.model_folder import model_index
 
     out = Path(out)
-    # another kind of pipeline is refused from its index, before any of it is loaded (its libraries' warnings too);
-    # a missing or damaged model is one line, before anything is shown or written
+    # another kind of pipeline is refused from its index, before any of it (or diffusers) is loaded; a missing or
+    # damaged model is one line, before anything is shown or written
     index = model_index(model_dir)
     pixels = "the explorer walks in pixels, as ToyWorldPipeline does"
     advice = "export the pixel model (the default, model/toyworld-diffusion)"
     if index.get("_class_name") != "ToyWorldPipeline" or "vae" in index:
         raise UsageError(f"{pixels}: {model_dir} is a {str(index.get('_class_name'))[:80]!r}; {advice}")
+    from pipeline.model import load_pipeline, shared_text_encoder
+    from pipeline.text_encoder import encoder_path
+
     pipe = load_pipeline(model_dir)
     unet_shape = (pipe.unet.config.in_channels, pipe.unet.config.out_channels, pipe.unet.config.sample_size)
     if unet_shape != (3, 3, 32):

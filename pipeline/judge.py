@@ -17,7 +17,7 @@ from pipeline import options
 from pipeline.checkpoints import leave_signals_to_main
 from pipeline.errors import UsageError
 from pipeline.files import write_whole, written
-from pipeline.model import REPO_ROOT
+from pipeline.model_folder import REPO_ROOT
 from pipeline.toyworld import BACKGROUNDS, COLOURS, OBJECTS, SIZE, Scene, render, sample_scene, to_model_space
 
 DEFAULT_JUDGE_DIR = REPO_ROOT / "model" / "judge"

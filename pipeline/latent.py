@@ -18,7 +18,8 @@ from diffusers import AutoencoderKL, UNet2DConditionModel
 from diffusers.image_processor import VaeImageProcessor
 
 from pipeline.errors import UsageError
-from pipeline.model import REPO_ROOT, ToyWorldPipeline, read_model_index, restore_advice
+from pipeline.model import ToyWorldPipeline
+from pipeline.model_folder import REPO_ROOT, read_model_index, restore_advice
 from pipeline.text_encoder import STATE_WIDTH
 from pipeline.toyworld import SIZE
 

@@ -28,14 +28,13 @@ from pipeline.checkpoints import (
 from pipeline.errors import UsageError
 from pipeline.files import write_whole
 from pipeline.model import (
-    DEFAULT_MODEL_DIR,
-    REPO_ROOT,
     ToyWorldPipeline,
     new_unet,
     plain_attention_for_training,
     sampling_scheduler,
     training_scheduler,
 )
+from pipeline.model_folder import DEFAULT_MODEL_DIR, REPO_ROOT
 from pipeline.precision import for_training
 from pipeline.text_encoder import TextEncoder
 from pipeline.toyworld import render, sample_scene, to_model_space

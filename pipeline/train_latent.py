@@ -51,7 +51,8 @@ from pipeline.latent import (
     new_vae,
     vae_config,
 )
-from pipeline.model import REPO_ROOT, plain_attention_for_training, sampling_scheduler, training_scheduler
+from pipeline.model import plain_attention_for_training, sampling_scheduler, training_scheduler
+from pipeline.model_folder import REPO_ROOT
 from pipeline.precision import for_training
 from pipeline.text_encoder import MAX_TOKENS, STATE_WIDTH
 from pipeline.toyworld import render, sample_scene, to_model_space

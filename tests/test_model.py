@@ -16,7 +16,8 @@ import torch
 
 from pipeline.errors import UsageError
 from pipeline.judge import accuracy, load_judge
-from pipeline.model import DEFAULT_MODEL_DIR, load_pipeline, new_unet, shared_text_encoder, training_scheduler
+from pipeline.model import load_pipeline, new_unet, shared_text_encoder, training_scheduler
+from pipeline.model_folder import DEFAULT_MODEL_DIR
 from pipeline.train import ToyBatches, batch_loss
 
 REPO = Path(__file__).resolve().parent.parent

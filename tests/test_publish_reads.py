@@ -84,7 +84,7 @@ def test_publish_answers_a_bad_argument_in_one_line(args, says):
 
 
 def test_advice_for_a_damaged_model_folder_fits_where_it_is(tmp_path):
-    from pipeline.model import DEFAULT_MODEL_DIR, restore_advice
+    from pipeline.model_folder import DEFAULT_MODEL_DIR, restore_advice
 
     assert "git checkout -- model/toyworld-diffusion" in restore_advice(DEFAULT_MODEL_DIR)
     elsewhere = restore_advice(tmp_path / "my-model")
@@ -94,7 +94,7 @@ def test_advice_for_a_damaged_model_folder_fits_where_it_is(tmp_path):
 def test_advice_to_resume_training_names_the_folders_it_used(tmp_path):
     from argparse import Namespace
 
-    from pipeline.model import DEFAULT_MODEL_DIR, REPO_ROOT
+    from pipeline.model_folder import DEFAULT_MODEL_DIR, REPO_ROOT
     from pipeline.train import resume_advice
 
     assert resume_advice(Namespace(checkpoints=REPO_ROOT / "checkpoints", out=DEFAULT_MODEL_DIR)) == "`make model`"

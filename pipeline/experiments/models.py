@@ -60,7 +60,7 @@ def _folder_hashes(folder: Path) -> tuple[str, str]:
 
 def _read_index(folder: Path) -> dict:
     """The folder's model_index.json, checked: the one place that says which pipeline it holds."""
-    from pipeline.model import read_model_index
+    from pipeline.model_folder import read_model_index
 
     data = read_model_index(folder, advice="copy the folder again from where it came from")
     if not isinstance(data.get("_class_name"), str):
@@ -255,7 +255,7 @@ def _load(folder: Path, pipeline_class: str):
 
 def open_model(folder: Path | str | None = None) -> Model:
     """The model in ``folder`` (default: the embedded one), checked and identified, loaded lazily."""
-    from pipeline.model import DEFAULT_MODEL_DIR
+    from pipeline.model_folder import DEFAULT_MODEL_DIR
 
     folder = Path(folder) if folder is not None else DEFAULT_MODEL_DIR
     try:
