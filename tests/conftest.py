@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -145,15 +148,38 @@ RENDER_RESOLUTION = "426,240"
 WORDS_FPS = 1
 
 
+_server: subprocess.Popen | None = None
+
+
+def manim_command(arguments: list[str], env: dict[str, str], log: Path, timeout: float = 600) -> tuple[int, str]:
+    """``python -m manim ARGUMENTS`` run in the repository with ``env``: (exit code, its output). This worker's
+    render server (tests/render_server.py: manim imported once, each render a fresh fork of it) runs it."""
+    global _server
+    if _server is None or _server.poll() is not None:
+        _server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "render_server.py")], cwd=ROOT,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    log.parent.mkdir(parents=True, exist_ok=True)
+    _server.stdin.write(json.dumps({"args": arguments, "env": env, "cwd": str(ROOT), "log": str(log)}) + "\n")
+    _server.stdin.flush()
+    ready, _, _ = select.select([_server.stdout], [], [], timeout)
+    answer = _server.stdout.readline() if ready else ""
+    if not answer:  # a render that hangs (or a server that died) takes its server with it; the next starts afresh
+        os.killpg(_server.pid, signal.SIGKILL)
+        _server.wait()
+        _server = None
+        return -1, f"the render did not finish in {timeout:.0f} s\n" + (log.read_text(errors="replace") if log.exists() else "")
+    return json.loads(answer)["code"], log.read_text(errors="replace")
+
+
 def render_silent(module: str, scene: str, media: Path, fps: int = RENDER_FPS) -> Path:
     """Render a chapter from the captures under ``media/captures`` into ``media``, silent, at the lowest settings;
     the path of its video (the subtitles are in ``media/subtitles``)."""
     env = {**os.environ, "LATENT_WALK_VOICE": "silent"}
-    command = [sys.executable, "-m", "manim", "render", "--config_file", str(ROOT / "manim.cfg"), "-ql",
-               "--fps", str(fps), "-r", RENDER_RESOLUTION, "--media_dir", str(media),
-               "--progress_bar", "none", f"scenes/{module}.py", scene]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    arguments = ["render", "--config_file", str(ROOT / "manim.cfg"), "-ql", "--fps", str(fps), "-r",
+                 RENDER_RESOLUTION, "--media_dir", str(media), "--progress_bar", "none", f"scenes/{module}.py", scene]
+    code, output = manim_command(arguments, env, media / f".render-{module}.log")
+    assert code == 0, output[-6000:]
     videos = list(media.glob(f"videos/{module}/*/{scene}.mp4"))
     assert len(videos) == 1, f"expected one video, found {videos}"
     return videos[0]
