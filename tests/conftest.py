@@ -157,8 +157,7 @@ def manim_command(arguments: list[str], env: dict[str, str], log: Path, timeout:
     global _server
     if _server is None or _server.poll() is not None:
         _server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "render_server.py")], cwd=ROOT,
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
-                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     _server.stdin.write(json.dumps({"args": arguments, "env": env, "cwd": str(ROOT), "log": str(log)}) + "\n")
     _server.stdin.flush()
