@@ -199,10 +199,13 @@ chapter_own = scenes/$(1).py $(CHAPTER_INPUTS)/$(1).json \
 # chapter reads its captures from <film>/captures; each chapter's clip, subtitles and block marks
 # (where each narration block starts and ends: the clips' posters and the slides read them)
 # are copied beside it, the video with its sound brought to web loudness (scenes/loudness.py).
+# Every render waits for every capture pointer (order only), so that all become ready at once and `make -j` starts
+# them in the order `film` lists them, longest first (a chapter whose few pointers were checked first would start
+# before a longer one otherwise).
 # Old subtitles go first, so that a render that writes none cannot leave another render's behind.
 define CHAPTER_RULE
 $(CLIPS)/$(call chapter_module,$(1)).mp4: $(call chapter_own,$(call chapter_module,$(1))) $(SCENE_SHARED) \
-    $(call chapter_captures,$(1)) $(STAMP_PIP)
+    $(call chapter_captures,$(1)) $(STAMP_PIP) | $(CAPTURE_POINTERS)
 	@echo "chapter $(call chapter_module,$(1)): rendering $(call chapter_class,$(1)) ($(QUALITY) quality, $(LATENT_WALK_VOICE) voice)"
 	rm -f $(foreach ext,vtt srt marks.json,$(FILM_DIR)/subtitles/$(call chapter_class,$(1)).$(ext))
 	$(PY) -m manim render --config_file manim.cfg $(MANIM_QUALITY) $(MANIM_CI) --media_dir $(FILM_DIR) \

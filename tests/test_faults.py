@@ -222,7 +222,7 @@ def test_a_capture_killed_at_any_moment_leaves_nothing_taken_as_whole(tmp_path):
 
 
 @pytest.mark.render
-def test_a_render_killed_at_any_moment_leaves_no_clip_taken_as_whole(walk_capture, tmp_path):
+def test_a_render_killed_at_any_moment_leaves_no_clip_taken_as_whole(walk_capture, forward_capture, tmp_path):
     """Ctrl-C on `make video` at several moments of a chapter's render: the chapter's clip is either absent
     or whole (make deletes a target whose recipe it interrupted), and the next make renders it whole."""
     from test_add_a_chapter import _copy_of_the_project
@@ -230,12 +230,13 @@ def test_a_render_killed_at_any_moment_leaves_no_clip_taken_as_whole(walk_captur
     _, captures = walk_capture
     project = _copy_of_the_project(tmp_path / "project")
     shutil.copytree(captures, project / "media" / "captures")
+    shutil.copytree(forward_capture[1], project / "media" / "captures", dirs_exist_ok=True)  # every render waits for
+    # every capture's pointer (the Makefile)
     for name in ("requirements.txt", "pyproject.toml", "scripts/setup.sh"):
         os.utime(project / name, (0, 0))  # the shared .venv is set up: make must not set it up again from here
     from pipeline.experiments import NAMES
 
-    # captured: make need not capture again (the opening reads the walk and the blend; make orders every capture
-    # after the one before it in the registry, so each is marked)
+    # captured: make need not capture again (every capture is marked made)
     for name in NAMES:
         (project / "media" / "captures" / f".{name}.checked").touch()
     clip = project / "media" / "chapters" / "low-silent" / "ch01_opening.mp4"
