@@ -53,9 +53,9 @@ from scenes.words import ChapterTitle, LiveText, PromptBox, StepCounter, prompt_
 VERDICT_COLOURS = {
     "right": style.JUDGE_YES,
     "swapped": style.JUDGE_NO,
-    "one colour on both": style.HIGHLIGHT,
-    "other colours": style.SIGNAL,
-    "objects wrong": style.FAINT,
+    "one colour on both": style.JUDGE_ONE_COLOUR,
+    "other colours": style.JUDGE_OTHER,
+    "objects wrong": style.JUDGE_MISSING,
 }
 # What a picture's label says under it: short, so that a row of pictures keeps its labels apart
 VERDICT_LABELS = {"right": "right", "swapped": "swapped", "one colour on both": "one colour", "other colours": "other",

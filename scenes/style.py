@@ -29,6 +29,11 @@ NOISY = NOISE  # the frame of a noisy state, and pure noise
 SEED = MUTED  # "seed 7" under a picture
 JUDGE_YES = MODEL  # the judge's verdict where the picture shows what was asked
 JUDGE_NO = NOISE  # and where it does not
+# The colour judge's other readings of two things in two colours: not the moment the narration points at (yellow),
+# nor the picture (blue), so that each keeps its one meaning
+JUDGE_ONE_COLOUR = ManimColor("#B48EE0")  # one colour on both things
+JUDGE_OTHER = MUTED  # colours the prompt never named
+JUDGE_MISSING = FAINT  # a thing missing, so no colour to read
 
 # Computer Modern, from Debian's fonts-cmu: the serif of 3Blue1Brown's on-screen words.
 FONT = "CMU Serif"
