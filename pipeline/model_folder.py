@@ -38,6 +38,9 @@ def read_model_index(model_dir: Path, missing: str = "", advice: str | None = No
     one (by default, where the folder is the repository's own, to check it out again)."""
     index = model_dir / "model_index.json"
     if not model_dir.exists():
+        if model_dir.is_symlink():  # exists() follows links: a loop, or a link to nothing, is not "missing"
+            raise UsageError(f"model folder {model_dir} is a link that leads nowhere (to itself, or to a path that "
+                             "does not exist): pass the folder itself")
         raise UsageError(f"model folder {model_dir} does not exist{missing}")
     if not model_dir.is_dir():
         raise UsageError(f"model folder {model_dir} is not a folder")
