@@ -27,7 +27,8 @@ from pipeline.experiments import OPTION_NAMES, registry
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "media" / "captures"
 
-# Subcommands whose modules bring their own arguments: add_arguments(parser) and run(args) -> int.
+# Subcommands whose modules run them (run(args) -> int); their arguments are declared in pipeline/tool_arguments.py
+# for the tools that load models, else by the module's own add_arguments(parser).
 TOOLS: dict[str, tuple[str, str]] = {
     "film": ("pipeline.film", "check a film file (film.toml): its prompts, model and voice, and what each capture takes"),
     "train": ("pipeline.train", "train the embedded text-to-image model on the toy world"),
@@ -118,8 +119,16 @@ def build_parser(tool: str | None = None) -> argparse.ArgumentParser:
     for name, (_, about) in TOOLS.items():
         sub = commands.add_parser(name, help=about, description=about)
         if name == tool:
-            _tool_module(name).add_arguments(sub)
+            _tool_arguments(name)(sub)
     return parser
+
+
+def _tool_arguments(name: str):
+    """The function that declares a tool's arguments: pipeline/tool_arguments.py's for the tools that load models
+    (so that bad arguments are answered before those load), else the tool module's own ``add_arguments``."""
+    from pipeline import tool_arguments
+
+    return getattr(tool_arguments, name.replace("-", "_"), None) or _tool_module(name).add_arguments
 
 
 def _tool_module(name: str):

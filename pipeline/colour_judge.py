@@ -13,7 +13,6 @@ prompt that names two objects with a colour each.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -26,10 +25,9 @@ from tqdm import tqdm
 from pipeline import options
 from pipeline.errors import UsageError
 from pipeline.judge import COLOUR_NAMES, _roughen, load_weights, save_weights
-from pipeline.model_folder import REPO_ROOT
+from pipeline.model_folder import DEFAULT_COLOUR_JUDGE_DIR
 from pipeline.toyworld import BACKGROUNDS, OBJECTS, Scene, _choice, _two_object_scene, render, to_model_space
 
-DEFAULT_COLOUR_JUDGE_DIR = REPO_ROOT / "model" / "colour-judge"
 # Seed ranges of its own: the model trains from 0, the main judge from 5e11, evaluation above
 TRAIN_SEEDS = 700_000_000_000
 TEST_SEEDS = 800_000_000_000
@@ -210,16 +208,6 @@ def read_record(folder: Path | None = None) -> dict:
     except (OSError, ValueError) as exc:
         raise UsageError(f"the colour judge's record {path} cannot be read ({type(exc).__name__}): "
                          "run `make colour-judge`") from None
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=options.whole("--steps", 1, 10**6), default=1600)
-    parser.add_argument("--batch-size", type=options.whole("--batch-size", 1, 65536), default=128)
-    parser.add_argument("--pictures", type=options.whole("--pictures", 1, 10**7), default=24_000,
-                        help="how many pictures to draw once and train on (each batch roughened afresh)")
-    parser.add_argument("--seed", type=options.seed, default=0)
-    parser.add_argument("--out", type=options.folder_to_write("--out"), default=DEFAULT_COLOUR_JUDGE_DIR)
-    parser.add_argument("--device", type=options.device, default="auto")
 
 
 def run(args) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -14,10 +13,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from pipeline import options
 from pipeline.files import write_whole, written
-from pipeline.judge import COLOUR_NAMES, DEFAULT_JUDGE_DIR, load_judge, verdicts
-from pipeline.latent import DEFAULT_LATENT_DIR, latent_unet_config, vae_config
+from pipeline.judge import COLOUR_NAMES, load_judge, verdicts
+from pipeline.latent import latent_unet_config, vae_config
 from pipeline.model import (
     DEFAULT_GUIDANCE,
     DEFAULT_STEPS,
@@ -26,7 +24,7 @@ from pipeline.model import (
     to_uint8,
     unet_config,
 )
-from pipeline.model_folder import DEFAULT_MODEL_DIR, REPO_ROOT
+from pipeline.model_folder import REPO_ROOT
 from pipeline.toyworld import BACKGROUNDS, OBJECTS, sample_scene
 
 EVAL_SEEDS = 1_000_000_000_000  # prompts drawn from seeds far from the training stream (which starts at 0)
@@ -164,35 +162,6 @@ def rewrite_speed(card: Path, speed: dict, training: dict) -> None:
     else:
         text = _with_section(text, SPEED_BEGIN, SPEED_END, section)
     write_whole(card, STEP_SENTENCE.sub(lambda _: step_sentence(speed, training), text, count=1))
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
-    parser.add_argument("--judge", type=Path, default=DEFAULT_JUDGE_DIR)
-    parser.add_argument("--pairs", type=options.whole("--pairs", 1, 100_000), default=240,
-                        help="held-out prompt and seed pairs (default 240)")
-    parser.add_argument("--sweep-pairs", type=options.whole("--sweep-pairs", 1, 100_000), default=64,
-                        help="pairs per guidance value of the sweep")
-    parser.add_argument("--guidance", type=options.guidance, default=DEFAULT_GUIDANCE,
-                        help="the guidance the film uses")
-    parser.add_argument("--steps", type=options.steps, default=DEFAULT_STEPS)
-    parser.add_argument("--card", type=options.file_to_write("--card", "MODEL_CARD.md"),
-                        default=REPO_ROOT / "MODEL_CARD.md")
-    parser.add_argument("--speed-only", action="store_true",
-                        help="re-measure only the speed figures (on a quiet machine) and rewrite the card")
-    parser.add_argument("--latent-model", type=Path, default=DEFAULT_LATENT_DIR, metavar="DIR",
-                        help="the latent twin's folder (default model/toyworld-latent; skipped with a note if absent)")
-    parser.add_argument("--latent-only", action="store_true",
-                        help="measure only the latent twin (and the pixel model on the same prompts) and rewrite "
-                             "its section of the card")
-    parser.add_argument("--binding-only", action="store_true",
-                        help="capture the binding experiment (or read it back) and rewrite only the card's section "
-                             "on colour binding")
-    parser.add_argument("--precision-only", action="store_true",
-                        help="sample the first --pairs held-out prompts and seeds in float32 and in bfloat16, "
-                             "judge both, and rewrite only the card's section on the precision's effect")
-    parser.add_argument("--samples", type=Path, default=REPO_ROOT / "media" / "model" / "samples.png",
-                        help="where to save a grid of sampled pictures to look at")
 
 
 def run(args) -> int:  # (its numbers are checked where they are parsed: pipeline/options.py)

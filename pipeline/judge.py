@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
@@ -17,10 +16,9 @@ from pipeline import options
 from pipeline.checkpoints import leave_signals_to_main
 from pipeline.errors import UsageError
 from pipeline.files import write_whole, written
-from pipeline.model_folder import REPO_ROOT
+from pipeline.model_folder import DEFAULT_JUDGE_DIR
 from pipeline.toyworld import BACKGROUNDS, COLOURS, OBJECTS, SIZE, Scene, render, sample_scene, to_model_space
 
-DEFAULT_JUDGE_DIR = REPO_ROOT / "model" / "judge"
 COLOUR_NAMES = tuple(COLOURS)
 # Seed ranges kept apart: the model trains on seeds from 0, the judge on these, evaluation on others
 JUDGE_TRAIN_SEEDS = 500_000_000_000
@@ -198,14 +196,6 @@ def save_judge(judge: Judge, folder: Path, record: dict) -> None:
 
 def load_judge(folder: Path | None = None) -> Judge:
     return load_weights(Judge(), folder or DEFAULT_JUDGE_DIR, "judge", "judge", "judge")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=options.whole("--steps", 1, 10**6), default=1500)
-    parser.add_argument("--batch-size", type=options.whole("--batch-size", 1, 65536), default=128)
-    parser.add_argument("--seed", type=options.seed, default=0)
-    parser.add_argument("--out", type=options.folder_to_write("--out"), default=DEFAULT_JUDGE_DIR)
-    parser.add_argument("--device", type=options.device, default="auto")
 
 
 def run(args) -> int:

@@ -19,11 +19,10 @@ from diffusers.image_processor import VaeImageProcessor
 
 from pipeline.errors import UsageError
 from pipeline.model import ToyWorldPipeline
-from pipeline.model_folder import REPO_ROOT, read_model_index, restore_advice
+from pipeline.model_folder import DEFAULT_LATENT_DIR, read_model_index, restore_advice
 from pipeline.text_encoder import STATE_WIDTH
 from pipeline.toyworld import SIZE
 
-DEFAULT_LATENT_DIR = REPO_ROOT / "model" / "toyworld-latent"
 LATENT_CHANNELS = 4
 DOWNSAMPLE = 4  # 32x32 pictures to 8x8 latents: two halvings
 LATENT_SIZE = SIZE // DOWNSAMPLE

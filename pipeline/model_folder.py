@@ -11,6 +11,10 @@ from pipeline.files import read_json
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = REPO_ROOT / "model" / "toyworld-diffusion"
+DEFAULT_LATENT_DIR = REPO_ROOT / "model" / "toyworld-latent"
+DEFAULT_JUDGE_DIR = REPO_ROOT / "model" / "judge"
+DEFAULT_COLOUR_JUDGE_DIR = REPO_ROOT / "model" / "colour-judge"
+DEFAULT_LATENT_CHECKPOINTS = REPO_ROOT / "checkpoints" / "latent"  # the latent twin's data caches and training state
 
 
 def restore_advice(model_dir: Path, retrain: str = "make model") -> str:

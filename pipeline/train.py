@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -95,29 +94,6 @@ def batch_loss(unet, encoder: TextEncoder, alphas: torch.Tensor, clean: torch.Te
     velocity = a.sqrt() * noise - (1 - a).sqrt() * clean
     prediction = unet(noisy, timesteps, encoder_hidden_states=encoder.states_for(captions)).sample
     return torch.nn.functional.mse_loss(prediction.float(), velocity)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # the defaults are the recipe of the shipped weights (MODEL_CARD.md)
-    parser.add_argument("--steps", type=options.whole("--steps", 1, 10**7), default=3018,
-                        help="training steps (default 3018)")
-    parser.add_argument("--batch-size", type=options.whole("--batch-size", 1, 65536), default=512,
-                        help="pictures a step (default 512)")
-    parser.add_argument("--lr", type=options.number("--lr", above=0.0, high=1.0), default=1.5e-3,
-                        help="peak learning rate, above 0 and at most 1 (default 1.5e-3)")
-    parser.add_argument("--seed", type=options.seed, default=0)
-    parser.add_argument("--out", type=options.folder_to_write("--out"), default=DEFAULT_MODEL_DIR,
-                        help="model folder to write")
-    parser.add_argument("--checkpoints", type=options.folder_to_write("--checkpoints"),
-                        default=REPO_ROOT / "checkpoints", help="folder for resumable training state")
-    parser.add_argument("--checkpoint-every", type=options.whole("--checkpoint-every", 1), default=250)
-    parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start again")
-    parser.add_argument("--device", type=options.device, default="auto",
-                        help="cuda, cpu or auto (cuda when there is one)")
-    parser.add_argument("--workers", type=options.whole("--workers", 0, 64), default=None,
-                        help="picture-making processes (default: cores - 1)")
-    parser.add_argument("--time-budget", type=options.number("--time-budget", above=0.0), default=None,
-                        help="seconds to train: sets --steps from the speed measured over the first steps")
 
 
 # The resumable state (pipeline/checkpoints.py): train-state.safetensors and train-state.json.

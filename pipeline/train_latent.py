@@ -19,7 +19,6 @@ unbroken one (up to float rounding: the optimiser's state round-trips through sa
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import shutil
@@ -44,7 +43,6 @@ from pipeline.checkpoints import (
 from pipeline.errors import UsageError
 from pipeline.files import write_whole
 from pipeline.latent import (
-    DEFAULT_LATENT_DIR,
     ToyWorldLatentPipeline,
     latent_unet_config,
     new_latent_unet,
@@ -52,16 +50,14 @@ from pipeline.latent import (
     vae_config,
 )
 from pipeline.model import plain_attention_for_training, sampling_scheduler, training_scheduler
-from pipeline.model_folder import REPO_ROOT
 from pipeline.precision import for_training
 from pipeline.text_encoder import MAX_TOKENS, STATE_WIDTH
+from pipeline.tool_arguments import HOLDOUT_COUNT
 from pipeline.toyworld import render, sample_scene, to_model_space
 from pipeline.train import CFG_DROPOUT, learning_rate, update_ema
 
-DEFAULT_CHECKPOINTS = REPO_ROOT / "checkpoints" / "latent"
 KL_WEIGHT = 1e-6  # Stable Diffusion's autoencoder weight on KL (against a summed reconstruction loss)
 HOLDOUT_SEEDS = 700_000_000_000  # pictures the autoencoder is measured on, apart from every other stream
-HOLDOUT_COUNT = 1000
 STAGES = ("data", "vae", "latents", "unet")
 
 
@@ -69,40 +65,6 @@ STAGES = ("data", "vae", "latents", "unet")
 
 
 # ----------------------------------------------------------------------------- settings
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # the defaults are the recipe of the shipped weights (MODEL_CARD.md): 60000 pictures, 4000 autoencoder and
-    # 12000 UNet steps, trained from nothing on 2 CPU threads in bfloat16 (AMX) in 71 minutes (`make latent-model`
-    # makes the same weights)
-    whole, number = options.whole, options.number
-    parser.add_argument("--pictures", type=whole("--pictures", 1, 10**7), default=60_000,
-                        help="toy-world pictures made once (default 60000)")
-    parser.add_argument("--vae-steps", type=whole("--vae-steps", 1, 10**7), default=4000,
-                        help="autoencoder steps (default 4000; at most, with --time-budget)")
-    parser.add_argument("--vae-batch-size", type=whole("--vae-batch-size", 1, 65536), default=64)
-    parser.add_argument("--vae-lr", type=number("--vae-lr", above=0.0, high=1.0), default=1e-3)
-    parser.add_argument("--unet-steps", type=whole("--unet-steps", 1, 10**7), default=12000,
-                        help="latent UNet steps (default 12000; at most, with --time-budget)")
-    parser.add_argument("--unet-batch-size", type=whole("--unet-batch-size", 1, 65536), default=128)
-    parser.add_argument("--unet-lr", type=number("--unet-lr", above=0.0, high=1.0), default=1e-3)
-    parser.add_argument("--ema-decay", type=number("--ema-decay", 0.0, 0.99999), default=0.995)
-    parser.add_argument("--seed", type=options.seed, default=0)
-    parser.add_argument("--out", type=Path, default=DEFAULT_LATENT_DIR, help="model folder to write")
-    parser.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINTS,
-                        help="folder for the data caches and resumable training state")
-    parser.add_argument("--checkpoint-every", type=whole("--checkpoint-every", 1), default=100,
-                        help="steps between checkpoints")
-    parser.add_argument("--fresh", action="store_true", help="ignore existing checkpoints and start again")
-    parser.add_argument("--device", type=options.device, default="auto",
-                        help="cuda, cpu or auto (cuda when there is one)")
-    parser.add_argument("--threads", type=whole("--threads", 1, 256), default=2, help="CPU threads (default 2)")
-    parser.add_argument("--holdout-pictures", type=whole("--holdout-pictures", 1, 10**6), default=HOLDOUT_COUNT,
-                        help=f"held-out pictures the autoencoder is measured on (default {HOLDOUT_COUNT})")
-    parser.add_argument("--time-budget", type=number("--time-budget", above=0.0), default=None, metavar="SECONDS",
-                        help="seconds for the whole recipe: after the data, sets --vae-steps and --unet-steps "
-                             "(as most) from the speed measured over each stage's first steps; training.json "
-                             "records the steps chosen")
 
 
 def _check(args) -> None:
