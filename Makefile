@@ -320,6 +320,10 @@ clean: ## remove renders, captures and caches (keeps .venv and training checkpoi
 	cache="$${LATENT_WALK_CACHE:-$$HOME/.cache/latent-walk}/openvino"; if [ -d "$$cache" ]; then \
 	  find "$$cache" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended \
 	    -regex '.*/([0-9a-f]{24}|\.converting-[^/]*)' -exec rm -rf {} +; fi
+	@# labels' outlines (scenes/text_cache.py): the files it writes, named by their key, and its leftovers
+	cache="$${LATENT_WALK_CACHE:-$$HOME/.cache/latent-walk}/text-outlines"; if [ -d "$$cache" ]; then \
+	  find "$$cache" -mindepth 1 -maxdepth 1 -type f -regextype posix-extended \
+	    -regex '.*/([0-9a-f]{32}\.npz|\.[0-9a-f]{32}\.npz\.[0-9]+\.partial)' -delete; fi
 
 distclean: clean ## also remove .venv and node_modules, so the next make sets everything up again
 	rm -rf $(VENV) node_modules

@@ -20,6 +20,14 @@ from pathlib import Path
 
 # A leading dot keeps half-written files out of every "<name>*" glob; the prefix names what they are.
 TMP_PREFIX = ".tmp-"
+# The machine's cache of things made once and read back by every film (the converted UNets, labels' outlines):
+# LATENT_WALK_CACHE, default ~/.cache/latent-walk; each kind in a folder of its own under it.
+CACHE_ENV = "LATENT_WALK_CACHE"
+
+
+def cache_folder(kind: str) -> Path:
+    """Where the machine's cache keeps one kind of thing (``openvino``, ``text-outlines``)."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "latent-walk") / kind
 
 
 def tmp_prefix(stem: str) -> str:

@@ -41,7 +41,9 @@ import warnings
 import weakref
 from pathlib import Path
 
-CACHE_ENV = "LATENT_WALK_CACHE"
+from pipeline import files
+
+CACHE_ENV = files.CACHE_ENV
 ENGINE_ENV = "LATENT_WALK_UNET"  # "openvino" (the default, where it is installed) or "torch"
 FORMAT = 4  # how this module converts a UNet (its inputs, their types, its rewritten modules): in the cache key
 # The batch sizes compiled, all even (two streams take half each). Each size costs a compilation of about 0.75 s,
@@ -100,7 +102,7 @@ def label() -> str:
 
 
 def cache_folder() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "latent-walk") / "openvino"
+    return files.cache_folder("openvino")
 
 
 def _silu(x):

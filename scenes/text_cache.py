@@ -3,9 +3,11 @@
 manim draws a ``Text`` by asking Pango for an SVG file of its outlines (kept in ``<media>/texts``), then parsing
 that file into curves, and the parse is the slow part: about 60 ms a label, several seconds a chapter, paid again by
 every render of every chapter (and by every render the tests make). This module keeps what the parse made: each
-label's curves and their style, in a small ``.npz`` beside the SVG it came from, named after the SVG's bytes and the
-parse's settings. A render that finds one builds the same curves from it, attribute for attribute (the test
-compares them), and manim's ``Text`` goes on from there as it always does.
+label's curves and their style, in a small ``.npz`` named after the SVG's bytes and the
+parse's settings, in the machine's cache (``LATENT_WALK_CACHE``, default ``~/.cache/latent-walk``, under
+``text-outlines``): every chapter of every film draws many of the same labels. A render that finds one builds the
+same curves from it, attribute for attribute (the test compares them), and manim's ``Text`` goes on from there as
+it always does.
 
 A file that cannot be read (damaged, or written by another version) is parsed again and written afresh; one that
 is too large to be a label's is never opened. ``LATENT_WALK_TEXT_CACHE`` names another folder for the files (the
@@ -26,6 +28,8 @@ import svgelements as se
 from manim import RIGHT, TAU, MarkupText, Text, VGroup, config
 from manim.mobject.svg.svg_mobject import SVGMobject, VMobjectFromSVGPath
 
+from pipeline.files import cache_folder
+
 ENV = "LATENT_WALK_TEXT_CACHE"
 VERSION = 1  # raise when what is kept changes
 MAX_BYTES = 8 << 20  # a chapter's longest label keeps a few hundred kilobytes
@@ -37,12 +41,12 @@ _original_generate = SVGMobject.generate_mobject
 
 
 def folder() -> Path | None:
-    """Where the kept outlines go: the folder ``LATENT_WALK_TEXT_CACHE`` names, else manim's own text folder;
-    None when the setting is ``off``."""
+    """Where the kept outlines go: the folder ``LATENT_WALK_TEXT_CACHE`` names, else the machine's cache (every
+    chapter of every film reads the same labels from there); None when the setting is ``off``."""
     chosen = os.environ.get(ENV, "").strip()
     if chosen.lower() == "off":
         return None
-    return Path(chosen) if chosen else Path(config.get_dir("text_dir"))
+    return Path(chosen) if chosen else cache_folder("text-outlines")
 
 
 def key_of(mobject: SVGMobject, svg: Path) -> str:
