@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from web_walk import ddim_step
 
-from pipeline.export_web import ddim_step
 from pipeline.portable_noise import randn
 from publish import explore
 from publish.browser import chromium, serve

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from web_walk import WebModel, ddim_step, trailing_timesteps
 
 from pipeline import export_web
-from pipeline.export_web import WebModel, ddim_step, trailing_timesteps
 from pipeline.portable_noise import randn
 
 ROOT = Path(__file__).resolve().parents[1]
