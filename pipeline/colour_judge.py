@@ -24,9 +24,9 @@ from tqdm import tqdm
 
 from pipeline import options
 from pipeline.errors import UsageError
-from pipeline.judge import COLOUR_NAMES, _roughen, load_weights, save_weights
+from pipeline.judge import COLOUR_NAMES, load_weights, roughen, save_weights
 from pipeline.model_folder import DEFAULT_COLOUR_JUDGE_DIR
-from pipeline.toyworld import BACKGROUNDS, OBJECTS, Scene, _choice, _two_object_scene, render, to_model_space
+from pipeline.toyworld import BACKGROUNDS, OBJECTS, Scene, choose, render, scene_of_two, to_model_space
 
 # Seed ranges of its own: the model trains from 0, the main judge from 5e11, evaluation above
 TRAIN_SEEDS = 700_000_000_000
@@ -39,9 +39,9 @@ VERDICTS = ("right", "swapped", "one colour on both", "other colours", "objects 
 def two_object_scene(seed: int) -> Scene:
     """A two-object toy-world scene for one seed, drawn as the toy world draws its two-object captions."""
     rng = np.random.default_rng([seed, 20261201])
-    background = _choice(rng, BACKGROUNDS)
+    background = choose(rng, BACKGROUNDS)
     say = {"colour": True, "background": bool(rng.random() < 0.8), "size": False, "position": False}
-    return _two_object_scene(rng, background, say, int(rng.integers(2**31)))
+    return scene_of_two(rng, background, say, int(rng.integers(2**31)))
 
 
 def side_labels(scenes: list[Scene]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -104,7 +104,7 @@ def train_colour_judge(steps: int = 1600, batch_size: int = 128, pictures: int =
     bar = tqdm(range(steps), desc="training the colour judge", unit="step", mininterval=2.0)
     for step in bar:
         pick = torch.randint(len(x_all), (batch_size,), generator=g)
-        x = _roughen(x_all[pick].clone(), g).to(device)
+        x = roughen(x_all[pick].clone(), g).to(device)
         out = judge(x)
         loss = (nn.functional.cross_entropy(out["kind"].flatten(0, 1), kinds_all[pick].flatten().to(device))
                 + nn.functional.cross_entropy(out["colour"].flatten(0, 1), colours_all[pick].flatten().to(device)))
@@ -192,10 +192,10 @@ _LOADED: dict[str, object] = {}
 
 def colour_judge_with(weights_sha256: str) -> ColourJudge:
     """The shipped colour judge, loaded once per process, if its weights are still the ones a spec recorded."""
-    from pipeline.experiments.models import _folder_hashes
+    from pipeline.experiments.models import folder_hashes
 
     if _LOADED.get("sha") != weights_sha256:
-        if _folder_hashes(DEFAULT_COLOUR_JUDGE_DIR)[0] != weights_sha256:
+        if folder_hashes(DEFAULT_COLOUR_JUDGE_DIR)[0] != weights_sha256:
             raise RuntimeError("the colour judge's weights changed since the spec was made")
         _LOADED.update(sha=weights_sha256, judge=load_colour_judge(DEFAULT_COLOUR_JUDGE_DIR))
     return _LOADED["judge"]

@@ -87,7 +87,7 @@ class _Batches(torch.utils.data.Dataset):
         return torch.from_numpy(to_model_space(np.stack([render(s) for s in scenes]))), labels(scenes)
 
 
-def _roughen(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+def roughen(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     """Mild noise and blur, so the judge reads slightly imperfect pictures the way a person would."""
     sigma = torch.rand(x.shape[0], 1, 1, 1, generator=g) * 0.12
     x = x + sigma * torch.randn(x.shape, generator=g)
@@ -112,7 +112,7 @@ def train_judge(steps: int = 1500, batch_size: int = 128, seed: int = 0, device:
     g = torch.Generator().manual_seed(seed)
     bar = tqdm(loader, total=steps, desc="training the judge", unit="step", mininterval=2.0)
     for step, (x, y) in enumerate(bar):
-        x = _roughen(x, g).to(device)
+        x = roughen(x, g).to(device)
         y = {k: v.to(device) for k, v in y.items()}
         loss = _loss(judge(x), y)
         optimiser.zero_grad(set_to_none=True)

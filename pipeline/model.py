@@ -140,7 +140,7 @@ class ToyWorldPipeline(DiffusionPipeline):
 
         shape = (batch, self.unet.config.in_channels, self.unet.config.sample_size, self.unet.config.sample_size)
         if latents is None:
-            latents = _noise(shape, generator, device, dtype)
+            latents = starting_noise(shape, generator, device, dtype)
         latents = latents.to(device, dtype) * self.scheduler.init_noise_sigma
         self.scheduler.set_timesteps(int(num_inference_steps), device=device)
         step_kwargs = {"eta": eta, "generator": generator} if isinstance(self.scheduler, DDIMScheduler) else {}
@@ -179,7 +179,7 @@ class ToyWorldPipeline(DiffusionPipeline):
         return images
 
 
-def _noise(shape, generator, device, dtype) -> torch.Tensor:
+def starting_noise(shape, generator, device, dtype) -> torch.Tensor:
     """Starting noise drawn on the CPU, so a seed gives the same picture on every machine."""
     if isinstance(generator, list):
         return torch.cat([torch.randn((1, *shape[1:]), generator=g, dtype=torch.float32) for g in generator]).to(device, dtype)

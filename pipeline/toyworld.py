@@ -83,7 +83,7 @@ def _article(word: str) -> str:
 def _noun_phrase(rng: np.random.Generator, obj: ToyObject, say: dict) -> str:
     words = []
     if say["size"]:
-        words.append(_choice(rng, _WORDS_SIZE[obj.size]))
+        words.append(choose(rng, _WORDS_SIZE[obj.size]))
     if say["colour"] and rng.random() < 0.2 and not words:
         # "a fish in red": the colour after the noun, a word-order variant
         return f"{_article(obj.kind)} {obj.kind} in {obj.colour}"
@@ -93,7 +93,7 @@ def _noun_phrase(rng: np.random.Generator, obj: ToyObject, say: dict) -> str:
     return f"{_article(words[0])} {' '.join(words)}"
 
 
-def _choice(rng: np.random.Generator, options):
+def choose(rng: np.random.Generator, options):
     return options[int(rng.integers(len(options)))]
 
 
@@ -110,10 +110,10 @@ def _place(rng: np.random.Generator, side: float, position: str) -> tuple[float,
 
 def _random_object(rng: np.random.Generator, kind: str | None = None, size: str | None = None,
                    position: str | None = None, colour: str | None = None) -> ToyObject:
-    kind = kind or _choice(rng, OBJECTS)
-    colour = colour or _choice(rng, tuple(COLOURS))
-    size = size or _choice(rng, tuple(SIZES))
-    position = position or _choice(rng, POSITIONS)
+    kind = kind or choose(rng, OBJECTS)
+    colour = colour or choose(rng, tuple(COLOURS))
+    size = size or choose(rng, tuple(SIZES))
+    position = position or choose(rng, POSITIONS)
     side = float(rng.uniform(*SIZES[size]))
     return ToyObject(kind, colour, size, position, side, _place(rng, side, position))
 
@@ -121,21 +121,21 @@ def _random_object(rng: np.random.Generator, kind: str | None = None, size: str 
 def sample_scene(seed: int) -> Scene:
     """The scene for one seed: same seed, same scene, caption and picture, bit for bit."""
     rng = np.random.default_rng([seed, 20261126])
-    background = _choice(rng, BACKGROUNDS)
+    background = choose(rng, BACKGROUNDS)
     say = {k: bool(rng.random() < p) for k, p in _MENTION.items()}
     star_seed = int(rng.integers(2**31))
     if rng.random() < _TWO_OBJECT_SHARE:
-        return _two_object_scene(rng, background, say, star_seed)
+        return scene_of_two(rng, background, say, star_seed)
     obj = _random_object(rng)
     phrase = _noun_phrase(rng, obj, say)
     if say["position"]:
-        phrase += " " + _choice(rng, _WORDS_POSITION[obj.position])
+        phrase += " " + choose(rng, _WORDS_POSITION[obj.position])
     caption = _with_background(rng, phrase, background, say["background"])
     mentioned = frozenset(["object"] + [k for k, v in say.items() if v])
     return Scene((obj,), background, caption, mentioned, star_seed)
 
 
-def _two_object_scene(rng, background, say, star_seed) -> Scene:
+def scene_of_two(rng, background, say, star_seed) -> Scene:
     first, second = rng.choice(len(OBJECTS), size=2, replace=False)
     side_a, side_b = rng.uniform(13.0, 16.0, size=2)
     # the caption does not say which is on the left, so the model is free to choose
@@ -143,7 +143,7 @@ def _two_object_scene(rng, background, say, star_seed) -> Scene:
     kinds = (OBJECTS[first], OBJECTS[second])
     objects = []
     for kind, side, pos in zip(kinds, (side_a, side_b), ("left", "right") if left_first else ("right", "left")):
-        colour = _choice(rng, tuple(COLOURS))
+        colour = choose(rng, tuple(COLOURS))
         cx = side / 2 + 0.5 + rng.uniform(0, 1.5) if pos == "left" else SIZE - side / 2 - 0.5 - rng.uniform(0, 1.5)
         cy = SIZE / 2 + rng.uniform(-4.0, 4.0)
         objects.append(ToyObject(kind, colour, "small", pos, float(side), (float(cx), float(cy))))
@@ -158,7 +158,7 @@ def _two_object_scene(rng, background, say, star_seed) -> Scene:
 def _with_background(rng, phrase: str, background: str, say_it: bool) -> str:
     if not say_it:
         return phrase
-    words = _choice(rng, _WORDS_BACKGROUND[background])
+    words = choose(rng, _WORDS_BACKGROUND[background])
     if rng.random() < 0.3:
         return f"{words}, {phrase}"  # word order varies: the setting first
     return f"{phrase} {words}"
@@ -333,7 +333,7 @@ def scene_from(kinds, colours=None, background="day", seed: int = 0, size: str |
     """A scene put together by hand (for the film's fixed examples and the judge's tests)."""
     rng = np.random.default_rng([seed, 7])
     kinds = tuple(kinds)
-    colours = tuple(colours) if colours else tuple(_choice(rng, tuple(COLOURS)) for _ in kinds)
+    colours = tuple(colours) if colours else tuple(choose(rng, tuple(COLOURS)) for _ in kinds)
     if len(kinds) == 1:
         objects = (_random_object(rng, kinds[0], size=size, colour=colours[0]),)
     else:

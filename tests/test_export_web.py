@@ -99,9 +99,9 @@ def test_the_portable_noise_follows_torch_for_counts_that_are_not_whole_blocks(s
 
 
 def test_the_pipeline_draws_its_noise_as_the_portable_generator_does(pipe):
-    from pipeline.model import _noise
+    from pipeline.model import starting_noise
 
-    drawn = _noise((1, 3, 32, 32), torch.Generator().manual_seed(11), "cpu", torch.float32).numpy()
+    drawn = starting_noise((1, 3, 32, 32), torch.Generator().manual_seed(11), "cpu", torch.float32).numpy()
     assert _ulps(drawn, randn((1, 3, 32, 32), 11)).max() <= (0 if _on_avx2() else 4)
 
 

@@ -124,7 +124,7 @@ def make_spec(model, settings) -> dict:
                          "model only")
     objects, colours = parse(settings.prompt)
     from pipeline.colour_judge import DEFAULT_COLOUR_JUDGE_DIR
-    from pipeline.experiments.models import _folder_hashes
+    from pipeline.experiments.models import folder_hashes
 
     weights = DEFAULT_COLOUR_JUDGE_DIR / "colour_judge.safetensors"
     if not weights.is_file():
@@ -140,7 +140,7 @@ def make_spec(model, settings) -> dict:
         curve={"seeds": CURVE_SEEDS, "scales": sorted({*CURVE_SCALES, settings.guidance})},
         comparison=[headline, phrase(colours[1], objects[0]) + " and " + phrase(colours[0], objects[1]),
                     phrase(colours[0], objects[0]) + " and " + phrase(yardstick_colour, objects[1])],
-        colour_judge={"weights_sha256": _folder_hashes(DEFAULT_COLOUR_JUDGE_DIR)[0]},
+        colour_judge={"weights_sha256": folder_hashes(DEFAULT_COLOUR_JUDGE_DIR)[0]},
         published={"source": GENEVAL_SOURCE, "scores": [list(entry) for entry in PUBLISHED_GENEVAL]},
     )
 

@@ -225,13 +225,13 @@ def judge_spec(model: Model, **fields) -> dict | None:
     that asks it about the embedded model's pictures; None for a model whose pictures are not the toy world's."""
     if not model.is_embedded:
         return None
-    from pipeline.experiments.models import _folder_hashes
+    from pipeline.experiments.models import folder_hashes
     from pipeline.judge import DEFAULT_JUDGE_DIR
 
     weights = DEFAULT_JUDGE_DIR / "judge.safetensors"
     if not weights.is_file():
         raise UsageError(f"no judge at {weights}: run `make judge`")
-    return {"weights_sha256": _folder_hashes(DEFAULT_JUDGE_DIR)[0], "present_above": JUDGE_PRESENT_ABOVE, **fields}
+    return {"weights_sha256": folder_hashes(DEFAULT_JUDGE_DIR)[0], "present_above": JUDGE_PRESENT_ABOVE, **fields}
 
 
 def judge(spec_judge: dict | None, pictures: np.ndarray) -> dict[str, np.ndarray] | None:
@@ -244,9 +244,9 @@ def judge(spec_judge: dict | None, pictures: np.ndarray) -> dict[str, np.ndarray
     from pipeline.toyworld import BACKGROUNDS, OBJECTS
 
     if _JUDGE.get("weights_sha256") != spec_judge["weights_sha256"]:
-        from pipeline.experiments.models import _folder_hashes
+        from pipeline.experiments.models import folder_hashes
 
-        if _folder_hashes(DEFAULT_JUDGE_DIR)[0] != spec_judge["weights_sha256"]:
+        if folder_hashes(DEFAULT_JUDGE_DIR)[0] != spec_judge["weights_sha256"]:
             raise RuntimeError("the judge's weights changed since the spec was made")
         _JUDGE.update(weights_sha256=spec_judge["weights_sha256"], judge=load_judge(DEFAULT_JUDGE_DIR))
     pictures = np.asarray(pictures)

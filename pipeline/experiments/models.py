@@ -39,7 +39,7 @@ def _files(folder: Path) -> list[Path]:
                   and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts))
 
 
-def _folder_hashes(folder: Path) -> tuple[str, str]:
+def folder_hashes(folder: Path) -> tuple[str, str]:
     """(sha256 of the weight files, sha256 of everything else), each over relative names and bytes."""
     files = _files(folder)
     key = (str(folder.resolve()), tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
@@ -88,7 +88,7 @@ def _encoder_identity() -> dict:
     from pipeline.text_encoder import ENCODER_NAME, encoder_path
 
     path = encoder_path()
-    weights, configs = _folder_hashes(path)
+    weights, configs = folder_hashes(path)
     return {"name": ENCODER_NAME, "weights_sha256": weights, "config_sha256": configs}
 
 
@@ -142,9 +142,9 @@ class Model:
         shape = (len(seeds), *self.state_shape_at(size))
         pipe = self.pipe
         if self.is_embedded:
-            from pipeline.model import _noise
+            from pipeline.model import starting_noise
 
-            return _noise(shape, self.generators(seeds), pipe.device, pipe.unet.dtype).float().cpu()
+            return starting_noise(shape, self.generators(seeds), pipe.device, pipe.unet.dtype).float().cpu()
         from diffusers.utils.torch_utils import randn_tensor
 
         noise = randn_tensor(shape, generator=self.generators(seeds), device=pipe.device,
@@ -271,7 +271,7 @@ def open_model(folder: Path | str | None = None) -> Model:
         check_latent_folder(folder, index)
     scheduler = _scheduler_spec(folder, index)
     recorder.check_scheduler(scheduler["class"], scheduler["config"])  # no way to x0-hat: refused before loading
-    weights, configs = _folder_hashes(folder)
+    weights, configs = folder_hashes(folder)
     snapshot = folder.resolve().parent.name == "snapshots"  # a Hugging Face cache names its revision
     identity = {
         "pipeline": index["_class_name"],
