@@ -17,7 +17,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import TINY_STEPS, render_silent, tiny_settings
+from conftest import TINY_STEPS, made_once, render_silent, tiny_settings
 
 from pipeline.contract import Fact, read_capture
 from scenes.chapters import chapter_named, find_chapters
@@ -52,16 +52,18 @@ def _experiment(name):
 
 @pytest.fixture(scope="module")
 def other_film(tmp_path_factory):
-    """A media folder whose captures are a film of other prompts, at conftest's tiny settings."""
-    media = tmp_path_factory.mktemp("other-prompts")
-    root = media / "captures"
-    with pytest.MonkeyPatch.context() as patch:
-        tiny_settings(patch, media.parent / f"{media.name}-latent-twin")
-        _experiment("forward").capture(root, progress=False)
-        for name, prompt in PROMPTS.items():
-            _experiment(name).capture(root, steps=TINY_STEPS, prompt=prompt, progress=False)
-        _experiment("map").capture(root, progress=False,
-                                   inputs={name: {"prompt": PROMPTS[name], "steps": TINY_STEPS} for name in MAP_INPUTS})
+    """A media folder whose captures are a film of other prompts, at conftest's tiny settings: made once per test
+    run, by the first xdist worker that asks (the module's tests are spread over the workers)."""
+    with made_once(tmp_path_factory, "other-prompts") as (media, make_it):
+        if make_it:
+            root = media / "captures"
+            with pytest.MonkeyPatch.context() as patch:
+                tiny_settings(patch, media.parent / f"{media.name}-latent-twin")
+                _experiment("forward").capture(root, progress=False)
+                for name, prompt in PROMPTS.items():
+                    _experiment(name).capture(root, steps=TINY_STEPS, prompt=prompt, progress=False)
+                _experiment("map").capture(root, progress=False, inputs={
+                    name: {"prompt": PROMPTS[name], "steps": TINY_STEPS} for name in MAP_INPUTS})
     return media
 
 
