@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -161,9 +162,11 @@ def test_a_terminal_stopping_training_and_its_workers_saves_and_says_where_to_re
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
         try:
             deadline = time.monotonic() + 240
-            while "training:" not in log.read_text() and time.monotonic() < deadline and process.poll() is None:
+            # steps taken (the bar's count past 0): the workers are making pictures, not still starting
+            while not re.search(r"\| *[1-9][0-9]*/100000", log.read_text()) and time.monotonic() < deadline \
+                    and process.poll() is None:
                 time.sleep(0.5)
-            time.sleep(4.0)  # the workers are making pictures
+            time.sleep(1.0)
             assert process.poll() is None, log.read_text()[-2000:]
             os.killpg(process.pid, sent)
             sent_at = time.monotonic()
