@@ -159,7 +159,10 @@ def test_a_terminal_stopping_training_and_its_workers_saves_and_says_where_to_re
             [sys.executable, "-m", "pipeline", "train", "--steps", "100000", "--batch-size", "4", "--workers", "1",
              "--device", "cpu", "--checkpoint-every", "100000", "--out", str(tmp_path / "model"),
              "--checkpoints", str(tmp_path / "checkpoints")],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
+            # as a terminal starts it: Ctrl-C's default action (a process inherits an ignored SIGINT from its parent,
+            # and the test process's may have been set aside by another test's code)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
         try:
             deadline = time.monotonic() + 240
             # steps taken (the bar's count past 0): the workers are making pictures, not still starting
