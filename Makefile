@@ -323,7 +323,7 @@ clean: ## remove renders, captures and caches (keeps .venv and training checkpoi
 	@# labels' outlines (scenes/text_cache.py): the files it writes, named by their key, and its leftovers
 	cache="$${LATENT_WALK_CACHE:-$$HOME/.cache/latent-walk}/text-outlines"; if [ -d "$$cache" ]; then \
 	  find "$$cache" -mindepth 1 -maxdepth 1 -type f -regextype posix-extended \
-	    -regex '.*/([0-9a-f]{32}\.npz|\.[0-9a-f]{32}\.npz\.[0-9]+\.partial)' -delete; fi
+	    -regex '.*/([0-9a-f]{32}\.npz|\.tmp-[0-9]+-[0-9a-f]{32}\.npz.*\.npz)' -delete; fi
 
 distclean: clean ## also remove .venv and node_modules, so the next make sets everything up again
 	rm -rf $(VENV) node_modules

@@ -28,7 +28,7 @@ import svgelements as se
 from manim import RIGHT, TAU, MarkupText, Text, VGroup, config
 from manim.mobject.svg.svg_mobject import SVGMobject, VMobjectFromSVGPath
 
-from pipeline.files import cache_folder
+from pipeline.files import cache_folder, written
 
 ENV = "LATENT_WALK_TEXT_CACHE"
 VERSION = 1  # raise when what is kept changes
@@ -75,14 +75,8 @@ def write(path: Path, subs: list[VMobjectFromSVGPath]) -> None:
             arrays[f"{index}_{name}"] = np.asarray(kept.pop(name))
         settings.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in kept.items()})
     arrays["settings"] = np.frombuffer(json.dumps(settings).encode(), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        with open(partial, "wb") as out:
-            np.savez(out, **arrays)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with written(path) as partial:
+        np.savez(partial, **arrays)
 
 
 def read(path: Path) -> list[VMobjectFromSVGPath] | None:
